@@ -1,0 +1,30 @@
+# One image; its command picks the role: serve, api, consume, send, migrate.
+# No Docker engine runs on our development machines: keep this correct by reading.
+
+FROM python:3.11-slim AS build
+WORKDIR /src
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+COPY pyproject.toml README.md ./
+COPY notifier notifier
+COPY subscriptions subscriptions
+COPY routing routing
+COPY domain domain
+COPY templates templates
+COPY migrations migrations
+RUN pip install --no-cache-dir .
+
+FROM python:3.11-slim
+RUN useradd --system --create-home --home-dir /app notifier
+COPY --from=build /opt/venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    NOTIFIER_DATABASE_URL=sqlite:////app/var/notifier.db \
+    NOTIFIER_MAIL_DIR=/app/var/mail
+WORKDIR /app
+USER notifier
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)" || exit 1
+ENTRYPOINT ["notifier"]
+CMD ["serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -1,0 +1,60 @@
+"""Kommuner and regioner: the only organisations that exist for the service.
+
+The lists ship as package data (copied from the cross-checked files in ``shared/data``),
+so the running service never reads outside its own installation.
+"""
+
+import csv
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+from importlib.resources import files
+
+
+class OrganisationKind(StrEnum):
+    KOMMUN = "kommun"
+    REGION = "region"
+
+
+@dataclass(frozen=True, slots=True)
+class Organisation:
+    kind: OrganisationKind
+    code: str
+    name: str
+
+
+def _read(filename: str) -> list[dict[str, str]]:
+    text = files("domain").joinpath("data", filename).read_text(encoding="utf-8")
+    return list(csv.DictReader(text.splitlines()))
+
+
+@cache
+def organisations() -> dict[tuple[OrganisationKind, str], Organisation]:
+    """Every kommun (by kommunkod) and region (by länskod), keyed by (kind, code)."""
+    kommuner = [
+        Organisation(OrganisationKind.KOMMUN, row["kommunkod"], row["namn"])
+        for row in _read("kommuner.csv")
+    ]
+    regioner = [
+        Organisation(OrganisationKind.REGION, row["lanskod"], row["namn"])
+        for row in _read("regioner.csv")
+    ]
+    return {(org.kind, org.code): org for org in kommuner + regioner}
+
+
+def find_organisation(kind: str, code: str) -> Organisation | None:
+    try:
+        return organisations().get((OrganisationKind(kind), code))
+    except ValueError:
+        return None
+
+
+def organisation_error(kind: str, code: str) -> str | None:
+    """A Swedish explanation of why (kind, code) names no organisation, or None if it does."""
+    if kind not in {k.value for k in OrganisationKind}:
+        return "Organisationstyp måste vara 'kommun' eller 'region'."
+    if find_organisation(kind, code) is not None:
+        return None
+    if kind == OrganisationKind.KOMMUN:
+        return f"'{code}' är ingen kommunkod (fyra siffror, t.ex. 0180 för Stockholm)."
+    return f"'{code}' är ingen länskod för en region (två siffror, t.ex. 01 för Region Stockholm)."

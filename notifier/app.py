@@ -1,0 +1,105 @@
+"""The FastAPI application factory: the composition root of the web process."""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from notifier import db
+from notifier.security import admin_dependency
+from notifier.settings import Settings
+from subscriptions.api import build_router as build_admin_router
+
+log = logging.getLogger(__name__)
+
+Check = Callable[[], Awaitable[None]]
+Worker = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class Services:
+    """What the application's parts share, built once and handed down."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    # Named readiness checks for /readyz: each raises when its dependency does not answer.
+    checks: dict[str, Check] = field(default_factory=dict)
+    # Long-running tasks started with the app (the consumer and sender under `serve`).
+    workers: list[Worker] = field(default_factory=list)
+
+
+def build_services(settings: Settings, engine: AsyncEngine | None = None) -> Services:
+    engine = engine or db.create_engine(settings.database_url)
+    services = Services(settings=settings, engine=engine, sessions=db.sessionmaker(engine))
+    services.checks["database"] = lambda: db.ping(engine)
+    return services
+
+
+def create_app(services: Services, *, migrate_on_start: bool = False) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if migrate_on_start:
+            await db.migrate(services.engine)
+        tasks = [asyncio.create_task(worker()) for worker in services.workers]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    app = FastAPI(
+        title="Notifieringar och supportvägledning – Ansök om statlig ersättning",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    get_session = db.session_dependency(services.sessions)
+    app.include_router(
+        build_admin_router(
+            get_session=get_session, require_admin=admin_dependency(services.settings)
+        ),
+        prefix="/api/v1",
+    )
+    _add_health(app, services)
+    return app
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """422 with one message per field, without echoing the input back."""
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"loc": list(error["loc"]), "msg": error["msg"], "type": error["type"]}
+        for error in exc.errors()
+    ]
+    return JSONResponse({"detail": errors}, status_code=422)
+
+
+def _add_health(app: FastAPI, services: Services) -> None:
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    async def readyz() -> JSONResponse:
+        results = await asyncio.gather(
+            *(asyncio.wait_for(check(), timeout=3) for check in services.checks.values()),
+            return_exceptions=True,
+        )
+        checks = {
+            name: "ok" if result is None else f"unavailable: {type(result).__name__}"
+            for name, result in zip(services.checks, results, strict=True)
+        }
+        ready = all(value == "ok" for value in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "unavailable", "checks": checks},
+            status_code=200 if ready else 503,
+        )

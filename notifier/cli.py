@@ -1,0 +1,77 @@
+"""The `notifier` command (CONTRACTS §4): the entry point that reads the environment."""
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+
+from notifier import db, logs
+from notifier.app import build_services, create_app
+from notifier.settings import Settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = Settings()
+    logs.configure(settings.log_level)
+    result: int = args.run(settings, args)
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="notifier",
+        description="Notifieringar och supportvägledning för Ansök om statlig ersättning.",
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    for name, run, text in (
+        ("serve", _serve, "all of it in one process: migrate, HTTP, consumer, sender"),
+        ("api", _api, "only the HTTP API and web pages"),
+    ):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("--host", default="127.0.0.1")
+        command.add_argument("--port", type=int, default=8000)
+        command.set_defaults(run=run)
+
+    commands.add_parser("migrate", help="upgrade the database to the newest schema").set_defaults(
+        run=_migrate
+    )
+    return parser
+
+
+def _http(settings: Settings, args: argparse.Namespace, *, workers: bool) -> int:
+    services = build_services(settings)
+    if workers:
+        pass  # the consumer and the sender join here (pipeline)
+    app = create_app(services, migrate_on_start=True)
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_config=None)
+    uvicorn.Server(config).run()
+    return 0
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    return _http(settings, args, workers=True)
+
+
+def _api(settings: Settings, args: argparse.Namespace) -> int:
+    return _http(settings, args, workers=False)
+
+
+def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    async def run() -> None:
+        engine = db.create_engine(settings.database_url)
+        try:
+            await db.migrate(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    print("Databasen är uppgraderad till senaste schemat.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""Tables of the notification pipeline: events already processed and the outbox.
+
+The outbox carries every message the service sends, notifications and forwarded tickets
+alike, so that one sender retries them all and none is lost.
+"""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+from domain.sqltypes import UTCDateTime, utcnow
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """One row per event_id ever processed: a redelivered event finds it and stops."""
+
+    __tablename__ = "processed_events"
+
+    event_id: str = Field(primary_key=True, max_length=36)
+    event_type: str = Field(max_length=64)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    recipients: int = 0
+    processed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # permanent failure or retries exhausted; kept with its reason
+    CANCELLED = "cancelled"  # e.g. the recipient was deleted before sending
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Deterministic per (event, user) or per ticket forward: inserting twice is impossible.
+    message_id: str = Field(max_length=255, unique=True)
+    channel: str = Field(default="email", max_length=10)  # "email" or "http"
+    kind: str = Field(max_length=20)  # "notification" or "ticket"
+    event_id: str | None = Field(default=None, max_length=36, index=True)
+    user_id: str | None = Field(default=None, max_length=128)
+    ticket_id: str | None = Field(default=None, max_length=36, index=True)
+    recipient: str = Field(max_length=2048)  # an email address, or a URL for "http"
+    level: str | None = Field(default=None, max_length=10)  # grant in force when matched
+    subject: str | None = Field(default=None, sa_column=Column(Text))
+    body_text: str | None = Field(default=None, sa_column=Column(Text))
+    body_html: str | None = Field(default=None, sa_column=Column(Text))
+    headers: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default=OutboxStatus.PENDING, max_length=10)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

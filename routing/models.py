@@ -1,0 +1,67 @@
+"""Tickets, their audit trail and attachments."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlmodel import Field, SQLModel
+
+from domain.sqltypes import UTCDateTime, utcnow
+
+
+class TicketStatus(StrEnum):
+    NEW = "new"
+    IN_PROGRESS = "in_progress"
+    FORWARDED = "forwarded"
+    ANSWERED = "answered"
+    CLOSED = "closed"
+
+
+class Ticket(SQLModel, table=True):
+    __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_queue", "destination", "status", "created_at"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    reference: str = Field(max_length=20, unique=True)  # what the person is shown
+    status: str = Field(default=TicketStatus.NEW, max_length=20)
+    destination: str = Field(max_length=40)
+    assignee: str | None = Field(default=None, max_length=128)
+    inquiry: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    decision: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    rule_id: str = Field(max_length=64)
+    rule_version: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+def _ticket_fk() -> Column[str]:
+    return Column(
+        "ticket_id", String(36), ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False
+    )
+
+
+class TicketEvent(SQLModel, table=True):
+    """The audit trail: who did what to a ticket, when and why."""
+
+    __tablename__ = "ticket_events"
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    ticket_id: str = Field(sa_column=_ticket_fk())
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    actor: str = Field(max_length=128)
+    action: str = Field(max_length=40)
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Attachment(SQLModel, table=True):
+    __tablename__ = "attachments"
+
+    id: str = Field(primary_key=True, max_length=36)
+    ticket_id: str = Field(sa_column=_ticket_fk())
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=100)
+    size: int
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,1 @@
+"""Users, their organisation, permission grants and subscriptions: who may hear of what."""

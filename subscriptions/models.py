@@ -1,0 +1,52 @@
+"""Tables for users, permission grants and subscriptions.
+
+User ids are given by the e-service, which owns the users; we mirror them.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, Index, String
+from sqlmodel import Field, SQLModel
+
+from domain.sqltypes import UTCDateTime, utcnow
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+    __table_args__ = (Index("ix_users_organisation", "org_kind", "org_code"),)
+
+    id: str = Field(primary_key=True, max_length=128)
+    email: str = Field(max_length=320)
+    name: str = Field(max_length=200)
+    org_kind: str = Field(max_length=10)
+    org_code: str = Field(max_length=4)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+def _user_fk() -> Column[str]:
+    return Column(
+        "user_id",
+        String(128),
+        ForeignKey("users.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+
+
+class PermissionGrant(SQLModel, table=True):
+    __tablename__ = "permission_grants"
+    __table_args__ = (Index("ix_permission_grants_type", "compensation_type"),)
+
+    user_id: str = Field(sa_column=_user_fk())
+    compensation_type: str = Field(primary_key=True, max_length=64)
+    level: str = Field(max_length=10)
+
+
+class Subscription(SQLModel, table=True):
+    __tablename__ = "subscriptions"
+    # Matching looks subscriptions up by event type first.
+    __table_args__ = (Index("ix_subscriptions_event_type", "event_type", "enabled"),)
+
+    user_id: str = Field(sa_column=_user_fk())
+    event_type: str = Field(primary_key=True, max_length=64)
+    enabled: bool = True

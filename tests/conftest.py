@@ -1,0 +1,128 @@
+"""Shared fixtures: every database test runs on SQLite and on the real PostgreSQL.
+
+When CI=true a service that does not answer fails the run; elsewhere its tests skip with
+the reason.
+"""
+
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from notifier import db
+from notifier.app import Services, build_services, create_app
+from notifier.metadata import target_metadata
+from notifier.settings import Settings
+
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+AMQP_URL = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+ADMIN_TOKEN = "test-admin-token"
+
+
+def require_service(name: str, host: str, port: int) -> None:
+    """Skip (or, under CI, fail) when a service does not accept connections."""
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+    except OSError as exc:
+        reason = f"{name} is not reachable at {host}:{port}: {exc}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true and {reason}", pytrace=False)
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("var")
+
+
+@pytest.fixture(scope="session")
+async def sqlite_engine(var_dir: Path) -> AsyncIterator[AsyncEngine]:
+    engine = db.create_engine(f"sqlite:///{var_dir}/test.db")
+    await db.migrate(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def postgres_url() -> AsyncIterator[str]:
+    """A fresh database for this test session, dropped at the end."""
+    require_service("PostgreSQL", "127.0.0.1", 5432)
+    name = f"notifier_test_{uuid.uuid4().hex[:12]}"
+    admin_dsn = PG_ADMIN_URL
+    connection = await asyncpg.connect(admin_dsn)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    connection = await asyncpg.connect(admin_dsn)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+async def postgresql_engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = db.create_engine(postgres_url)
+    await db.migrate(engine)
+    yield engine
+    await engine.dispose()
+
+
+async def _empty_tables(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        for table in reversed(target_metadata.sorted_tables):
+            await connection.execute(text(f'DELETE FROM "{table.name}"'))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend_engine(request: pytest.FixtureRequest) -> AsyncEngine:
+    engine: AsyncEngine = request.getfixturevalue(f"{request.param}_engine")
+    return engine
+
+
+@pytest.fixture
+async def engine(backend_engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
+    """A migrated database of each backend, emptied after every test."""
+    yield backend_engine
+    await _empty_tables(backend_engine)
+
+
+@pytest.fixture
+def settings(var_dir: Path) -> Settings:
+    return Settings(
+        database_url="sqlite:///unused",  # tests hand their engine in directly
+        amqp_url=AMQP_URL,
+        admin_token=ADMIN_TOKEN,
+        mail_dir=var_dir / "mail",
+        secret_key="test-secret-key",
+    )
+
+
+@pytest.fixture
+def services(settings: Settings, engine: AsyncEngine) -> Services:
+    return build_services(settings, engine)
+
+
+@pytest.fixture
+async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(services)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
+    ):
+        yield client
+
+
+@pytest.fixture
+def admin() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}

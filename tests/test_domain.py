@@ -1,0 +1,53 @@
+from collections import Counter
+
+import pytest
+
+from domain.organisations import (
+    OrganisationKind,
+    find_organisation,
+    organisation_error,
+    organisations,
+)
+
+
+def test_there_are_290_kommuner_and_21_regioner() -> None:
+    kinds = Counter(kind for kind, _ in organisations())
+    assert kinds == {OrganisationKind.KOMMUN: 290, OrganisationKind.REGION: 21}
+
+
+@pytest.mark.parametrize(
+    ("kind", "code", "name"),
+    [
+        ("kommun", "0180", "Stockholm"),
+        ("kommun", "1480", "Göteborg"),
+        ("kommun", "0114", "Upplands Väsby"),
+        ("region", "01", "Region Stockholm"),
+        ("region", "25", "Region Norrbotten"),
+    ],
+)
+def test_known_organisations_are_found(kind: str, code: str, name: str) -> None:
+    org = find_organisation(kind, code)
+    assert org is not None and org.name == name
+
+
+@pytest.mark.parametrize(
+    ("kind", "code"),
+    [
+        ("kommun", "0999"),
+        ("kommun", "180"),
+        ("region", "02"),
+        ("region", "11"),
+        ("region", "0180"),
+        ("län", "01"),
+    ],
+)
+def test_unknown_organisations_are_explained(kind: str, code: str) -> None:
+    assert find_organisation(kind, code) is None
+    assert organisation_error(kind, code)
+
+
+def test_every_kommun_lies_in_a_region() -> None:
+    regions = {code for kind, code in organisations() if kind == OrganisationKind.REGION}
+    assert {
+        code[:2] for kind, code in organisations() if kind == OrganisationKind.KOMMUN
+    } == regions
