@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 from importlib.resources import files
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
 
 class OrganisationKind(StrEnum):
@@ -58,3 +61,19 @@ def organisation_error(kind: str, code: str) -> str | None:
     if kind == OrganisationKind.KOMMUN:
         return f"'{code}' är ingen kommunkod (fyra siffror, t.ex. 0180 för Stockholm)."
     return f"'{code}' är ingen länskod för en region (två siffror, t.ex. 01 för Region Stockholm)."
+
+
+class OrganisationRef(BaseModel):
+    """`{"kind": "kommun", "code": "0180"}` as the API and events carry it; only real
+    organisations validate."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: OrganisationKind
+    code: Annotated[str, StringConstraints(pattern=r"^\d{2}(\d{2})?$")]
+
+    @model_validator(mode="after")
+    def _exists(self) -> Self:
+        if error := organisation_error(self.kind, self.code):
+            raise ValueError(error)
+        return self

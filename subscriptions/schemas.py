@@ -5,20 +5,7 @@ from typing import Annotated, Self
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
 from domain.compensation import COMPENSATION_TYPES, EVENT_TYPES, PermissionLevel
-from domain.organisations import OrganisationKind, organisation_error
-
-
-class OrganisationRef(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    kind: OrganisationKind
-    code: Annotated[str, StringConstraints(pattern=r"^\d{2}(\d{2})?$")]
-
-    @model_validator(mode="after")
-    def _exists(self) -> Self:
-        if error := organisation_error(self.kind, self.code):
-            raise ValueError(error)
-        return self
+from domain.organisations import OrganisationRef
 
 
 class UserIn(BaseModel):

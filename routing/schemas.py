@@ -1,0 +1,96 @@
+"""Support inquiries and routing decisions as the API carries them (CONTRACTS §3)."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+from domain.organisations import OrganisationRef
+
+
+class IssueType(StrEnum):
+    LOGIN = "login"
+    PERMISSIONS = "permissions"
+    BROWSER = "browser"
+    COMPENSATION = "compensation"
+    ESERVICE_GENERAL = "eservice_general"
+    NOT_ESERVICE = "not_eservice"
+    EDUCATION_PERIODS = "education_periods"
+    NOTIFICATIONS = "notifications"
+    GETTING_STARTED = "getting_started"
+
+
+class LoginStep(StrEnum):
+    FIRST = "1"  # Migrationsverket's page: "E-tjänstelegitimation – SITHS"
+    SECOND = "2"  # Inera's menu
+
+
+class LoginMethod(StrEnum):
+    SITHS_EID_THIS_DEVICE = "siths_eid_this_device"
+    SITHS_EID_OTHER_DEVICE = "siths_eid_other_device"
+    SITHS_CARD_NETID = "siths_card_netid"  # the old card with Net iD; ended 31 January 2024
+
+
+class TargetGroup(StrEnum):
+    ASYLSOKANDE = "asylsokande"
+    NYANLANDA = "nyanlanda"
+
+
+class Destination(StrEnum):
+    SEA = "sea"
+    SEN = "sen"
+    INERA = "inera"
+    LOCAL_IT = "local_it"
+    LOCAL_ADMIN = "local_admin"
+    MV_KONTAKTCENTER_KOMMUN = "mv_kontaktcenter_kommun"
+    MV_KONTAKTCENTER_REGION = "mv_kontaktcenter_region"
+    SELF_SERVICE = "self_service"
+
+
+Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+Long = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
+
+
+class Inquiry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    issue_type: IssueType
+    organisation: OrganisationRef | None = None
+    login_step: LoginStep | None = None
+    login_method: LoginMethod | None = None
+    compensation_type: str | None = Field(None, max_length=64)
+    target_group: TargetGroup | None = None
+    browser: Long | None = None  # the User-Agent
+    diarienummer: Short | None = None
+    case_officer: Short | None = None
+    name: Short | None = None
+    email: EmailStr | None = Field(None, max_length=320)
+    message: Long | None = None
+    asked_at: AwareDatetime | None = None
+
+
+class Contact(BaseModel):
+    destination: Destination
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    hours: str | None = None
+    url: str | None = None
+    postal_address: str | None = None
+    phone_open_now: bool | None = None
+    phone_opens_next: datetime | None = None
+
+
+class RuleRef(BaseModel):
+    id: str
+    version: str
+
+
+class Decision(BaseModel):
+    primary: Contact
+    secondary: Contact | None = None
+    # What the person must include: "screenshot", "diarienummer", "case_officer".
+    requires: list[str] = Field(default_factory=list)
+    advice: list[str] = Field(default_factory=list)
+    rule: RuleRef
