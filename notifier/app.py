@@ -2,9 +2,10 @@
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -20,7 +21,7 @@ from subscriptions.api import build_router as build_admin_router
 log = logging.getLogger(__name__)
 
 Check = Callable[[], Awaitable[None]]
-Worker = Callable[[], Awaitable[None]]
+Worker = Callable[[], Coroutine[Any, Any, None]]
 
 
 @dataclass

@@ -5,10 +5,10 @@ from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.organisations import OrganisationRef
 from domain.sqltypes import utcnow
 from subscriptions.models import PermissionGrant, Subscription, User
 from subscriptions.schemas import (
-    OrganisationRef,
     PermissionsIn,
     SubscriptionsIn,
     SubscriptionsOut,
@@ -41,7 +41,7 @@ def user_out(user: User) -> UserOut:
         id=user.id,
         email=user.email,
         name=user.name,
-        organisation=OrganisationRef(kind=user.org_kind, code=user.org_code),  # type: ignore[arg-type]
+        organisation=OrganisationRef.model_validate({"kind": user.org_kind, "code": user.org_code}),
     )
 
 
