@@ -4,8 +4,17 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
+from domain.compensation import COMPENSATION_TYPES
 from domain.organisations import OrganisationRef
 
 
@@ -68,6 +77,21 @@ class Inquiry(BaseModel):
     email: EmailStr | None = Field(None, max_length=320)
     message: Long | None = None
     asked_at: AwareDatetime | None = None
+
+    @field_validator("login_step", mode="before")
+    @classmethod
+    def _step_as_number(cls, value: object) -> object:
+        # JSON clients naturally send the step as a number; bool is an int in Python.
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        return value
+
+    @field_validator("compensation_type")
+    @classmethod
+    def _known_compensation_type(cls, value: str | None) -> str | None:
+        if value is not None and value not in COMPENSATION_TYPES:
+            raise ValueError(f"okänd ersättningstyp: {value!r}")
+        return value
 
 
 class Contact(BaseModel):
