@@ -45,6 +45,8 @@ class TicketEvent(SQLModel, table=True):
     """The audit trail: who did what to a ticket, when and why."""
 
     __tablename__ = "ticket_events"
+    # The trail is always read per ticket, in order.
+    __table_args__ = (Index("ix_ticket_events_ticket", "ticket_id", "at"),)
 
     id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
     ticket_id: str = Field(sa_column=_ticket_fk())
@@ -57,6 +59,8 @@ class TicketEvent(SQLModel, table=True):
 
 class Attachment(SQLModel, table=True):
     __tablename__ = "attachments"
+    # Read per ticket when it is shown or forwarded.
+    __table_args__ = (Index("ix_attachments_ticket", "ticket_id"),)
 
     id: str = Field(primary_key=True, max_length=36)
     ticket_id: str = Field(sa_column=_ticket_fk())

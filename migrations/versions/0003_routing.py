@@ -1,10 +1,12 @@
-"""Routing and ticket schema changes (owned by the routing engine work).
+"""Routing: the ticket audit trail and attachments are read per ticket, so index them.
 
 Revision ID: 0003
 Revises: 0002
 """
 
 from collections.abc import Sequence
+
+from alembic import op
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -13,8 +15,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("ticket_events", schema=None) as batch_op:
+        batch_op.create_index("ix_ticket_events_ticket", ["ticket_id", "at"], unique=False)
+    with op.batch_alter_table("attachments", schema=None) as batch_op:
+        batch_op.create_index("ix_attachments_ticket", ["ticket_id"], unique=False)
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("attachments", schema=None) as batch_op:
+        batch_op.drop_index("ix_attachments_ticket")
+    with op.batch_alter_table("ticket_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_ticket_events_ticket")
