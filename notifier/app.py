@@ -10,12 +10,20 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from notifier import db
-from notifier.security import admin_dependency
+from notifier.forwarding import forward_hook
+from notifier.security import admin_dependency, signing_key
 from notifier.settings import Settings
+from routing.api import build_router as build_support_router
+from routing.rules import RuleSet, default_rules, load_rules
+from routing import web
+from routing.csrf import Csrf
+from routing.pages import Pages
+from routing.ratelimit import RateLimit
 from subscriptions.api import build_router as build_admin_router
 
 log = logging.getLogger(__name__)
@@ -35,12 +43,16 @@ class Services:
     checks: dict[str, Check] = field(default_factory=dict)
     # Long-running tasks started with the app (the consumer and sender under `serve`).
     workers: list[Worker] = field(default_factory=list)
+    # The support routing rules, loaded once (NOTIFIER_ROUTING_RULES or the shipped file).
+    rules: RuleSet = field(default_factory=default_rules)
 
 
 def build_services(settings: Settings, engine: AsyncEngine | None = None) -> Services:
     engine = engine or db.create_engine(settings.database_url)
     services = Services(settings=settings, engine=engine, sessions=db.sessionmaker(engine))
     services.checks["database"] = lambda: db.ping(engine)
+    if settings.routing_rules is not None:
+        services.rules = load_rules(settings.routing_rules)
     return services
 
 
@@ -70,8 +82,40 @@ def create_app(services: Services, *, migrate_on_start: bool = False) -> FastAPI
         ),
         prefix="/api/v1",
     )
+    app.include_router(
+        build_support_router(
+            get_session=get_session,
+            rules=services.rules,
+            on_ticket_created=forward_hook(services.settings),
+        ),
+        prefix="/api/v1",
+    )
+    _add_web(app, services, get_session)
     _add_health(app, services)
     return app
+
+
+def _add_web(app: FastAPI, services: Services, get_session: Any) -> None:
+    """The support form and the triage desk: HTML from templates/web/."""
+    settings = services.settings
+    key = signing_key(settings)
+    env = Environment(
+        loader=PackageLoader("templates", "web"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+    )
+    pages = Pages(env, Csrf(key, secure=settings.base_url.startswith("https://")))
+    app.include_router(
+        web.build_router(
+            get_session=get_session,
+            pages=pages,
+            rules=services.rules,
+            now=utcnow,
+            rate_limit=RateLimit(settings.support_rate_limit),
+            signing_key=key,
+            on_ticket_created=forward_hook(settings),
+        )
+    )
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

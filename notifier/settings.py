@@ -3,8 +3,12 @@ passed down; nothing else reads the environment."""
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The routes that open a ticket (routing.engine.TICKET_DESTINATIONS), named here so that
+# configuration errors show at start.
+FORWARD_DESTINATIONS = ("sea", "sen", "mv_kontaktcenter_kommun", "mv_kontaktcenter_region")
 
 
 class Settings(BaseSettings):
@@ -26,6 +30,32 @@ class Settings(BaseSettings):
         "in ./var/secret_key, fine for one node",
     )
     log_level: str = "INFO"
+    # The public form's POSTs per client (`limits` notation); counted per process.
+    support_rate_limit: str = "10 per 10 minutes"
+
+    # Support routing (issue 4). People are shown the real addresses of routing/rules.toml;
+    # where their tickets are forwarded is per deployment, and by default nowhere real.
+    routing_rules: Path | None = Field(None, description="a rules.toml replacing the shipped one")
+    forward_mailboxes: dict[str, str] = Field(
+        default_factory=lambda: {
+            destination: f"{destination}@tickets.statlig-ersattning.invalid"
+            for destination in FORWARD_DESTINATIONS
+        },
+        description="JSON: destination → mailbox its tickets are forwarded to",
+    )
+    forward_endpoints: dict[str, str] = Field(
+        default_factory=dict,
+        description="JSON: destination → URL; where set, tickets are POSTed there, not mailed",
+    )
+    forward_http_timeout: float = Field(10.0, description="seconds per HTTP forward")
+
+    @field_validator("forward_mailboxes", "forward_endpoints")
+    @classmethod
+    def _known_destinations(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(FORWARD_DESTINATIONS))
+        if unknown:
+            raise ValueError(f"no tickets go to {unknown}; use {list(FORWARD_DESTINATIONS)}")
+        return value
 
     @property
     def var_dir(self) -> Path:
