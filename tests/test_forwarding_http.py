@@ -1,0 +1,173 @@
+"""The HTTP channel (respx standing in for the endpoint), marking a delivered forward on
+its ticket, and attachments going along."""
+
+import base64
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from domain.sqltypes import utcnow
+from notifier import db
+from notifier.delivery import PermanentDeliveryError, TransientDeliveryError
+from notifier.forwarding import TrackForwards, attachments_for_http, forward_message
+from notifier.http_transport import HttpTransport
+from notifier.models import OutboxMessage
+from notifier.settings import Settings
+from routing import tickets
+from routing.engine import route
+from routing.models import Attachment, Ticket, TicketStatus
+from routing.rules import default_rules
+from routing.schemas import Inquiry
+
+URL = "https://tickets.example.invalid/kontaktcenter"
+
+
+def outbox_message(**overrides: Any) -> OutboxMessage:
+    fields: dict[str, Any] = {
+        "id": 7,
+        "message_id": "ticket.abc.sea",
+        "channel": "http",
+        "kind": "ticket",
+        "ticket_id": "abc",
+        "recipient": URL,
+        "body_text": json.dumps({"ticket": {"reference": "SUP-ABCD2345"}}),
+    }
+    return OutboxMessage(**(fields | overrides))
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=1) as client:
+        yield client
+
+
+@pytest.mark.parametrize(
+    ("response", "failure"),
+    [
+        (httpx.Response(200), None),
+        (httpx.Response(201), None),
+        (httpx.Response(204), None),
+        (httpx.Response(408), TransientDeliveryError),
+        (httpx.Response(429), TransientDeliveryError),
+        (httpx.Response(500), TransientDeliveryError),
+        (httpx.Response(503), TransientDeliveryError),
+        (httpx.Response(400), PermanentDeliveryError),
+        (httpx.Response(404), PermanentDeliveryError),
+        (httpx.Response(410), PermanentDeliveryError),
+        (httpx.ConnectError("refused"), TransientDeliveryError),
+        (httpx.ReadTimeout("slow"), TransientDeliveryError),
+    ],
+)
+async def test_the_outcome_names_what_the_sender_should_do(
+    client: httpx.AsyncClient, response: Any, failure: type[Exception] | None
+) -> None:
+    with respx.mock:
+        respx.post(URL).mock(side_effect=[response])
+        result = await HttpTransport(client).deliver([outbox_message()])
+
+    if failure is None:
+        assert result == {7: None}
+    else:
+        assert isinstance(result[7], failure)
+
+
+async def test_the_post_carries_the_json_and_an_idempotency_key(
+    client: httpx.AsyncClient,
+) -> None:
+    with respx.mock:
+        endpoint = respx.post(URL).mock(return_value=httpx.Response(202))
+        await HttpTransport(client).deliver([outbox_message()])
+
+    request = endpoint.calls.last.request
+    assert request.headers["Idempotency-Key"] == "ticket.abc.sea"
+    assert request.headers["Content-Type"].startswith("application/json")
+    assert json.loads(request.content) == {"ticket": {"reference": "SUP-ABCD2345"}}
+
+
+@pytest.fixture
+async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    async with db.sessionmaker(engine)() as session:
+        yield session
+
+
+async def stored_forward(session: AsyncSession, *, screenshot: bool = False) -> OutboxMessage:
+    """A ticket as the API stores it, its forward in the outbox, committed."""
+    inquiry = Inquiry.model_validate(
+        {
+            "issue_type": "login",
+            "login_step": 1,
+            "organisation": {"kind": "kommun", "code": "0180"},
+            "email": "anna.berg@stockholm.se",
+        }
+    )
+    decision = route(inquiry, default_rules(), utcnow())
+    ticket = await tickets.create_ticket(session=session, inquiry=inquiry, decision=decision)
+    if screenshot:
+        session.add(
+            Attachment(
+                id="att-1",
+                ticket_id=ticket.id,
+                filename="fel.png",
+                content_type="image/png",
+                size=4,
+                data=b"\x89PNG",
+            )
+        )
+    settings = Settings(forward_endpoints={"mv_kontaktcenter_kommun": URL})
+    message = forward_message(ticket, settings)
+    session.add(message)
+    await session.commit()
+    return message
+
+
+async def test_a_delivered_forward_marks_its_ticket_forwarded(
+    engine: AsyncEngine, session: AsyncSession, client: httpx.AsyncClient
+) -> None:
+    message = await stored_forward(session)
+    transport = TrackForwards(HttpTransport(client), db.sessionmaker(engine))
+
+    with respx.mock:
+        respx.post(URL).mock(side_effect=[httpx.Response(503), httpx.Response(200)])
+        first = await transport.deliver([message])
+        assert isinstance(first[message.id or 0], TransientDeliveryError)
+        assert await status_of(engine, message.ticket_id) == TicketStatus.NEW
+        assert await transport.deliver([message]) == {message.id: None}
+
+    assert await status_of(engine, message.ticket_id) == TicketStatus.FORWARDED
+    async with db.sessionmaker(engine)() as fresh:
+        trail = await tickets.events(session=fresh, ticket_id=message.ticket_id or "")
+    assert [event.action for event in trail] == ["created", "status"]
+    assert trail[-1].detail == {
+        "channel": "http",
+        "recipient": URL,
+        "from": "new",
+        "to": "forwarded",
+    }
+
+
+async def test_attachments_go_along_with_the_http_forward(
+    engine: AsyncEngine, session: AsyncSession, client: httpx.AsyncClient
+) -> None:
+    message = await stored_forward(session, screenshot=True)
+    transport = HttpTransport(client, enrich=attachments_for_http(db.sessionmaker(engine)))
+
+    with respx.mock:
+        endpoint = respx.post(URL).mock(return_value=httpx.Response(200))
+        await transport.deliver([message])
+
+    [attachment] = json.loads(endpoint.calls.last.request.content)["attachments"]
+    assert attachment["filename"] == "fel.png"
+    assert base64.b64decode(attachment["data_base64"]) == b"\x89PNG"
+
+
+async def status_of(engine: AsyncEngine, ticket_id: str | None) -> str:
+    async with db.sessionmaker(engine)() as fresh:
+        ticket = await fresh.get(Ticket, ticket_id)
+        assert ticket is not None
+        return ticket.status
