@@ -12,6 +12,7 @@ import logging
 from collections import defaultdict
 from typing import Any
 
+import httpx
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.compensation import COMPENSATION_TYPES
 from domain.organisations import find_organisation
 from notifier.delivery import Transport
-from notifier.http_transport import Enricher
+from notifier.http_transport import Enricher, HttpTransport
 from notifier.models import OutboxMessage
 from notifier.settings import Settings
 from routing import tickets
@@ -218,3 +219,23 @@ def attachment_json(attachment: Attachment) -> dict[str, Any]:
         "size": attachment.size,
         "data_base64": base64.b64encode(attachment.data).decode("ascii"),
     }
+
+
+def channels(
+    *,
+    email: Transport,
+    http_client: httpx.AsyncClient,
+    sessions: async_sessionmaker[AsyncSession],
+) -> dict[str, Transport]:
+    """The sender's channel → transport map with ticket forwarding wired in. The caller
+    owns the httpx client (built once, closed at shutdown)."""
+    http = HttpTransport(http_client, enrich=attachments_for_http(sessions))
+    return {
+        "email": TrackForwards(email, sessions),
+        "http": TrackForwards(http, sessions),
+    }
+
+
+def http_client(settings: Settings) -> httpx.AsyncClient:
+    # No redirects: a forward that moved is a configuration error, reported as permanent.
+    return httpx.AsyncClient(timeout=settings.forward_http_timeout, follow_redirects=False)
