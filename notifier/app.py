@@ -5,6 +5,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,16 +15,17 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.sqltypes import utcnow
 from notifier import db
 from notifier.forwarding import forward_hook
 from notifier.security import admin_dependency, signing_key
 from notifier.settings import Settings
-from routing.api import build_router as build_support_router
-from routing.rules import RuleSet, default_rules, load_rules
 from routing import web
+from routing.api import build_router as build_support_router
 from routing.csrf import Csrf
 from routing.pages import Pages
 from routing.ratelimit import RateLimit
+from routing.rules import RuleSet, default_rules, load_rules
 from subscriptions.api import build_router as build_admin_router
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,8 @@ class Services:
     workers: list[Worker] = field(default_factory=list)
     # The support routing rules, loaded once (NOTIFIER_ROUTING_RULES or the shipped file).
     rules: RuleSet = field(default_factory=default_rules)
+    # What "now" is for routing decisions; tests fix it to a moment.
+    clock: Callable[[], datetime] = utcnow
 
 
 def build_services(settings: Settings, engine: AsyncEngine | None = None) -> Services:
@@ -110,7 +114,7 @@ def _add_web(app: FastAPI, services: Services, get_session: Any) -> None:
             get_session=get_session,
             pages=pages,
             rules=services.rules,
-            now=utcnow,
+            now=lambda: services.clock(),
             rate_limit=RateLimit(settings.support_rate_limit),
             signing_key=key,
             on_ticket_created=forward_hook(settings),

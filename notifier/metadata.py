@@ -4,8 +4,9 @@ from sqlmodel import SQLModel
 
 import notifier.models
 import routing.models
+import routing.staff
 import subscriptions.models
 
 __all__ = ["target_metadata"]
-_MODELS = (notifier.models, routing.models, subscriptions.models)
+_MODELS = (notifier.models, routing.models, routing.staff, subscriptions.models)
 target_metadata = SQLModel.metadata

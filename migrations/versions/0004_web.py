@@ -1,10 +1,16 @@
-"""Web form and triage desk schema changes (owned by the web work).
+"""Web form and triage desk: contact-center staff accounts.
 
 Revision ID: 0004
 Revises: 0003
 """
 
 from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+import domain.sqltypes
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -13,8 +19,19 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "staff_accounts",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("roles", sa.JSON(), nullable=False),
+        sa.Column("destinations", sa.JSON(), nullable=False),
+        sa.Column("created_at", domain.sqltypes.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", domain.sqltypes.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("token_hash"),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("staff_accounts")

@@ -1,0 +1,38 @@
+"""A per-client rate limit on the public form's POSTs, on the `limits` library.
+
+The counts live in this process's memory: with several API processes each counts on its
+own, so the effective limit is that many times higher. `limits` also speaks Redis should
+that ever matter; nothing here would change but the storage.
+"""
+
+import math
+import time
+from dataclasses import dataclass, field
+
+from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+
+TOO_MANY = (
+    "Du har skickat formuläret för många gånger på kort tid. Vänta en stund och försök sedan igen."
+)
+
+
+@dataclass
+class RateLimit:
+    """`limit` as `limits` writes it, e.g. "20 per minute"; one budget per client and
+    scope."""
+
+    limit: str
+    storage: Storage = field(default_factory=MemoryStorage)
+
+    def __post_init__(self) -> None:
+        self._item: RateLimitItem = parse(self.limit)
+        self._limiter = MovingWindowRateLimiter(self.storage)
+
+    async def hit(self, scope: str, client: str) -> int | None:
+        """Count one request; None when allowed, else the seconds to wait."""
+        if await self._limiter.hit(self._item, scope, client):
+            return None
+        stats = await self._limiter.get_window_stats(self._item, scope, client)
+        return max(1, math.ceil(stats.reset_time - time.time()))
