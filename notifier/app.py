@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -26,6 +27,11 @@ from routing.csrf import Csrf
 from routing.pages import Pages
 from routing.ratelimit import RateLimit
 from routing.rules import RuleSet, default_rules, load_rules
+from routing.staff_api import build_admin_router as build_staff_router
+from routing.staff_api import staff_dependency
+from routing.triage import Desk
+from routing.triage_api import build_router as build_triage_api
+from routing.triage_pages import build_router as build_triage_pages
 from subscriptions.api import build_router as build_admin_router
 
 log = logging.getLogger(__name__)
@@ -108,16 +114,48 @@ def _add_web(app: FastAPI, services: Services, get_session: Any) -> None:
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
     )
-    pages = Pages(env, Csrf(key, secure=settings.base_url.startswith("https://")))
+    secure = settings.base_url.startswith("https://")
+    pages = Pages(env, Csrf(key, secure=secure))
+    rate_limit = RateLimit(settings.support_rate_limit)
     app.include_router(
         web.build_router(
             get_session=get_session,
             pages=pages,
             rules=services.rules,
             now=lambda: services.clock(),
-            rate_limit=RateLimit(settings.support_rate_limit),
+            rate_limit=rate_limit,
             signing_key=key,
             on_ticket_created=forward_hook(settings),
+        )
+    )
+    desk = Desk(
+        rules=services.rules,
+        now=lambda: services.clock(),
+        on_ticket_created=forward_hook(settings),
+    )
+    admin_token = settings.admin_token.get_secret_value() if settings.admin_token else None
+    require_staff = staff_dependency(
+        get_session=get_session,
+        is_admin_token=lambda token: (
+            admin_token is not None and secrets.compare_digest(token.encode(), admin_token.encode())
+        ),
+    )
+    app.include_router(
+        build_staff_router(get_session=get_session, require_admin=admin_dependency(settings)),
+        prefix="/api/v1",
+    )
+    app.include_router(
+        build_triage_api(get_session=get_session, require_staff=require_staff, desk=desk),
+        prefix="/api/v1",
+    )
+    app.include_router(
+        build_triage_pages(
+            get_session=get_session,
+            pages=pages,
+            desk=desk,
+            signing_key=key,
+            rate_limit=rate_limit,
+            secure_cookies=secure,
         )
     )
 

@@ -155,17 +155,27 @@ async def assign(
 
 
 async def reroute(
-    *, session: AsyncSession, ticket: Ticket, actor: str, destination: Destination, reason: str
+    *,
+    session: AsyncSession,
+    ticket: Ticket,
+    actor: str,
+    destination: Destination,
+    reason: str,
+    decision: Decision | None = None,
 ) -> Ticket:
     """Send the ticket to another destination's queue. Why is required: the person was
-    told another route, and the audit trail must say why it changed."""
+    told another route, and the audit trail must say why it changed. The new `decision`,
+    if given, is kept in the trail beside the ticket's original one."""
     if not reason or not reason.strip():
         raise TicketError("Ange varför ärendet skickas vidare till en annan mottagare.")
     if ticket.status == TicketStatus.CLOSED:
         raise TicketError("Ett stängt ärende kan inte skickas vidare.")
     previous = ticket.destination
     ticket.destination, ticket.assignee, ticket.status = destination, None, TicketStatus.NEW
-    await _record(session, ticket, actor, "rerouted", reason, {"from": previous, "to": destination})
+    detail: dict[str, Any] = {"from": previous, "to": destination}
+    if decision is not None:
+        detail["decision"] = decision.model_dump(mode="json")
+    await _record(session, ticket, actor, "rerouted", reason, detail)
     return ticket
 
 

@@ -1,9 +1,11 @@
 """The Swedish words of the web form and the triage desk: labels and formats, as data."""
 
+from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from domain.compensation import COMPENSATION_TYPES
+from domain.organisations import find_organisation
 from routing.models import TicketStatus
 from routing.schemas import Destination, IssueType, LoginMethod, LoginStep, TargetGroup
 
@@ -70,7 +72,7 @@ STATUSES: dict[str, str] = {
 
 ACTIONS: dict[str, str] = {
     "created": "Skapat",
-    "claimed": "Tilldelat",
+    "assigned": "Tilldelat",
     "rerouted": "Omdirigerat",
     "note": "Intern anteckning",
     "answered": "Besvarat",
@@ -105,3 +107,8 @@ def when(at: datetime) -> str:
 def stamp(at: datetime) -> str:
     """'2026-03-03 09.15', in Swedish time, for lists and the audit trail."""
     return f"{at.astimezone(STOCKHOLM):%Y-%m-%d %H.%M}"
+
+
+def organisation_name(ref: Mapping[str, str]) -> str:
+    org = find_organisation(ref.get("kind", ""), ref.get("code", ""))
+    return org.name if org else "okänd"
