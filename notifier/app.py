@@ -97,6 +97,7 @@ def create_app(services: Services, *, migrate_on_start: bool = False) -> FastAPI
             get_session=get_session,
             rules=services.rules,
             on_ticket_created=forward_hook(services.settings),
+            now=lambda: services.clock(),
         ),
         prefix="/api/v1",
     )
