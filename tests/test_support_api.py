@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -230,3 +231,13 @@ async def test_a_destination_with_an_endpoint_gets_its_tickets_over_http(
     async with services.sessions() as session:
         [forward] = (await session.exec(select(OutboxMessage))).all()
     assert (forward.channel, forward.recipient) == ("http", endpoint)
+
+
+async def test_without_asked_at_the_services_clock_is_the_moment(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    services.clock = lambda: datetime.fromisoformat("2024-06-21T10:00:00+02:00")  # Midsommarafton
+    body = {"issue_type": "compensation", "target_group": "nyanlanda"}
+    primary = (await client.post("/api/v1/support/route", json=body)).json()["primary"]
+    assert primary["phone_open_now"] is False
+    assert primary["phone_opens_next"] == "2024-06-24T09:00:00+02:00"
