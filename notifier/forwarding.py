@@ -6,29 +6,18 @@ routing router calls). Where the destination has an HTTP endpoint configured it 
 there as JSON; otherwise it is mailed to the destination's configured mailbox.
 """
 
-import base64
 import json
-import logging
-from collections import defaultdict
 from typing import Any
 
-import httpx
-from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.compensation import COMPENSATION_TYPES
 from domain.organisations import find_organisation
-from notifier.delivery import Transport
-from notifier.http_transport import Enricher, HttpTransport
 from notifier.models import OutboxMessage
 from notifier.settings import Settings
-from routing import tickets
-from routing.models import Attachment, Ticket
+from routing.models import Ticket
 from routing.schemas import Decision
 from routing.tickets import TicketCreatedHook
-
-log = logging.getLogger(__name__)
 
 KIND = "ticket"
 
@@ -139,103 +128,3 @@ def payload(ticket: Ticket, subject: str, text: str) -> dict[str, Any]:
         "subject": subject,
         "text": text,
     }
-
-
-class TrackForwards:
-    """Wraps a channel's transport: once a ticket's forward is delivered, the ticket is
-    marked forwarded with an audit event. The sender needs no knowledge of tickets."""
-
-    def __init__(self, inner: Transport, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._inner = inner
-        self._sessions = sessions
-
-    async def deliver(self, messages: list[OutboxMessage]) -> dict[int, Exception | None]:
-        results = await self._inner.deliver(messages)
-        delivered = [
-            m for m in messages if m.kind == KIND and m.ticket_id and results.get(m.id or 0) is None
-        ]
-        if delivered:
-            try:
-                await self._mark(delivered)
-            except Exception:
-                # The forward did arrive: the outbox must record it as sent whatever
-                # happens here, or it would be sent twice.
-                log.exception("could not mark %d ticket(s) forwarded", len(delivered))
-        return results
-
-    async def _mark(self, delivered: list[OutboxMessage]) -> None:
-        async with self._sessions() as session:
-            for message in delivered:
-                ticket = await session.get(Ticket, message.ticket_id)
-                if ticket is not None:  # deleted meanwhile: nothing left to mark
-                    await tickets.mark_forwarded(
-                        session=session,
-                        ticket=ticket,
-                        channel=message.channel,
-                        recipient=message.recipient,
-                    )
-            await session.commit()
-
-
-async def load_attachments(
-    session: AsyncSession, ticket_ids: set[str]
-) -> dict[str, list[Attachment]]:
-    """Each ticket's attachments, oldest first."""
-    query = (
-        select(Attachment)
-        .where(col(Attachment.ticket_id).in_(ticket_ids))
-        .order_by(col(Attachment.created_at), col(Attachment.id))
-    )
-    by_ticket: dict[str, list[Attachment]] = defaultdict(list)
-    for attachment in (await session.exec(query)).all():
-        by_ticket[attachment.ticket_id].append(attachment)
-    return by_ticket
-
-
-def attachments_for_http(sessions: async_sessionmaker[AsyncSession]) -> Enricher:
-    """An HttpTransport enricher adding each forwarded ticket's attachments, base64 in the
-    JSON. Loaded at delivery, not when queued: the web form stores screenshots after the
-    ticket row, and a retry then still sends them all."""
-
-    async def enrich(messages: list[OutboxMessage]) -> dict[int, dict[str, Any]]:
-        forwards = [m for m in messages if m.kind == KIND and m.ticket_id and m.id]
-        if not forwards:
-            return {}
-        async with sessions() as session:
-            found = await load_attachments(session, {m.ticket_id for m in forwards if m.ticket_id})
-        return {
-            m.id: {"attachments": [attachment_json(a) for a in found.get(m.ticket_id or "", [])]}
-            for m in forwards
-            if m.id is not None
-        }
-
-    return enrich
-
-
-def attachment_json(attachment: Attachment) -> dict[str, Any]:
-    return {
-        "filename": attachment.filename,
-        "content_type": attachment.content_type,
-        "size": attachment.size,
-        "data_base64": base64.b64encode(attachment.data).decode("ascii"),
-    }
-
-
-def channels(
-    *,
-    email: Transport,
-    http_client: httpx.AsyncClient,
-    sessions: async_sessionmaker[AsyncSession],
-) -> dict[str, Transport]:
-    """The sender's channel → transport map with ticket forwarding wired in. The caller
-    owns the httpx client (built once, closed at shutdown)."""
-    http = HttpTransport(http_client, enrich=attachments_for_http(sessions))
-    return {
-        "email": TrackForwards(email, sessions),
-        "http": TrackForwards(http, sessions),
-    }
-
-
-def http_client(settings: Settings) -> httpx.AsyncClient:
-    # No redirects: a forward that moved is a configuration error, reported as permanent.
-    return httpx.AsyncClient(timeout=settings.forward_http_timeout, follow_redirects=False)

@@ -15,7 +15,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.sqltypes import utcnow
 from notifier import db
 from notifier.delivery import PermanentDeliveryError, TransientDeliveryError
-from notifier.forwarding import TrackForwards, attachments_for_http, forward_message
+from notifier.forward_delivery import TrackForwards, attachments_for_http
+from notifier.forwarding import forward_message
 from notifier.http_transport import HttpTransport
 from notifier.models import OutboxMessage
 from notifier.settings import Settings
