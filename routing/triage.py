@@ -43,7 +43,8 @@ class Desk:
             wanted = [destination]
         older = timedelta(hours=older_than_hours) if older_than_hours else None
         found: list[Ticket] = []
-        for one in wanted or [None]:
+        queues: list[str | None] = list(wanted) or [None]
+        for one in queues:
             found += await tickets.list_tickets(
                 session=session,
                 destination=one,

@@ -81,9 +81,9 @@ def build_router(
     async def login(request: Request, session: SessionDep) -> Response:
         client = request.client.host if request.client else "unknown"
         if (wait := await rate_limit.hit("triage-login", client)) is not None:
-            response = pages.problem(request, 429, "För många försök", TOO_MANY)
-            response.headers["Retry-After"] = str(wait)
-            return response
+            refused = pages.problem(request, 429, "För många försök", TOO_MANY)
+            refused.headers["Retry-After"] = str(wait)
+            return refused
         form = await request.form(max_files=0, max_fields=5)
         if not pages.csrf.valid(request, _text(form.get(CSRF_FIELD))):
             return pages.problem(request, 403, "Formuläret kunde inte skickas", REFUSED)
