@@ -5,6 +5,7 @@ delivered its ticket is marked forwarded, and a ticket's attachments are read at
 and sent along.
 """
 
+import asyncio
 import base64
 import logging
 from collections import defaultdict
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from notifier.app import Services
 from notifier.delivery import Transport
 from notifier.forwarding import KIND
 from notifier.http_transport import Enricher, HttpTransport
@@ -138,3 +140,18 @@ def channels(
 def http_client(settings: Settings) -> httpx.AsyncClient:
     # No redirects: a forward that moved is a configuration error, reported as permanent.
     return httpx.AsyncClient(timeout=settings.forward_http_timeout, follow_redirects=False)
+
+
+def forwarding_channels(services: Services) -> Callable[[Transport], dict[str, Transport]]:
+    """For the sender's composition (`channels=`): given the email transport, the channel
+    map. One httpx client serves the process; a worker closes it when the workers stop."""
+    client = http_client(services.settings)
+
+    async def close_client_at_exit() -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await client.aclose()
+
+    services.workers.append(close_client_at_exit)
+    return lambda email: channels(email=email, http_client=client, sessions=services.sessions)

@@ -1,6 +1,7 @@
 """The HTTP channel (respx standing in for the endpoint), marking a delivered forward on
 its ticket, and attachments going along."""
 
+import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator
@@ -14,8 +15,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.sqltypes import utcnow
 from notifier import db
+from notifier.app import build_services
 from notifier.delivery import PermanentDeliveryError, TransientDeliveryError
-from notifier.forward_delivery import TrackForwards, attachments_for_http
+from notifier.forward_delivery import TrackForwards, attachments_for_http, forwarding_channels
 from notifier.forwarding import forward_message
 from notifier.http_transport import HttpTransport
 from notifier.models import OutboxMessage
@@ -172,3 +174,19 @@ async def status_of(engine: AsyncEngine, ticket_id: str | None) -> str:
         ticket = await fresh.get(Ticket, ticket_id)
         assert ticket is not None
         return ticket.status
+
+
+async def test_the_sender_gets_email_and_http_with_forwarding_wired_in(engine: AsyncEngine) -> None:
+    services = build_services(Settings(), engine)
+    email = HttpTransport(httpx.AsyncClient())  # any transport stands in for email here
+
+    transports = forwarding_channels(services)(email)
+
+    assert set(transports) == {"email", "http"}
+    assert all(isinstance(t, TrackForwards) for t in transports.values())
+    [close_client] = services.workers  # the shared httpx client closes with the workers
+    task = asyncio.ensure_future(close_client())
+    await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
