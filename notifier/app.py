@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.sqltypes import utcnow
-from notifier import db
+from notifier import db, unsubscribe
 from notifier.forwarding import forward_hook
 from notifier.security import admin_dependency, signing_key
 from notifier.settings import Settings
@@ -102,6 +102,7 @@ def create_app(services: Services, *, migrate_on_start: bool = False) -> FastAPI
         prefix="/api/v1",
     )
     _add_web(app, services, get_session)
+    _add_unsubscribe(app, services, get_session)
     _add_health(app, services)
     return app
 
@@ -157,6 +158,16 @@ def _add_web(app: FastAPI, services: Services, get_session: Any) -> None:
             signing_key=key,
             rate_limit=rate_limit,
             secure_cookies=secure,
+        )
+    )
+
+
+def _add_unsubscribe(app: FastAPI, services: Services, get_session: Any) -> None:
+    """RFC 8058 one-click unsubscribe, the links in every notification."""
+    links = unsubscribe.Unsubscribe(signing_key(services.settings), services.settings.base_url)
+    app.include_router(
+        unsubscribe.build_router(
+            get_session=get_session, unsubscribe=links, env=unsubscribe.page_environment()
         )
     )
 

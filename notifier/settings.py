@@ -33,6 +33,18 @@ class Settings(BaseSettings):
     # The public form's POSTs per client (`limits` notation); counted per process.
     support_rate_limit: str = "10 per 10 minutes"
 
+    # The notification pipeline (issue 3): consumer batches and sender retries.
+    consumer_batch_size: int = Field(500, ge=1, description="events per transaction and ack")
+    consumer_batch_ms: int = Field(50, ge=1, description="longest wait to fill a batch")
+    consumer_prefetch: int | None = Field(None, ge=1, description="unset: twice the batch")
+    send_batch_size: int = Field(100, ge=1, description="outbox rows claimed at a time")
+    send_poll_seconds: float = Field(1.0, gt=0, description="pause when nothing is due")
+    send_max_attempts: int = Field(10, ge=1, description="then a transient failure is final")
+    send_backoff_seconds: float = Field(30.0, ge=0, description="wait before the 2nd attempt")
+    send_backoff_max_seconds: float = Field(3600.0, ge=0, description="longest wait")
+    send_lease_seconds: float = Field(300.0, gt=0, description="a claimed row's send window")
+    smtp_timeout: float = Field(30.0, gt=0, description="seconds per SMTP operation")
+
     # Support routing (issue 4). People are shown the real addresses of routing/rules.toml;
     # where their tickets are forwarded is per deployment, and by default nowhere real.
     routing_rules: Path | None = Field(None, description="a rules.toml replacing the shipped one")

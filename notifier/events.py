@@ -1,0 +1,149 @@
+"""Application events, schema v1 (CONTRACTS §1), as the e-service publishes them.
+
+Validation is strict where a mistake would send the wrong email (unknown event or
+compensation type, an organisation that does not exist, a missing part the event type
+needs) and lenient where it cannot (unknown extra fields are ignored, so the e-service can
+add fields without a new version).
+"""
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from domain.compensation import ANNOUNCEMENT, COMPENSATION_TYPES, EVENT_TYPES
+from domain.organisations import OrganisationRef
+
+
+def _known_compensation_type(code: str) -> str:
+    if code not in COMPENSATION_TYPES:
+        raise ValueError(f"unknown compensation type {code!r}")
+    return code
+
+
+def _known_event_type(code: str) -> str:
+    if code not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {code!r}")
+    return code
+
+
+CompensationCode = Annotated[str, AfterValidator(_known_compensation_type)]
+EventTypeCode = Annotated[str, AfterValidator(_known_event_type)]
+
+# Which optional parts each event type cannot do without: rendering relies on them.
+REQUIRED_PARTS: dict[str, tuple[str, ...]] = {
+    "application.submitted": ("case",),
+    "application.supplement_requested": ("case",),
+    "application.case_officer_assigned": ("case",),
+    "application.message": ("case",),
+    "application.decided": ("case", "decision"),
+    "payment.disbursed": ("case", "payment"),
+    "payment.automatic": ("payment",),
+    ANNOUNCEMENT: ("announcement",),
+}
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Case(_Part):
+    diarienummer: str = Field(min_length=1, max_length=64)
+    case_officer: str | None = Field(None, max_length=200)
+
+
+class Person(_Part):
+    """Personal data: it reaches only users with a `full` grant."""
+
+    name: str = Field(min_length=1, max_length=200)
+
+
+class Payment(_Part):
+    amount_sek: Decimal = Field(max_digits=15, decimal_places=2)
+    paid_on: date
+
+
+class Outcome(StrEnum):
+    APPROVED = "approved"
+    PARTIALLY_APPROVED = "partially_approved"
+    REJECTED = "rejected"
+
+
+class Decision(_Part):
+    outcome: Outcome
+
+
+class Announcement(_Part):
+    title: str = Field(min_length=1, max_length=300)
+    body: str = Field(min_length=1, max_length=10_000)
+    compensation_types: list[CompensationCode] = Field(default_factory=list)
+
+
+class Event(_Part):
+    schema_version: Literal[1]
+    event_id: uuid.UUID
+    event_type: EventTypeCode
+    occurred_at: AwareDatetime
+    organisation: OrganisationRef | None = None
+    compensation_type: CompensationCode | None = None
+    case: Case | None = None
+    person: Person | None = None
+    payment: Payment | None = None
+    decision: Decision | None = None
+    announcement: Announcement | None = None
+
+    @model_validator(mode="after")
+    def _parts_present(self) -> Self:
+        missing = [part for part in REQUIRED_PARTS[self.event_type] if getattr(self, part) is None]
+        if self.event_type != ANNOUNCEMENT:
+            # Only an announcement may go to every organisation or every compensation type.
+            missing += [
+                p for p in ("organisation", "compensation_type") if getattr(self, p) is None
+            ]
+        if missing:
+            raise ValueError(f"{self.event_type} needs {', '.join(missing)}")
+        return self
+
+    @property
+    def id(self) -> str:
+        return str(self.event_id)
+
+
+class InvalidEvent(ValueError):
+    """Why a message is not an event of schema v1; the text goes into a header."""
+
+
+def parse_event(body: bytes) -> Event:
+    """The event in a message body, or InvalidEvent with a short, header-safe reason."""
+    try:
+        return Event.model_validate_json(body)
+    except ValidationError as exc:
+        raise InvalidEvent(_reason(exc)) from None
+
+
+def parse_payload(payload: dict[str, Any]) -> Event:
+    """An event stored as JSON (ProcessedEvent.payload), validated again on reading."""
+    return Event.model_validate(payload)
+
+
+def _reason(exc: ValidationError) -> str:
+    errors = exc.errors(include_url=False, include_input=False)
+    if errors and errors[0]["type"] == "json_invalid":
+        return "not valid JSON"
+    parts = []
+    for error in errors[:5]:
+        where = ".".join(str(loc) for loc in error["loc"]) or "message"
+        parts.append(f"{where}: {error['msg']}")
+    # Headers stay short; the message body holds the rest for whoever looks.
+    return "; ".join(parts)[:500]

@@ -1,0 +1,193 @@
+"""The "email" channel: SMTP when NOTIFIER_SMTP_URL is set, else .eml files on disk.
+
+Both take outbox messages whose subject and bodies are filled in (notifications are
+rendered by the sender just before, ticket forwards arrive that way) and answer per
+message id: None for delivered, or a Transient/PermanentDeliveryError.
+"""
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import aiosmtplib
+
+from domain.sqltypes import utcnow
+from notifier.delivery import PermanentDeliveryError, TransientDeliveryError, Transport
+from notifier.models import OutboxMessage
+from notifier.outbox import MESSAGE_ID_DOMAIN
+from notifier.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Results = dict[int, Exception | None]
+
+
+def message_id_header(message: OutboxMessage) -> str:
+    if message.message_id.startswith("<"):
+        return message.message_id
+    return f"<{message.message_id}@{MESSAGE_ID_DOMAIN}>"
+
+
+def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = message.recipient
+    email["Subject"] = message.subject or ""
+    email["Date"] = format_datetime(utcnow())
+    # Deterministic: a message sent twice after a lost acknowledgement is one to clients.
+    email["Message-ID"] = message_id_header(message)
+    for name, value in message.headers.items():
+        email[name] = value
+    email.set_content(message.body_text or "")
+    if message.body_html:
+        email.add_alternative(message.body_html, subtype="html")
+    return email
+
+
+class FileTransport:
+    """Writes each email to `<mail_dir>/<message id>.eml`, so a new user sees emails with
+    no mail server. The name is the Message-ID: sending again replaces, never doubles."""
+
+    def __init__(self, directory: Path, sender: str) -> None:
+        self._directory = directory
+        self._sender = sender
+
+    async def deliver(self, messages: list[OutboxMessage]) -> Results:
+        return await asyncio.to_thread(self._write_all, messages)
+
+    def _write_all(self, messages: list[OutboxMessage]) -> Results:
+        self._directory.mkdir(parents=True, exist_ok=True)
+        results: Results = {}
+        for message in messages:
+            assert message.id is not None
+            try:
+                self._write(message)
+                results[message.id] = None
+            except OSError as exc:
+                results[message.id] = TransientDeliveryError(f"cannot write .eml: {exc}")
+        return results
+
+    def _write(self, message: OutboxMessage) -> None:
+        name = re.sub(r"[^A-Za-z0-9._-]", "_", message_id_header(message).strip("<>"))
+        path = self._directory / f"{name}.eml"
+        partial = path.with_suffix(".eml.partial")
+        partial.write_bytes(build_email(message, self._sender).as_bytes())
+        partial.replace(path)  # whole files only, for whoever watches the folder
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpConfig:
+    host: str
+    port: int
+    use_tls: bool = False  # smtps://: TLS from the first byte
+    start_tls: bool = False  # smtp+starttls://: upgrade after connecting
+    username: str | None = None
+    password: str | None = None
+
+
+def parse_smtp_url(url: str) -> SmtpConfig:
+    parts = urlsplit(url)
+    schemes = {
+        "smtp": (False, False, 25),
+        "smtp+starttls": (False, True, 587),
+        "smtps": (True, False, 465),
+    }
+    if parts.scheme not in schemes or not parts.hostname:
+        raise ValueError("NOTIFIER_SMTP_URL: use smtp://, smtp+starttls:// or smtps://host:port")
+    use_tls, start_tls, default_port = schemes[parts.scheme]
+    return SmtpConfig(
+        host=parts.hostname,
+        port=parts.port or default_port,
+        use_tls=use_tls,
+        start_tls=start_tls,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
+
+
+class SmtpTransport:
+    """One SMTP connection per batch, reused for every message in it."""
+
+    def __init__(self, config: SmtpConfig, sender: str, *, timeout: float = 30.0) -> None:
+        self._config = config
+        self._sender = sender
+        self._timeout = timeout
+
+    async def deliver(self, messages: list[OutboxMessage]) -> Results:
+        results: Results = {}
+        client: aiosmtplib.SMTP | None = None
+        try:
+            for message in messages:
+                assert message.id is not None
+                if client is None or not client.is_connected:
+                    client, failure = await self._connect()
+                    if failure is not None:
+                        # The server is away: the rest of the batch waits for the next try.
+                        results.update(
+                            {m.id: failure for m in messages if m.id and m.id not in results}
+                        )
+                        return results
+                results[message.id] = await self._send(client, message)
+        finally:
+            if client is not None and client.is_connected:
+                await _quit(client)
+        return results
+
+    async def _connect(self) -> tuple[aiosmtplib.SMTP, Exception | None]:
+        config = self._config
+        client = aiosmtplib.SMTP(
+            hostname=config.host,
+            port=config.port,
+            use_tls=config.use_tls,
+            start_tls=config.start_tls,
+            username=config.username,
+            password=config.password,
+            timeout=self._timeout,
+        )
+        try:
+            await client.connect()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            return client, classify(exc)
+        return client, None
+
+    async def _send(self, client: aiosmtplib.SMTP, message: OutboxMessage) -> Exception | None:
+        try:
+            await client.send_message(build_email(message, self._sender))
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            return classify(exc)
+        return None
+
+
+def classify(exc: Exception) -> Exception:
+    """Transient: no connection, a timeout, a 4xx. Permanent: a 5xx, a refused recipient."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        codes = [error.code for error in exc.recipients]
+        reason = "; ".join(f"{e.code} {e.message}" for e in exc.recipients)
+        if codes and all(400 <= code < 500 for code in codes):
+            return TransientDeliveryError(f"recipient deferred: {reason}")
+        return PermanentDeliveryError(f"recipient refused: {reason}")
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        text = f"SMTP {exc.code} {exc.message}"
+        if 500 <= exc.code < 600:
+            return PermanentDeliveryError(text)
+        return TransientDeliveryError(text)
+    return TransientDeliveryError(f"{type(exc).__name__}: {exc}")
+
+
+async def _quit(client: aiosmtplib.SMTP) -> None:
+    try:
+        await client.quit()
+    except (aiosmtplib.SMTPException, OSError, TimeoutError):
+        client.close()
+
+
+def email_transport(settings: Settings) -> Transport:
+    if settings.smtp_url:
+        config = parse_smtp_url(settings.smtp_url)
+        return SmtpTransport(config, settings.mail_from, timeout=settings.smtp_timeout)
+    return FileTransport(settings.mail_dir, settings.mail_from)

@@ -1,0 +1,316 @@
+"""The outbox sender against a real SMTP server (aiosmtpd on loopback) and the .eml
+folder, on SQLite and PostgreSQL: delivered once, retried when the server is away, failed
+with a reason when it refuses, nothing deleted."""
+
+import asyncio
+import random
+import socket
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.sqltypes import utcnow
+from notifier import db
+from notifier.delivery import Transport
+from notifier.events import Event
+from notifier.models import OutboxMessage
+from notifier.outbox import record_events
+from notifier.rendering import Renderer, build_environment
+from notifier.sender import RetryPolicy, Sender, backoff
+from notifier.transports import FileTransport, SmtpConfig, SmtpTransport
+from subscriptions import store
+from tests.pipeline_helpers import DYGN, add_user, event_body, outbox
+
+PERSON = "Ali Hassan"
+NO_WAIT = RetryPolicy(max_attempts=3, base=0, cap=0)  # a failed row is due again at once
+
+
+class Mailbox:
+    """An aiosmtpd handler keeping what it receives; refuses some recipients."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.sessions = 0
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address.startswith("refused"):
+            return "550 5.1.1 No such mailbox"
+        if address.startswith("busy"):
+            return "451 4.3.0 Try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        self.messages.append(message)
+        return "250 Message accepted"
+
+    def message_ids(self) -> list[str]:
+        return [str(m["Message-ID"]) for m in self.messages]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def start_smtp(port: int) -> tuple[Controller, Mailbox]:
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    return controller, mailbox
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[int, Mailbox]]:
+    port = free_port()
+    controller, mailbox = start_smtp(port)
+    yield port, mailbox
+    controller.stop()
+
+
+def eml_files(directory: Path) -> list[Path]:
+    return sorted(directory.glob("*.eml"))
+
+
+def read_eml(path: Path) -> EmailMessage:
+    email = message_from_bytes(path.read_bytes(), policy=policy.default)
+    assert isinstance(email, EmailMessage)
+    return email
+
+
+def renderer() -> Renderer:
+    return Renderer(
+        build_environment(),
+        base_url="http://localhost:8000",
+        unsubscribe_url=lambda user, event_type: f"http://localhost:8000/unsubscribe/{user}",
+    )
+
+
+def sender(engine: AsyncEngine, transport: Transport, **overrides: Any) -> Sender:
+    options: dict[str, Any] = {"policy": NO_WAIT, "rng": random.Random(3)} | overrides
+    return Sender(
+        sessions=db.sessionmaker(engine),
+        transports={"email": transport},
+        renderer=renderer(),
+        **options,
+    )
+
+
+def smtp_transport(port: int) -> SmtpTransport:
+    return SmtpTransport(SmtpConfig("127.0.0.1", port), "no-reply@example.se", timeout=5)
+
+
+@pytest.fixture
+async def queued(engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
+    """A payment event matched to a `full` and a `summary` user: two pending rows."""
+    async with db.sessionmaker(engine)() as session:
+        await add_user(session, "full", grants={DYGN: "full"})
+        await add_user(session, "summary", grants={DYGN: "summary"})
+        await session.commit()
+    await queue_event(engine)
+    yield engine
+
+
+async def queue_event(engine: AsyncEngine, **body: Any) -> None:
+    async with db.sessionmaker(engine)() as session:
+        event = Event.model_validate(event_body(**body))
+        await record_events(session=session, events=[event], now=utcnow())
+        await session.commit()
+
+
+def statuses(rows: list[OutboxMessage]) -> dict[str, str]:
+    return {row.user_id or row.message_id: row.status for row in rows}
+
+
+async def test_emails_are_written_as_eml_files_without_smtp(
+    queued: AsyncEngine, tmp_path: Path
+) -> None:
+    assert await sender(queued, FileTransport(tmp_path, "no-reply@example.se")).send_batch() == 2
+    files = eml_files(tmp_path)
+    assert len(files) == 2
+    emails = {str(m["To"]): m for m in (read_eml(f) for f in files)}
+    full, summary = emails["full@kommun.example.se"], emails["summary@kommun.example.se"]
+    assert isinstance(full, EmailMessage) and isinstance(summary, EmailMessage)
+    assert PERSON in full.as_string()
+    assert PERSON not in summary.as_string()  # subject, both parts and all headers
+    assert summary["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert summary["List-Unsubscribe"] == "<http://localhost:8000/unsubscribe/summary>"
+    rows = await outbox(queued)
+    assert {str(m["Message-ID"]) for m in emails.values()} == {r.message_id for r in rows}
+    assert statuses(rows) == {"full": "sent", "summary": "sent"}
+    assert all(r.sent_at is not None and r.attempts == 1 for r in rows)
+
+
+async def test_smtp_delivers_a_batch_over_one_connection(
+    queued: AsyncEngine, smtp: tuple[int, Mailbox]
+) -> None:
+    port, mailbox = smtp
+    await queue_event(queued)
+    assert await sender(queued, smtp_transport(port)).send_batch() == 4
+    assert len(mailbox.messages) == 4 and mailbox.sessions == 1
+    body = mailbox.messages[0].get_body(("plain",))
+    assert body is not None and "Utbetalning gjord" in body.get_content()
+    assert set(statuses(await outbox(queued)).values()) == {"sent"}
+
+
+async def test_smtp_down_then_up_delivers_every_email_exactly_once(queued: AsyncEngine) -> None:
+    port = free_port()  # nothing listens yet
+    transport = smtp_transport(port)
+    assert await sender(queued, transport).send_batch() == 2
+    rows = await outbox(queued)
+    assert statuses(rows) == {"full": "pending", "summary": "pending"}
+    assert all(r.attempts == 1 and "TransientDeliveryError" in (r.last_error or "") for r in rows)
+    controller, mailbox = start_smtp(port)
+    try:
+        assert await sender(queued, transport).send_batch() == 2
+        assert await sender(queued, transport).send_batch() == 0
+    finally:
+        controller.stop()
+    assert sorted(mailbox.message_ids()) == sorted(r.message_id for r in rows)
+    rows = await outbox(queued)
+    assert statuses(rows) == {"full": "sent", "summary": "sent"}
+    assert [r.attempts for r in rows] == [2, 2]
+
+
+async def test_a_refused_recipient_is_failed_with_the_reason(
+    engine: AsyncEngine, smtp: tuple[int, Mailbox]
+) -> None:
+    port, mailbox = smtp
+    async with db.sessionmaker(engine)() as session:
+        await add_user(session, "refused", grants={DYGN: "full"})
+        await add_user(session, "fine", grants={DYGN: "full"})
+        await session.commit()
+    await queue_event(engine)
+    assert await sender(engine, smtp_transport(port)).send_batch() == 2
+    rows = {r.user_id: r for r in await outbox(engine)}
+    assert rows["refused"].status == "failed"
+    assert "550" in (rows["refused"].last_error or "")
+    assert rows["fine"].status == "sent" and len(mailbox.messages) == 1
+    assert await sender(engine, smtp_transport(port)).send_batch() == 0  # never retried
+
+
+async def test_a_deferred_recipient_is_retried_later_then_given_up(
+    engine: AsyncEngine, smtp: tuple[int, Mailbox]
+) -> None:
+    port, _ = smtp
+    async with db.sessionmaker(engine)() as session:
+        await add_user(session, "busy", grants={DYGN: "full"})
+        await session.commit()
+    await queue_event(engine)
+    later = sender(engine, smtp_transport(port), policy=RetryPolicy(3, base=60, cap=60))
+    before = utcnow()
+    await later.send_batch()
+    [row] = await outbox(engine)
+    assert row.status == "pending" and "451" in (row.last_error or "")
+    assert before + timedelta(seconds=29) < row.next_attempt_at < before + timedelta(seconds=61)
+    assert await later.send_batch() == 0  # not due yet
+    an_hour_on = utcnow() + timedelta(hours=1)
+    at_once = sender(engine, smtp_transport(port), clock=lambda: an_hour_on)
+    for _ in range(3):
+        await at_once.send_batch()
+    [row] = await outbox(engine)
+    assert row.status == "failed" and row.attempts == 3
+    assert (row.last_error or "").startswith("gave up after 3 attempts")
+
+
+async def test_a_deleted_user_gets_no_email(queued: AsyncEngine, tmp_path: Path) -> None:
+    async with db.sessionmaker(queued)() as session:
+        await store.delete_user(session=session, user_id="full")
+        await session.commit()
+    await sender(queued, FileTransport(tmp_path, "no-reply@example.se")).send_batch()
+    rows = {r.user_id: r for r in await outbox(queued)}
+    assert rows["full"].status == "cancelled" and rows["summary"].status == "sent"
+    assert len(eml_files(tmp_path)) == 1
+
+
+async def test_a_ticket_forward_is_sent_as_it_was_written(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    async with db.sessionmaker(engine)() as session:
+        session.add(
+            OutboxMessage(
+                message_id="ticket.t1.sea",
+                kind="ticket",
+                ticket_id="t1",
+                recipient="sea@tickets.example.se",
+                subject="[S-1] Fråga om ersättning",
+                body_text="Supportärende S-1\n",
+                headers={"Reply-To": "asker@example.se"},
+            )
+        )
+        await session.commit()
+    await sender(engine, FileTransport(tmp_path, "no-reply@example.se")).send_batch()
+    [email] = [read_eml(path) for path in eml_files(tmp_path)]
+    assert email["Subject"] == "[S-1] Fråga om ersättning"
+    assert email["Reply-To"] == "asker@example.se"
+    assert email["Message-ID"] == "<ticket.t1.sea@statlig-ersattning.invalid>"
+    assert email.get_content() == "Supportärende S-1\n"
+
+
+async def test_a_channel_without_transport_waits_rather_than_fails(engine: AsyncEngine) -> None:
+    async with db.sessionmaker(engine)() as session:
+        session.add(
+            OutboxMessage(
+                message_id="ticket.t2.sea", kind="ticket", channel="http", recipient="https://x"
+            )
+        )
+        await session.commit()
+    await sender(engine, FileTransport(Path("/nonexistent"), "x@example.se")).send_batch()
+    [row] = await outbox(engine)
+    assert row.status == "pending" and "no transport for channel 'http'" in (row.last_error or "")
+
+
+class Blocking:
+    """A transport that holds its batch until released."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def deliver(self, messages: list[OutboxMessage]) -> dict[int, Exception | None]:
+        self.started.set()
+        await asyncio.wait_for(self.release.wait(), timeout=10)
+        return {m.id: None for m in messages if m.id is not None}
+
+
+async def test_a_row_being_sent_is_not_claimed_by_another_sender(queued: AsyncEngine) -> None:
+    slow = Blocking()
+    first = asyncio.create_task(sender(queued, slow).send_batch())
+    await asyncio.wait_for(slow.started.wait(), timeout=10)
+    assert await sender(queued, Blocking()).send_batch() == 0  # leased to the first
+    slow.release.set()
+    assert await asyncio.wait_for(first, timeout=10) == 2
+    assert set(statuses(await outbox(queued)).values()) == {"sent"}
+
+
+@pytest.mark.parametrize(
+    ("attempts", "low", "high"),
+    [(1, 15, 30), (2, 30, 60), (3, 60, 120), (8, 1800, 3600), (30, 1800, 3600)],
+)
+def test_backoff_grows_exponentially_with_jitter_and_a_cap(
+    attempts: int, low: float, high: float
+) -> None:
+    policy = RetryPolicy(max_attempts=50, base=30, cap=3600)
+    waits = {backoff(attempts, policy, random.Random(seed)).total_seconds() for seed in range(20)}
+    assert all(low <= wait <= high for wait in waits)
+    assert len(waits) > 1  # jittered
