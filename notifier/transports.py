@@ -8,10 +8,12 @@ message id: None for delivered, or a Transient/PermanentDeliveryError.
 import asyncio
 import logging
 import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
@@ -27,13 +29,25 @@ log = logging.getLogger(__name__)
 Results = dict[int, Exception | None]
 
 
+class FileAttachment(Protocol):
+    filename: str
+    content_type: str
+    data: bytes
+
+
+# Per message id, files to attach (a forwarded ticket's screenshots), read at delivery.
+AttachmentsOf = Callable[[list[OutboxMessage]], Awaitable[Mapping[int, Sequence[FileAttachment]]]]
+
+
 def message_id_header(message: OutboxMessage) -> str:
     if message.message_id.startswith("<"):
         return message.message_id
     return f"<{message.message_id}@{MESSAGE_ID_DOMAIN}>"
 
 
-def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
+def build_email(
+    message: OutboxMessage, sender: str, attachments: Sequence[FileAttachment] = ()
+) -> EmailMessage:
     email = EmailMessage()
     email["From"] = sender
     email["To"] = message.recipient
@@ -46,6 +60,11 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
     email.set_content(message.body_text or "")
     if message.body_html:
         email.add_alternative(message.body_html, subtype="html")
+    for file in attachments:
+        maintype, _, subtype = file.content_type.partition("/")
+        email.add_attachment(
+            file.data, maintype=maintype, subtype=subtype or "octet-stream", filename=file.filename
+        )
     return email
 
 
@@ -53,30 +72,36 @@ class FileTransport:
     """Writes each email to `<mail_dir>/<message id>.eml`, so a new user sees emails with
     no mail server. The name is the Message-ID: sending again replaces, never doubles."""
 
-    def __init__(self, directory: Path, sender: str) -> None:
+    def __init__(
+        self, directory: Path, sender: str, *, attachments_of: AttachmentsOf | None = None
+    ) -> None:
         self._directory = directory
         self._sender = sender
+        self._attachments_of = attachments_of
 
     async def deliver(self, messages: list[OutboxMessage]) -> Results:
-        return await asyncio.to_thread(self._write_all, messages)
+        files = await self._attachments_of(messages) if self._attachments_of else {}
+        return await asyncio.to_thread(self._write_all, messages, files)
 
-    def _write_all(self, messages: list[OutboxMessage]) -> Results:
+    def _write_all(
+        self, messages: list[OutboxMessage], files: Mapping[int, Sequence[FileAttachment]]
+    ) -> Results:
         self._directory.mkdir(parents=True, exist_ok=True)
         results: Results = {}
         for message in messages:
             assert message.id is not None
             try:
-                self._write(message)
+                self._write(message, files.get(message.id, ()))
                 results[message.id] = None
             except OSError as exc:
                 results[message.id] = TransientDeliveryError(f"cannot write .eml: {exc}")
         return results
 
-    def _write(self, message: OutboxMessage) -> None:
+    def _write(self, message: OutboxMessage, files: Sequence[FileAttachment]) -> None:
         name = re.sub(r"[^A-Za-z0-9._-]", "_", message_id_header(message).strip("<>"))
         path = self._directory / f"{name}.eml"
         partial = path.with_suffix(".eml.partial")
-        partial.write_bytes(build_email(message, self._sender).as_bytes())
+        partial.write_bytes(build_email(message, self._sender, files).as_bytes())
         partial.replace(path)  # whole files only, for whoever watches the folder
 
 
@@ -113,13 +138,22 @@ def parse_smtp_url(url: str) -> SmtpConfig:
 class SmtpTransport:
     """One SMTP connection per batch, reused for every message in it."""
 
-    def __init__(self, config: SmtpConfig, sender: str, *, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        config: SmtpConfig,
+        sender: str,
+        *,
+        timeout: float = 30.0,
+        attachments_of: AttachmentsOf | None = None,
+    ) -> None:
         self._config = config
         self._sender = sender
         self._timeout = timeout
+        self._attachments_of = attachments_of
 
     async def deliver(self, messages: list[OutboxMessage]) -> Results:
         results: Results = {}
+        files = await self._attachments_of(messages) if self._attachments_of else {}
         client: aiosmtplib.SMTP | None = None
         try:
             for message in messages:
@@ -132,7 +166,7 @@ class SmtpTransport:
                             {m.id: failure for m in messages if m.id and m.id not in results}
                         )
                         return results
-                results[message.id] = await self._send(client, message)
+                results[message.id] = await self._send(client, message, files.get(message.id, ()))
         finally:
             if client is not None and client.is_connected:
                 await _quit(client)
@@ -155,9 +189,11 @@ class SmtpTransport:
             return client, classify(exc)
         return client, None
 
-    async def _send(self, client: aiosmtplib.SMTP, message: OutboxMessage) -> Exception | None:
+    async def _send(
+        self, client: aiosmtplib.SMTP, message: OutboxMessage, files: Sequence[FileAttachment]
+    ) -> Exception | None:
         try:
-            await client.send_message(build_email(message, self._sender))
+            await client.send_message(build_email(message, self._sender, files))
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             return classify(exc)
         return None
@@ -186,8 +222,12 @@ async def _quit(client: aiosmtplib.SMTP) -> None:
         client.close()
 
 
-def email_transport(settings: Settings) -> Transport:
+def email_transport(
+    settings: Settings, *, attachments_of: AttachmentsOf | None = None
+) -> Transport:
     if settings.smtp_url:
         config = parse_smtp_url(settings.smtp_url)
-        return SmtpTransport(config, settings.mail_from, timeout=settings.smtp_timeout)
-    return FileTransport(settings.mail_dir, settings.mail_from)
+        return SmtpTransport(
+            config, settings.mail_from, timeout=settings.smtp_timeout, attachments_of=attachments_of
+        )
+    return FileTransport(settings.mail_dir, settings.mail_from, attachments_of=attachments_of)

@@ -1,0 +1,225 @@
+"""A ticket opened through the API reaches its configured mailbox over real SMTP (aiosmtpd
+on loopback) or its HTTP endpoint (respx), through the outbox and the sender, surviving
+failures; once delivered the ticket is marked forwarded."""
+
+import random
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from aiosmtpd.controller import Controller
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
+
+from notifier.app import Services, build_services, create_app
+from notifier.forward_delivery import channels, ticket_attachments
+from notifier.models import OutboxMessage
+from notifier.rendering import Renderer, build_environment
+from notifier.sender import RetryPolicy, Sender
+from notifier.settings import Settings
+from notifier.transports import email_transport
+from routing import tickets
+from routing.models import Attachment, Ticket
+
+SEN_ENDPOINT = "https://sen.tickets.example.invalid/inbox"
+KOMMUN = {"kind": "kommun", "code": "0180"}
+PERSON = {"name": "Anna Berg", "email": "anna.berg@stockholm.se", "message": "Hjälp!"}
+
+
+class Mailbox:
+    """An SMTP server's handler keeping what it accepts; defers the first `busy` DATAs."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.busy = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.busy:
+            self.busy -= 1
+            return "451 4.3.0 Try again later"
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        self.messages.append(message)
+        return "250 Message accepted"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[int, Mailbox]]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port, mailbox
+    controller.stop()
+
+
+@pytest.fixture
+def forwarding(settings: Settings, engine: AsyncEngine, smtp: tuple[int, Mailbox]) -> Services:
+    """Every destination has its own staging mailbox; SEN takes tickets over HTTP."""
+    port, _ = smtp
+    configured = settings.model_copy(
+        update={
+            "smtp_url": f"smtp://127.0.0.1:{port}",
+            "forward_mailboxes": {
+                "sea": "sea@staging.example.invalid",
+                "sen": "sen@staging.example.invalid",
+                "mv_kontaktcenter_kommun": "kommun@staging.example.invalid",
+                "mv_kontaktcenter_region": "region@staging.example.invalid",
+            },
+            "forward_endpoints": {"sen": SEN_ENDPOINT},
+        }
+    )
+    return build_services(configured, engine)
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=2) as client:
+        yield client
+
+
+def sender_for(services: Services, http: httpx.AsyncClient) -> Sender:
+    email = email_transport(services.settings, attachments_of=ticket_attachments(services.sessions))
+    transports = channels(email=email, http_client=http, sessions=services.sessions)
+    renderer = Renderer(
+        build_environment(),
+        base_url="http://localhost:8000",
+        unsubscribe_url=lambda user, event_type: f"http://localhost:8000/u/{user}",
+    )
+    return Sender(
+        sessions=services.sessions,
+        transports=transports,
+        renderer=renderer,
+        policy=RetryPolicy(max_attempts=5, base=0, cap=0),  # a failed forward is due at once
+        rng=random.Random(4),
+    )
+
+
+async def open_ticket(services: Services, **fields: Any) -> dict[str, Any]:
+    app = create_app(services)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        body = {"organisation": KOMMUN} | PERSON | fields
+        response = await client.post("/api/v1/support/tickets", json=body)
+    assert response.status_code == 201, response.text
+    ticket: dict[str, Any] = response.json()["ticket"]
+    return ticket
+
+
+async def add_screenshot(services: Services, ticket_id: str) -> None:
+    """As the web form stores one, beside the ticket."""
+    async with services.sessions() as session:
+        session.add(
+            Attachment(
+                id=str(uuid.uuid4()),
+                ticket_id=ticket_id,
+                filename="skarmbild.png",
+                content_type="image/png",
+                size=4,
+                data=b"\x89PNG",
+            )
+        )
+        await session.commit()
+
+
+async def stored(services: Services, ticket_id: str) -> tuple[Ticket, OutboxMessage]:
+    async with services.sessions() as session:
+        ticket = await session.get(Ticket, ticket_id)
+        query = select(OutboxMessage).where(OutboxMessage.ticket_id == ticket_id)
+        [forward] = (await session.exec(query)).all()
+    assert ticket is not None
+    return ticket, forward
+
+
+async def test_a_ticket_reaches_its_configured_mailbox_over_smtp_after_a_deferral(
+    forwarding: Services, smtp: tuple[int, Mailbox], http: httpx.AsyncClient
+) -> None:
+    _, mailbox = smtp
+    mailbox.busy = 1
+    opened = await open_ticket(forwarding, issue_type="login", login_step=1)
+    await add_screenshot(forwarding, opened["id"])
+    sender = sender_for(forwarding, http)
+
+    await sender.send_batch()
+    ticket, forward = await stored(forwarding, opened["id"])
+    assert (forward.status, forward.attempts, ticket.status) == ("pending", 1, "new")
+    assert "451" in (forward.last_error or "")
+
+    await sender.send_batch()
+    ticket, forward = await stored(forwarding, opened["id"])
+    assert (forward.status, forward.attempts, ticket.status) == ("sent", 2, "forwarded")
+    [email] = mailbox.messages
+    assert email["To"] == "kommun@staging.example.invalid"
+    assert email["Reply-To"] == "anna.berg@stockholm.se"
+    assert email["Subject"].startswith(f"[{opened['reference']}] Inloggning")
+    assert "regel login-step1-kommun" in email.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    [screenshot] = list(email.iter_attachments())
+    assert screenshot.get_filename() == "skarmbild.png"
+    assert screenshot.get_content_type() == "image/png"
+    assert screenshot.get_content() == b"\x89PNG"
+    async with forwarding.sessions() as session:
+        trail = await tickets.events(session=session, ticket_id=opened["id"])
+    assert [(e.action, e.actor) for e in trail] == [("created", "system"), ("status", "system")]
+    assert trail[-1].detail["recipient"] == "kommun@staging.example.invalid"
+
+
+async def test_nothing_is_mailed_to_migrationsverket_by_default(
+    settings: Settings, engine: AsyncEngine, smtp: tuple[int, Mailbox], http: httpx.AsyncClient
+) -> None:
+    port, mailbox = smtp
+    defaults = settings.model_copy(update={"smtp_url": f"smtp://127.0.0.1:{port}"})
+    services = build_services(defaults, engine)
+    await open_ticket(services, issue_type="compensation", target_group="asylsokande")
+
+    await sender_for(services, http).send_batch()
+
+    [email] = mailbox.messages
+    assert email["To"] == "sea@tickets.statlig-ersattning.invalid"
+
+
+async def test_a_ticket_reaches_its_http_endpoint_when_it_recovers(
+    forwarding: Services, http: httpx.AsyncClient
+) -> None:
+    opened = await open_ticket(forwarding, issue_type="compensation", target_group="nyanlanda")
+    await add_screenshot(forwarding, opened["id"])
+    sender = sender_for(forwarding, http)
+
+    with respx.mock:
+        endpoint = respx.post(SEN_ENDPOINT).mock(
+            side_effect=[httpx.ConnectError("refused"), httpx.Response(503), httpx.Response(201)]
+        )
+        for _ in range(3):
+            await sender.send_batch()
+
+    ticket, forward = await stored(forwarding, opened["id"])
+    assert (forward.channel, forward.status, forward.attempts) == ("http", "sent", 3)
+    assert ticket.status == "forwarded"
+    assert endpoint.call_count == 3
+    keys = {call.request.headers["Idempotency-Key"] for call in endpoint.calls}
+    assert keys == {forward.message_id}  # the endpoint can tell a retry from a new ticket
+    document = httpx.Response(200, content=endpoint.calls.last.request.content).json()
+    assert document["ticket"]["reference"] == opened["reference"]
+    assert [a["filename"] for a in document["attachments"]] == ["skarmbild.png"]
+
+
+async def test_an_endpoint_that_refuses_fails_the_forward_and_keeps_the_ticket(
+    forwarding: Services, http: httpx.AsyncClient
+) -> None:
+    opened = await open_ticket(forwarding, issue_type="compensation", target_group="nyanlanda")
+
+    with respx.mock:
+        respx.post(SEN_ENDPOINT).mock(return_value=httpx.Response(400, text="bad ticket"))
+        await sender_for(forwarding, http).send_batch()
+
+    ticket, forward = await stored(forwarding, opened["id"])
+    assert forward.status == "failed"
+    assert "HTTP 400" in (forward.last_error or "")
+    assert ticket.status == "new"  # still on the triage desk
