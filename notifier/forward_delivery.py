@@ -23,6 +23,7 @@ from notifier.forwarding import KIND
 from notifier.http_transport import Enricher, HttpTransport
 from notifier.models import OutboxMessage
 from notifier.settings import Settings
+from notifier.transports import email_transport
 from routing import tickets
 from routing.models import Attachment, Ticket
 
@@ -154,4 +155,30 @@ def forwarding_channels(services: Services) -> Callable[[Transport], dict[str, T
             await client.aclose()
 
     services.workers.append(close_client_at_exit)
-    return lambda email: channels(email=email, http_client=client, sessions=services.sessions)
+    # Notifications keep the email transport given; forwards go through one of the same
+    # configuration that also attaches the ticket's files.
+    files = ticket_attachments(services.sessions)
+    forwards = email_transport(services.settings, attachments_of=files)
+    return lambda email: channels(
+        email=ByKind(tickets=forwards, other=email),
+        http_client=client,
+        sessions=services.sessions,
+    )
+
+
+class ByKind:
+    """Ticket forwards through one transport, every other message through another."""
+
+    def __init__(self, *, tickets: Transport, other: Transport) -> None:
+        self._tickets = tickets
+        self._other = other
+
+    async def deliver(self, messages: list[OutboxMessage]) -> dict[int, Exception | None]:
+        forwards = [m for m in messages if m.kind == KIND]
+        rest = [m for m in messages if m.kind != KIND]
+        results: dict[int, Exception | None] = {}
+        if forwards:
+            results |= await self._tickets.deliver(forwards)
+        if rest:
+            results |= await self._other.deliver(rest)
+        return results

@@ -5,6 +5,9 @@ import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -176,14 +179,42 @@ async def status_of(engine: AsyncEngine, ticket_id: str | None) -> str:
         return ticket.status
 
 
-async def test_the_sender_gets_email_and_http_with_forwarding_wired_in(engine: AsyncEngine) -> None:
-    services = build_services(Settings(), engine)
-    email = HttpTransport(httpx.AsyncClient())  # any transport stands in for email here
+def only_eml(directory: Path) -> EmailMessage:
+    [path] = directory.glob("*.eml")
+    email = message_from_bytes(path.read_bytes(), policy=policy.default)
+    assert isinstance(email, EmailMessage)
+    return email
 
-    transports = forwarding_channels(services)(email)
+
+class Recording:
+    """Stands in for the notification email transport."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    async def deliver(self, messages: list[OutboxMessage]) -> dict[int, Exception | None]:
+        self.seen += [m.message_id for m in messages]
+        return {m.id: None for m in messages if m.id is not None}
+
+
+async def test_the_sender_gets_email_and_http_with_forwarding_wired_in(
+    engine: AsyncEngine, session: AsyncSession, tmp_path: Path
+) -> None:
+    services = build_services(Settings(mail_dir=tmp_path), engine)
+    notifications = Recording()
+    transports = forwarding_channels(services)(notifications)
+    forward = await stored_forward(session, screenshot=True)
+    forward.channel, forward.recipient = "email", "kommun@staging.example.invalid"
+    notification = outbox_message(id=99, kind="notification", message_id="n-1", channel="email")
+
+    results = await transports["email"].deliver([forward, notification])
 
     assert set(transports) == {"email", "http"}
-    assert all(isinstance(t, TrackForwards) for t in transports.values())
+    assert results == {forward.id: None, 99: None}
+    assert notifications.seen == ["n-1"]  # notifications keep their own transport
+    email = only_eml(tmp_path)  # the forward, written with its screenshot
+    assert [part.get_filename() for part in email.iter_attachments()] == ["fel.png"]
+    assert await status_of(engine, forward.ticket_id) == TicketStatus.FORWARDED
     [close_client] = services.workers  # the shared httpx client closes with the workers
     task = asyncio.ensure_future(close_client())
     await asyncio.sleep(0)
