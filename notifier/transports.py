@@ -10,6 +10,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -45,10 +46,15 @@ def message_id_header(message: OutboxMessage) -> str:
     return f"<{message.message_id}@{MESSAGE_ID_DOMAIN}>"
 
 
+# Fold only past RFC 5322's hard limit: the default 78 would turn a long List-Unsubscribe
+# URL, which has no space to fold at, into an encoded word that mail clients cannot use.
+POLICY = policy.default.clone(max_line_length=998)
+
+
 def build_email(
     message: OutboxMessage, sender: str, attachments: Sequence[FileAttachment] = ()
 ) -> EmailMessage:
-    email = EmailMessage()
+    email = EmailMessage(policy=POLICY)
     email["From"] = sender
     email["To"] = message.recipient
     email["Subject"] = message.subject or ""
