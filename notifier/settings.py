@@ -33,7 +33,12 @@ class Settings(BaseSettings):
     # The public form's POSTs per client (`limits` notation); counted per process.
     support_rate_limit: str = "10 per 10 minutes"
 
-    # The notification pipeline (issue 3): consumer batches and sender retries.
+    # The notification pipeline (issue 3). The names of CONTRACTS §1; other names only for
+    # a test or staging run sharing a broker.
+    events_exchange: str = "statlig-ersattning.events"
+    events_queue: str = "notifier.events"
+    dead_letter_queue: str = "notifier.events.dead"
+    # Consumer batches and sender retries.
     consumer_batch_size: int = Field(500, ge=1, description="events per transaction and ack")
     consumer_batch_ms: int = Field(50, ge=1, description="longest wait to fill a batch")
     consumer_prefetch: int | None = Field(None, ge=1, description="unset: twice the batch")

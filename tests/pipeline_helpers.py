@@ -1,18 +1,24 @@
-"""Test data and waits for the notification pipeline tests."""
+"""Test data, waits and broker fixtures for the notification pipeline tests."""
 
 import asyncio
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
+import aio_pika
+import pytest
+from aio_pika.abc import AbstractRobustConnection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from notifier import db
+from notifier.consumer import Consumer, Topology
 from notifier.models import OutboxMessage
 from subscriptions.models import PermissionGrant, Subscription, User
+from tests.conftest import AMQP_URL, require_service
 
 STOCKHOLM = {"kind": "kommun", "code": "0180"}
 GOTEBORG = {"kind": "kommun", "code": "1480"}
@@ -94,3 +100,54 @@ async def eventually(
         if loop.time() > deadline:
             raise AssertionError(f"timed out after {within}s waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def amqp() -> AsyncIterator[AbstractRobustConnection]:
+    require_service("RabbitMQ", "127.0.0.1", 5672)
+    connection = await aio_pika.connect_robust(AMQP_URL)
+    yield connection
+    await connection.close()
+
+
+@pytest.fixture
+async def topology(amqp: AbstractRobustConnection) -> AsyncIterator[Topology]:
+    suffix = uuid.uuid4().hex[:10]
+    names = Topology(
+        exchange=f"test.events.{suffix}",
+        queue=f"test.notifier.{suffix}",
+        dead_letter_queue=f"test.notifier.{suffix}.dead",
+    )
+    yield names
+    channel = await amqp.channel()
+    for queue in (names.queue, names.dead_letter_queue):
+        await channel.queue_delete(queue)
+    await channel.exchange_delete(names.exchange)
+    await channel.close()
+
+
+@asynccontextmanager
+async def running(consumer: Consumer) -> AsyncIterator[asyncio.Task[None]]:
+    task = asyncio.create_task(consumer.run())
+    try:
+        await asyncio.wait_for(consumer.consuming.wait(), timeout=15)
+        yield task
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+
+
+async def message_count(amqp: AbstractRobustConnection, queue_name: str) -> int:
+    channel = await amqp.channel()
+    queue = await channel.declare_queue(queue_name, passive=True)
+    count = queue.declaration_result.message_count or 0
+    await channel.close()
+    return count
+
+
+async def settled(consumer: Consumer, count: int) -> None:
+    async def done() -> bool:
+        return consumer.acknowledged >= count
+
+    await eventually(done, within=30, what=f"{count} messages acknowledged")
