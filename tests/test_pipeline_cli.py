@@ -1,0 +1,102 @@
+"""Operator commands: dead letters listed and replayed on the real RabbitMQ, and the sample
+that shows a new user emails appear."""
+
+import io
+import uuid
+from collections.abc import AsyncIterator
+
+import aio_pika
+import pytest
+from aio_pika.abc import AbstractRobustConnection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.sqltypes import utcnow
+from notifier import db, sample
+from notifier.consumer import Consumer, Topology, declare
+from notifier.dead_letters import list_dead_letters, progress_bar, replay
+from notifier.events import parse_event
+from notifier.outbox import record_events
+from tests.conftest import AMQP_URL
+from tests.pipeline_helpers import (
+    amqp,
+    encode,
+    message_count,
+    outbox,
+    running,
+    settled,
+    topology,
+)
+
+__all__ = ["amqp", "topology"]  # fixtures
+
+
+@pytest.fixture
+async def dead_lettered(
+    engine: AsyncEngine, amqp: AbstractRobustConnection, topology: Topology
+) -> AsyncIterator[Topology]:
+    """Two messages the consumer dead-lettered: not JSON, and an unknown event type."""
+    consumer = Consumer(
+        amqp_url=AMQP_URL, engine=engine, sessions=db.sessionmaker(engine), topology=topology
+    )
+    unknown = {"schema_version": 1, "event_id": str(uuid.uuid4()), "event_type": "x.y"}
+    async with running(consumer):
+        channel = await amqp.channel()
+        exchange = await channel.get_exchange(topology.exchange)
+        await exchange.publish(aio_pika.Message(b"oops"), routing_key="payment.disbursed")
+        await exchange.publish(aio_pika.Message(encode(unknown)), routing_key="x.y")
+        await channel.close()
+        await settled(consumer, 2)
+    yield topology
+
+
+async def test_dead_letters_list_shows_reason_event_id_and_time_and_keeps_them(
+    dead_lettered: Topology, amqp: AbstractRobustConnection
+) -> None:
+    letters = await list_dead_letters(AMQP_URL, dead_lettered, limit=10)
+    assert [(letter.reason, letter.routing_key) for letter in letters] == [
+        ("not valid JSON", "payment.disbursed"),
+        ("event_type: Value error, unknown event type 'x.y'; occurred_at: Field required", "x.y"),
+    ]
+    assert letters[0].event_id == "-" and len(letters[1].event_id) == 36
+    assert letters[0].at.startswith(str(utcnow().year))
+    assert await message_count(amqp, dead_lettered.dead_letter_queue) == 2
+
+
+async def test_dead_letters_replay_requeues_onto_the_exchange_with_progress(
+    dead_lettered: Topology, amqp: AbstractRobustConnection
+) -> None:
+    shown = io.StringIO()
+    assert await replay(AMQP_URL, dead_lettered, progress=progress_bar(shown.write, 10)) == 2
+    assert shown.getvalue().endswith("\r[##########] 2/2\n")
+    assert await message_count(amqp, dead_lettered.dead_letter_queue) == 0
+    channel = await amqp.channel()
+    queue = await channel.get_queue(dead_lettered.queue)
+    first = await queue.get(no_ack=True, timeout=5)
+    assert first is not None and first.body == b"oops"
+    assert first.routing_key == "payment.disbursed"
+    assert not any(name.startswith("x-notifier") for name in first.headers or {})
+    await channel.close()
+
+
+async def test_the_sample_reaches_its_sample_users(engine: AsyncEngine) -> None:
+    events = [parse_event(encode(body)) for body in sample.sample_events()]
+    async with db.sessionmaker(engine)() as session:
+        await sample.ensure_sample_users(session)
+        await sample.ensure_sample_users(session)  # a second run changes nothing
+        await record_events(session=session, events=events, now=utcnow())
+        await session.commit()
+    rows = await outbox(engine)
+    # Seven case events to both users, the massflykt announcement only to Anna.
+    assert len(rows) == 15
+    assert {r.level for r in rows if r.user_id == "sample-erik"} == {"summary"}
+
+
+async def test_the_sample_is_published_to_the_exchange(
+    amqp: AbstractRobustConnection, topology: Topology
+) -> None:
+    events = sample.sample_events()
+    await sample.publish(AMQP_URL, topology, events)
+    assert await message_count(amqp, topology.queue) == len(events)
+    channel = await amqp.channel()
+    await declare(channel, topology)  # the topology stays as declared
+    await channel.close()
