@@ -102,6 +102,7 @@ class Contact(BaseModel):
     hours: str | None = None
     url: str | None = None
     postal_address: str | None = None
+    # Only for contacts with a phone; opens_next (Swedish time) is null while it is open.
     phone_open_now: bool | None = None
     phone_opens_next: datetime | None = None
 

@@ -3,6 +3,8 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
+from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -241,3 +243,22 @@ async def test_without_asked_at_the_services_clock_is_the_moment(
     primary = (await client.post("/api/v1/support/route", json=body)).json()["primary"]
     assert primary["phone_open_now"] is False
     assert primary["phone_opens_next"] == "2024-06-24T09:00:00+02:00"
+
+
+async def test_an_operator_rules_file_replaces_the_shipped_one(
+    settings: Settings, services: Services, tmp_path: Path
+) -> None:
+    shipped = files("routing").joinpath("rules.toml").read_text(encoding="utf-8")
+    edited = shipped.replace('primary = "local_admin"\nadvice', 'primary = "sea"\nadvice', 1)
+    path = tmp_path / "rules.toml"
+    path.write_text(edited, encoding="utf-8")
+    custom = build_services(settings.model_copy(update={"routing_rules": path}), services.engine)
+
+    async with app_client(custom) as client:
+        response = await client.post(
+            "/api/v1/support/route", json=inquiry(issue_type="permissions")
+        )
+
+    decision = response.json()
+    assert decision["primary"]["destination"] == "sea"
+    assert decision["rule"]["version"] == custom.rules.version != default_rules().version
