@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import holidays
+
 from domain.compensation import Unit
 from routing.schemas import Destination, IssueType, LoginMethod, LoginStep, TargetGroup
 
@@ -206,6 +208,12 @@ def _check(ruleset: RuleSet) -> None:
     missing = set(Destination) - set(ruleset.contacts)
     if missing:
         raise RulesError(f"rules.toml: no contact for {sorted(missing)}")
+    try:  # an unknown country or holiday category would otherwise fail the first phone check
+        holidays.country_holidays(
+            ruleset.phone.holiday_country, categories=ruleset.phone.holiday_categories
+        )
+    except (NotImplementedError, ValueError) as exc:
+        raise RulesError(f"rules.toml: [phone] holidays: {exc}") from exc
     for rule in ruleset.rules:
         if rule.deadline and rule.deadline.name not in ruleset.deadlines:
             raise RulesError(f"rules.toml: rule {rule.id}: unknown deadline")

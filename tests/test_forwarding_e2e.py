@@ -49,14 +49,24 @@ class Mailbox:
         return "250 Message accepted"
 
 
-@pytest.fixture
-def smtp() -> Iterator[tuple[int, Mailbox]]:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
+        return port
+
+
+def start_smtp(port: int) -> tuple[Controller, Mailbox]:
     mailbox = Mailbox()
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
     controller.start()
+    return controller, mailbox
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[int, Mailbox]]:
+    port = free_port()
+    controller, mailbox = start_smtp(port)
     yield port, mailbox
     controller.stop()
 
@@ -223,3 +233,25 @@ async def test_an_endpoint_that_refuses_fails_the_forward_and_keeps_the_ticket(
     assert forward.status == "failed"
     assert "HTTP 400" in (forward.last_error or "")
     assert ticket.status == "new"  # still on the triage desk
+
+
+async def test_a_forward_waits_out_a_mail_server_that_is_down(
+    forwarding: Services, http: httpx.AsyncClient
+) -> None:
+    opened = await open_ticket(forwarding, issue_type="login", login_step=1)
+    elsewhere = free_port()  # nothing listens here yet
+    down = forwarding.settings.model_copy(update={"smtp_url": f"smtp://127.0.0.1:{elsewhere}"})
+    forwarding.settings = down
+
+    await sender_for(forwarding, http).send_batch()
+    ticket, forward = await stored(forwarding, opened["id"])
+    assert (forward.status, ticket.status) == ("pending", "new")
+
+    controller, mailbox = start_smtp(elsewhere)
+    try:
+        await sender_for(forwarding, http).send_batch()
+    finally:
+        controller.stop()
+    ticket, forward = await stored(forwarding, opened["id"])
+    assert (forward.status, forward.attempts, ticket.status) == ("sent", 2, "forwarded")
+    assert [m["To"] for m in mailbox.messages] == ["kommun@staging.example.invalid"]

@@ -53,6 +53,9 @@ def test_every_destination_has_a_contact_and_the_real_addresses_are_shown() -> N
         (('id = "permissions"', 'id = "browser-ie"'), "unique"),
         (("last_day = 2024-01-31", "last_day = 2024-01-31\n[deadlines.x]"), "last_day"),
         (('id = "fallback"', 'id = "fallback"\nwhen = [{ issue_type = "login" }]'), "catch-all"),
+        (('"de_facto"]', '"de_facto", "lunar"]'), "holidays"),
+        (('holiday_country = "SE"', 'holiday_country = "XX"'), "holidays"),
+        (('timezone = "Europe/Stockholm"', 'timezone = "Europe/Gothenburg"'), "Gothenburg"),
     ],
 )
 def test_a_bad_edit_fails_at_load(edit: tuple[str, str], message: str) -> None:
