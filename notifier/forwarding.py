@@ -9,6 +9,8 @@ there as JSON; otherwise it is mailed to the destination's configured mailbox.
 import json
 from typing import Any
 
+from sqlalchemy import func
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.compensation import COMPENSATION_TYPES
@@ -48,19 +50,29 @@ FIELD_LABELS = {
 
 def forward_hook(settings: Settings) -> TicketCreatedHook:
     async def on_ticket_created(session: AsyncSession, ticket: Ticket, decision: Decision) -> None:
-        session.add(forward_message(ticket, settings))
+        earlier = await forwards_of(session, ticket.id)
+        session.add(forward_message(ticket, settings, sequence=earlier + 1))
 
     return on_ticket_created
 
 
-def forward_message(ticket: Ticket, settings: Settings) -> OutboxMessage:
-    """The outbox row forwarding `ticket` to its destination's configured address."""
+async def forwards_of(session: AsyncSession, ticket_id: str) -> int:
+    query = (
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.ticket_id == ticket_id)
+    )
+    return (await session.exec(query)).one()
+
+
+def forward_message(ticket: Ticket, settings: Settings, *, sequence: int = 1) -> OutboxMessage:
+    """The outbox row forwarding `ticket` to its destination's configured address;
+    `sequence` counts the ticket's forwards (a reroute forwards it again)."""
     subject, text = render(ticket)
     endpoint = settings.forward_endpoints.get(ticket.destination)
+    suffix = "" if sequence == 1 else f".{sequence}"
     common: dict[str, Any] = {
-        # One forward per ticket and destination: a retried request cannot add a second,
-        # while a ticket rerouted elsewhere gets its own.
-        "message_id": f"ticket.{ticket.id}.{ticket.destination}",
+        # Deterministic per ticket and forward: the same forward cannot be queued twice,
+        # while a reroute (even back to an earlier destination) gets its own.
+        "message_id": f"ticket.{ticket.id}.{ticket.destination}{suffix}",
         "kind": KIND,
         "ticket_id": ticket.id,
         "subject": subject,

@@ -14,6 +14,7 @@ import httpx
 import pytest
 import respx
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.sqltypes import utcnow
@@ -21,7 +22,7 @@ from notifier import db
 from notifier.app import build_services
 from notifier.delivery import PermanentDeliveryError, TransientDeliveryError
 from notifier.forward_delivery import TrackForwards, attachments_for_http, forwarding_channels
-from notifier.forwarding import forward_message
+from notifier.forwarding import forward_hook, forward_message
 from notifier.http_transport import HttpTransport
 from notifier.models import OutboxMessage
 from notifier.settings import Settings
@@ -29,7 +30,7 @@ from routing import tickets
 from routing.engine import route
 from routing.models import Attachment, Ticket, TicketStatus
 from routing.rules import default_rules
-from routing.schemas import Inquiry
+from routing.schemas import Destination, Inquiry
 
 URL = "https://tickets.example.invalid/kontaktcenter"
 
@@ -221,3 +222,29 @@ async def test_the_sender_gets_email_and_http_with_forwarding_wired_in(
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+async def test_a_ticket_rerouted_back_and_forth_is_forwarded_each_time(
+    session: AsyncSession,
+) -> None:
+    hook = forward_hook(Settings())
+    inquiry = Inquiry.model_validate(
+        {"issue_type": "compensation", "target_group": "asylsokande", "email": "a@b.se"}
+    )
+    decision = route(inquiry, default_rules(), utcnow())
+    ticket = await tickets.create_ticket(session=session, inquiry=inquiry, decision=decision)
+    await hook(session, ticket, decision)
+    for destination in (Destination.SEN, Destination.SEA):
+        await tickets.reroute(
+            session=session, ticket=ticket, actor="k", destination=destination, reason="Fel kö."
+        )
+        await hook(session, ticket, decision)
+    await session.commit()
+
+    query = select(OutboxMessage).where(OutboxMessage.ticket_id == ticket.id)
+    rows = sorted((await session.exec(query)).all(), key=lambda row: row.id or 0)
+    assert [(row.message_id, row.recipient) for row in rows] == [
+        (f"ticket.{ticket.id}.sea", "sea@tickets.statlig-ersattning.invalid"),
+        (f"ticket.{ticket.id}.sen.2", "sen@tickets.statlig-ersattning.invalid"),
+        (f"ticket.{ticket.id}.sea.3", "sea@tickets.statlig-ersattning.invalid"),
+    ]
