@@ -38,7 +38,13 @@ def _known_event_type(code: str) -> str:
     return code
 
 
+def _canonical_uuid(value: str) -> str:
+    return str(uuid.UUID(value))
+
+
 CompensationCode = Annotated[str, AfterValidator(_known_compensation_type)]
+# Kept as its canonical string: the id is used as a key many times per event.
+EventId = Annotated[str, AfterValidator(_canonical_uuid)]
 EventTypeCode = Annotated[str, AfterValidator(_known_event_type)]
 
 # Which optional parts each event type cannot do without: rendering relies on them.
@@ -92,7 +98,7 @@ class Announcement(_Part):
 
 class Event(_Part):
     schema_version: Literal[1]
-    event_id: uuid.UUID
+    event_id: EventId
     event_type: EventTypeCode
     occurred_at: AwareDatetime
     organisation: OrganisationRef | None = None
@@ -117,7 +123,7 @@ class Event(_Part):
 
     @property
     def id(self) -> str:
-        return str(self.event_id)
+        return self.event_id
 
 
 class InvalidEvent(ValueError):
