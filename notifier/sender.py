@@ -124,11 +124,17 @@ class Sender:
         if not notifications:
             return {}
         user_ids = {r.user_id for r in notifications}
-        users = set(await session.exec(select(User.id).where(col(User.id).in_(user_ids))))
+        found_users = await session.exec(
+            select(User.id, User.email).where(col(User.id).in_(user_ids))
+        )
+        emails = dict(found_users.all())
         for row in notifications:
-            if row.user_id not in users:
+            if row.user_id not in emails:
                 row.status = OutboxStatus.CANCELLED
                 row.last_error = "the user was deleted before the email was sent"
+            else:
+                # The address in force now: the e-service may have changed it since.
+                row.recipient = emails[row.user_id]
         event_ids = {r.event_id for r in notifications}
         found = await session.exec(
             select(ProcessedEvent).where(col(ProcessedEvent.event_id).in_(event_ids))

@@ -26,6 +26,7 @@ from notifier.rendering import Renderer, build_environment
 from notifier.sender import RetryPolicy, Sender, backoff
 from notifier.transports import FileTransport, SmtpConfig, SmtpTransport, build_email
 from subscriptions import store
+from subscriptions.models import User
 from tests.pipeline_helpers import DYGN, add_user, event_body, outbox
 
 PERSON = "Ali Hassan"
@@ -335,3 +336,18 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap(
     waits = {backoff(attempts, policy, random.Random(seed)).total_seconds() for seed in range(20)}
     assert all(low <= wait <= high for wait in waits)
     assert len(waits) > 1  # jittered
+
+
+async def test_the_email_goes_to_the_address_in_force_when_sent(
+    queued: AsyncEngine, tmp_path: Path
+) -> None:
+    async with db.sessionmaker(queued)() as session:
+        user = await session.get(User, "full")
+        assert user is not None
+        user.email = "new.address@kommun.example.se"
+        await session.commit()
+    await sender(queued, FileTransport(tmp_path, "no-reply@example.se")).send_batch()
+    sent_to = {str(read_eml(path)["To"]) for path in eml_files(tmp_path)}
+    assert sent_to == {"new.address@kommun.example.se", "summary@kommun.example.se"}
+    rows = {r.user_id: r.recipient for r in await outbox(queued)}
+    assert rows["full"] == "new.address@kommun.example.se"
