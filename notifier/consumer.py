@@ -207,7 +207,8 @@ class Consumer:
             await self._store([event for _, event in valid])
         except Exception:
             log.exception("batch of %d events failed; storing them one by one", len(valid))
-            await self._store_one_by_one(channel, valid)
+            await _ack_all(await self._store_one_by_one(channel, valid))
+            return
         await _ack_all([message for message, _ in valid])
 
     async def _store(self, events: list[Event]) -> Recorded:
@@ -235,12 +236,17 @@ class Consumer:
 
     async def _store_one_by_one(
         self, channel: AbstractChannel, valid: list[tuple[AbstractIncomingMessage, Event]]
-    ) -> None:
+    ) -> list[AbstractIncomingMessage]:
+        """The messages stored; the others are dead-lettered (and so acknowledged already:
+        acknowledging one twice would close the channel)."""
+        stored = []
         for message, event in valid:
             try:
                 await self._store([event])
+                stored.append(message)
             except Exception as exc:
                 await self.dead_letter(channel, message, f"processing failed: {exc!r}"[:500])
+        return stored
 
     async def dead_letter(
         self, channel: AbstractChannel, message: AbstractIncomingMessage, reason: str

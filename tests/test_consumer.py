@@ -271,3 +271,49 @@ async def _proxy(listen: int, target: int) -> AsyncIterator[None]:
             task.cancel()
         await asyncio.gather(*pipes, return_exceptions=True)
         await server.wait_closed()
+
+
+POISON_TRIGGER = (
+    """
+CREATE FUNCTION refuse_poison() RETURNS trigger AS $$
+BEGIN
+  IF NEW.payload::text LIKE '%Poison%' THEN RAISE EXCEPTION 'refused by test trigger'; END IF;
+  RETURN NEW;
+END $$ LANGUAGE plpgsql
+""",
+    """
+CREATE TRIGGER refuse_poison BEFORE INSERT ON processed_events
+  FOR EACH ROW EXECUTE FUNCTION refuse_poison()
+""",
+)
+
+
+@pytest.fixture
+async def refusing(people: AsyncEngine) -> AsyncIterator[AsyncEngine]:
+    """A database that refuses one kind of event, as a constraint might."""
+    if people.dialect.name != "postgresql":
+        pytest.skip("a trigger on PostgreSQL stands in for the refusal")
+    async with people.begin() as connection:
+        for statement in POISON_TRIGGER:
+            await connection.exec_driver_sql(statement)
+    yield people
+    async with people.begin() as connection:
+        await connection.exec_driver_sql("DROP TRIGGER refuse_poison ON processed_events")
+        await connection.exec_driver_sql("DROP FUNCTION refuse_poison()")
+
+
+async def test_an_event_the_database_refuses_is_dead_lettered_and_the_rest_stored(
+    refusing: AsyncEngine, amqp: AbstractRobustConnection, topology: Topology
+) -> None:
+    poison = event_body("payment.disbursed", person={"name": "Poison"})
+    fine = event_body("payment.disbursed")
+    consumer = consumer_for(refusing, topology)
+    async with running(consumer) as task:
+        await publish(amqp, topology, encode(poison), encode(fine))
+        await settled(consumer, 2)
+        assert not task.done()
+    assert {r.event_id for r in await outbox(refusing)} == {fine["event_id"]}
+    [dead] = await drain(amqp, topology.dead_letter_queue)
+    assert str((dead.headers or {})[REASON_HEADER]).startswith("processing failed")
+    assert "refused by test trigger" in str((dead.headers or {})[REASON_HEADER])
+    assert await message_count(amqp, topology.queue) == 0
