@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.sqltypes import utcnow
 from notifier import db, unsubscribe
-from notifier.forwarding import forward_hook
+from notifier.forwarding import answer_hook, forward_hook
 from notifier.security import admin_dependency, signing_key
 from notifier.settings import Settings
 from routing import web
@@ -134,6 +134,7 @@ def _add_web(app: FastAPI, services: Services, get_session: Any) -> None:
         rules=services.rules,
         now=lambda: services.clock(),
         on_ticket_created=forward_hook(settings),
+        on_ticket_answered=answer_hook(settings),
     )
     admin_token = settings.admin_token.get_secret_value() if settings.admin_token else None
     require_staff = staff_dependency(

@@ -9,19 +9,20 @@ there as JSON; otherwise it is mailed to the destination's configured mailbox.
 import json
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import select
+from sqlalchemy import func, update
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.compensation import COMPENSATION_TYPES
 from domain.organisations import find_organisation
-from notifier.models import OutboxMessage
+from notifier.models import OutboxMessage, OutboxStatus
 from notifier.settings import Settings
 from routing.models import Ticket
 from routing.schemas import Decision
-from routing.tickets import TicketCreatedHook
+from routing.tickets import TicketAnsweredHook, TicketCreatedHook
 
 KIND = "ticket"
+ANSWER_KIND = "ticket_answer"
 
 ISSUE_LABELS = {
     "login": "Inloggning",
@@ -51,16 +52,61 @@ FIELD_LABELS = {
 def forward_hook(settings: Settings) -> TicketCreatedHook:
     async def on_ticket_created(session: AsyncSession, ticket: Ticket, decision: Decision) -> None:
         earlier = await forwards_of(session, ticket.id)
+        # A reroute supersedes a forward still waiting to go to the old destination.
+        await session.exec(
+            update(OutboxMessage)
+            .where(
+                col(OutboxMessage.ticket_id) == ticket.id,
+                col(OutboxMessage.kind) == KIND,
+                col(OutboxMessage.status) == OutboxStatus.PENDING,
+            )
+            .values(status=OutboxStatus.CANCELLED, last_error="Ärendet dirigerades om.")
+        )
         session.add(forward_message(ticket, settings, sequence=earlier + 1))
 
     return on_ticket_created
 
 
-async def forwards_of(session: AsyncSession, ticket_id: str) -> int:
+async def forwards_of(session: AsyncSession, ticket_id: str, kind: str = KIND) -> int:
     query = (
-        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.ticket_id == ticket_id)
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.ticket_id == ticket_id, OutboxMessage.kind == kind)
     )
     return (await session.exec(query)).one()
+
+
+def answer_hook(settings: Settings) -> TicketAnsweredHook:
+    """Staff answers reach the person who asked, through the same outbox as everything."""
+
+    async def on_ticket_answered(session: AsyncSession, ticket: Ticket, text: str) -> None:
+        email = ticket.inquiry.get("email")
+        if not email:  # every ticket has one today; an old or imported one may not
+            return
+        sequence = await forwards_of(session, ticket.id, ANSWER_KIND) + 1
+        session.add(
+            OutboxMessage(
+                message_id=f"ticket.{ticket.id}.answer.{sequence}",
+                kind=ANSWER_KIND,
+                channel="email",
+                ticket_id=ticket.id,
+                recipient=email,
+                subject=f"Svar på din fråga till Migrationsverket [{ticket.reference}]",
+                body_text=answer_text(ticket, text),
+            )
+        )
+
+    return on_ticket_answered
+
+
+def answer_text(ticket: Ticket, text: str) -> str:
+    name = ticket.inquiry.get("name")
+    greeting = f"Hej {name}!" if name else "Hej!"
+    return (
+        f"{greeting}\n\nHär är svaret på din fråga med referens {ticket.reference}:\n\n"
+        f"{text}\n\n--\nMigrationsverket, Ansök om statlig ersättning\n"
+        "Svara inte på det här mejlet; ställ en ny fråga på supportsidan och ange referensen.\n"
+    )
 
 
 def forward_message(ticket: Ticket, settings: Settings, *, sequence: int = 1) -> OutboxMessage:

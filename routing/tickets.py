@@ -42,6 +42,8 @@ _REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 # Called in the creating transaction, e.g. to put the forward into the outbox.
 TicketCreatedHook = Callable[[AsyncSession, Ticket, Decision], Awaitable[None]]
+# Called in the transaction that records a staff answer, with the answer's text.
+TicketAnsweredHook = Callable[[AsyncSession, Ticket, str], Awaitable[None]]
 
 
 class TicketError(ValueError):

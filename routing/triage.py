@@ -14,7 +14,7 @@ from routing.models import Attachment, Ticket, TicketStatus
 from routing.rules import RuleSet
 from routing.schemas import Decision, Destination, RuleRef
 from routing.staff import StaffAccount
-from routing.tickets import TicketCreatedHook, TicketError
+from routing.tickets import TicketAnsweredHook, TicketCreatedHook, TicketError
 
 ALL = "alla"  # the destination filter for every queue
 ACTIONS = ("claim", "note", "reroute", "answer", "close")
@@ -27,6 +27,8 @@ class Desk:
     rules: RuleSet
     now: Callable[[], datetime]
     on_ticket_created: TicketCreatedHook | None = None
+    # Sends the answer to the person who asked (the composition root's outbox).
+    on_ticket_answered: TicketAnsweredHook | None = None
 
     async def queue(
         self,
@@ -89,6 +91,8 @@ class Desk:
                 reason=text,
                 detail={"answer": True},
             )
+            if self.on_ticket_answered:
+                await self.on_ticket_answered(session, ticket, text)
         elif action == "close":
             await tickets.set_status(
                 session=session,

@@ -72,7 +72,7 @@ async def test_staff_work_a_ticket_through_the_desk(axe_page: Page, base_url: st
     assert "SEN" in await page.inner_text("#ticket-destination")
     await page.click("button:has-text('Ta ärendet')")
     await page.fill("#answer_text", "Utbetalningen sker sista bankdagen i månaden.")
-    await page.click("button:has-text('Spara svar')")
+    await page.click("button:has-text('Skicka svar')")
     await page.click("button:has-text('Stäng ärendet')")
     assert await page.inner_text("#ticket-status") == "Stängd"
     await check(page)
