@@ -8,38 +8,20 @@ subject can name them. No event carries a personal identity number, and none is 
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from domain.compensation import COMPENSATION_TYPES, EVENT_TYPES, PermissionLevel
 from domain.organisations import find_organisation
+from domain.swedish import datum, klockslag, kronor
 from notifier.events import Event, Outcome
 
-SWEDISH_TIME = ZoneInfo("Europe/Stockholm")
-MONTHS = [
-    "januari",
-    "februari",
-    "mars",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "augusti",
-    "september",
-    "oktober",
-    "november",
-    "december",
-]
 OUTCOMES = {
     Outcome.APPROVED: "bifall",
     Outcome.PARTIALLY_APPROVED: "delvis bifall",
     Outcome.REJECTED: "avslag",
 }
-NBSP = "\u00a0"  # keeps "12 345,50 kr" on one line
 
 UnsubscribeUrl = Callable[[str, str], str]  # (user_id, event_type) -> URL
 
@@ -50,23 +32,6 @@ class Email:
     text: str
     html: str
     headers: dict[str, str]
-
-
-def kronor(amount: Decimal) -> str:
-    """12345.5 → '12 345,50 kr' (Swedish grouping and decimal comma)."""
-    grouped = f"{amount:,.2f}".replace(",", NBSP).replace(".", ",")
-    return f"{grouped}{NBSP}kr"
-
-
-def datum(value: date | datetime) -> str:
-    """A date as Swedes write it: '25 november 2026' (a datetime in Swedish time)."""
-    if isinstance(value, datetime):
-        value = value.astimezone(SWEDISH_TIME).date()
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
-
-
-def klockslag(value: datetime) -> str:
-    return value.astimezone(SWEDISH_TIME).strftime("%H.%M")
 
 
 def build_environment() -> Environment:

@@ -2,14 +2,12 @@
 
 from collections.abc import Mapping
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from domain.compensation import COMPENSATION_TYPES
 from domain.organisations import find_organisation
+from domain.swedish import SWEDISH_TIME, veckodag_och_tid
 from routing.models import TicketStatus
 from routing.schemas import Destination, IssueType, LoginMethod, LoginStep, TargetGroup
-
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 ISSUE_TYPES: dict[str, str] = {
     IssueType.LOGIN: "Jag kan inte logga in i e-tjänsten",
@@ -81,32 +79,13 @@ ACTIONS: dict[str, str] = {
     "status": "Ny status",
 }
 
-WEEKDAYS = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
-MONTHS = (
-    "januari",
-    "februari",
-    "mars",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "augusti",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
 
-
-def when(at: datetime) -> str:
-    """'måndag 3 mars kl. 09.00', in Swedish time."""
-    local = at.astimezone(STOCKHOLM)
-    return f"{WEEKDAYS[local.weekday()]} {local.day} {MONTHS[local.month - 1]} kl. {local:%H.%M}"
+when = veckodag_och_tid  # 'måndag 3 mars kl. 09.00', as the templates call it
 
 
 def stamp(at: datetime) -> str:
     """'2026-03-03 09.15', in Swedish time, for lists and the audit trail."""
-    return f"{at.astimezone(STOCKHOLM):%Y-%m-%d %H.%M}"
+    return f"{at.astimezone(SWEDISH_TIME):%Y-%m-%d %H.%M}"
 
 
 def organisation_name(ref: Mapping[str, str]) -> str:

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from domain.compensation import EVENT_TYPES, PermissionLevel
+from domain.swedish import datum, kronor
 from notifier.events import Event
-from notifier.rendering import Email, Renderer, build_environment, datum, kronor
+from notifier.rendering import Email, Renderer, build_environment
 from tests.pipeline_helpers import event_body
 
 BASE_URL = "https://notifier.example.se"

@@ -1,0 +1,50 @@
+"""How Swedes write dates, times and amounts: one place for the emails and the web pages."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+SWEDISH_TIME = ZoneInfo("Europe/Stockholm")
+NBSP = "\u00a0"  # keeps "12 345,50 kr" and "25 november" on one line where it matters
+
+MONTHS = (
+    "januari",
+    "februari",
+    "mars",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "augusti",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
+WEEKDAYS = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
+
+
+def datum(value: date | datetime) -> str:
+    """'25 november 2026'; a datetime is read in Swedish time."""
+    if isinstance(value, datetime):
+        value = value.astimezone(SWEDISH_TIME).date()
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def klockslag(value: datetime) -> str:
+    """'09.00', in Swedish time."""
+    return value.astimezone(SWEDISH_TIME).strftime("%H.%M")
+
+
+def veckodag_och_tid(value: datetime) -> str:
+    """'måndag 3 mars kl. 09.00', in Swedish time."""
+    local = value.astimezone(SWEDISH_TIME)
+    return (
+        f"{WEEKDAYS[local.weekday()]} {local.day} {MONTHS[local.month - 1]} kl. {klockslag(local)}"
+    )
+
+
+def kronor(amount: Decimal) -> str:
+    """12345.5 → '12 345,50 kr' (Swedish grouping and decimal comma)."""
+    grouped = f"{amount:,.2f}".replace(",", NBSP).replace(".", ",")
+    return f"{grouped}{NBSP}kr"
