@@ -7,7 +7,7 @@ the reason.
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -20,6 +20,7 @@ from notifier import db
 from notifier.app import Services, build_services, create_app
 from notifier.metadata import target_metadata
 from notifier.settings import Settings
+from tests.smtp_server import Mailbox, free_port, start_smtp
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 AMQP_URL = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
@@ -126,3 +127,12 @@ async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def admin() -> dict[str, str]:
     return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[int, Mailbox]]:
+    """A real SMTP server (aiosmtpd) on a free loopback port: (port, what it received)."""
+    port = free_port()
+    controller, mailbox = start_smtp(port)
+    yield port, mailbox
+    controller.stop()

@@ -3,17 +3,13 @@ on loopback) or its HTTP endpoint (respx), through the outbox and the sender, su
 failures; once delivered the ticket is marked forwarded."""
 
 import random
-import socket
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from email import message_from_bytes, policy
-from email.message import EmailMessage
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 import respx
-from aiosmtpd.controller import Controller
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
@@ -26,49 +22,11 @@ from notifier.settings import Settings
 from notifier.transports import email_transport
 from routing import tickets
 from routing.models import Attachment, Ticket
+from tests.smtp_server import Mailbox, free_port, start_smtp
 
 SEN_ENDPOINT = "https://sen.tickets.example.invalid/inbox"
 KOMMUN = {"kind": "kommun", "code": "0180"}
 PERSON = {"name": "Anna Berg", "email": "anna.berg@stockholm.se", "message": "Hjälp!"}
-
-
-class Mailbox:
-    """An SMTP server's handler keeping what it accepts; defers the first `busy` DATAs."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.busy = 0
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.busy:
-            self.busy -= 1
-            return "451 4.3.0 Try again later"
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(message, EmailMessage)
-        self.messages.append(message)
-        return "250 Message accepted"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def start_smtp(port: int) -> tuple[Controller, Mailbox]:
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    return controller, mailbox
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[int, Mailbox]]:
-    port = free_port()
-    controller, mailbox = start_smtp(port)
-    yield port, mailbox
-    controller.stop()
 
 
 @pytest.fixture

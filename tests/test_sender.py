@@ -4,8 +4,7 @@ with a reason when it refuses, nothing deleted."""
 
 import asyncio
 import random
-import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -13,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.sqltypes import utcnow
@@ -28,65 +26,10 @@ from notifier.transports import FileTransport, SmtpConfig, SmtpTransport, build_
 from subscriptions import store
 from subscriptions.models import User
 from tests.pipeline_helpers import DYGN, add_user, event_body, outbox
+from tests.smtp_server import Mailbox, free_port, start_smtp
 
 PERSON = "Ali Hassan"
 NO_WAIT = RetryPolicy(max_attempts=3, base=0, cap=0)  # a failed row is due again at once
-
-
-class Mailbox:
-    """An aiosmtpd handler keeping what it receives; refuses some recipients."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.sessions = 0
-
-    async def handle_EHLO(
-        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
-    ) -> list[str]:
-        self.sessions += 1
-        session.host_name = hostname
-        return responses
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
-    ) -> str:
-        if address.startswith("refused"):
-            return "550 5.1.1 No such mailbox"
-        if address.startswith("busy"):
-            return "451 4.3.0 Try again later"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(message, EmailMessage)
-        self.messages.append(message)
-        return "250 Message accepted"
-
-    def message_ids(self) -> list[str]:
-        return [str(m["Message-ID"]) for m in self.messages]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def start_smtp(port: int) -> tuple[Controller, Mailbox]:
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    return controller, mailbox
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[int, Mailbox]]:
-    port = free_port()
-    controller, mailbox = start_smtp(port)
-    yield port, mailbox
-    controller.stop()
 
 
 def eml_files(directory: Path) -> list[Path]:
