@@ -5,9 +5,10 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Header, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.sqltypes import utcnow
@@ -16,6 +17,12 @@ from routing.engine import needs_ticket, route
 from routing.models import Ticket
 from routing.rules import RuleSet
 from routing.schemas import Decision, Inquiry
+
+# Optional: a client that retries a POST with the same key and inquiry gets the ticket
+# the first one opened (200) instead of a second ticket.
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)
+]
 
 
 class TicketOut(BaseModel):
@@ -54,21 +61,46 @@ def build_router(
 
     @router.post("/tickets")
     async def open_ticket(
-        inquiry: Inquiry, session: SessionDep, response: Response
+        inquiry: Inquiry,
+        session: SessionDep,
+        response: Response,
+        idempotency_key: IdempotencyKey = None,
     ) -> TicketAnswer:
         decision = decide(inquiry)
         if not needs_ticket(decision):
             return TicketAnswer(decision=decision, ticket=None)
         _reject(checks.missing_for_ticket(inquiry))
-        ticket = await tickets.create_ticket(session=session, inquiry=inquiry, decision=decision)
-        if on_ticket_created is not None:
-            # Same transaction: the ticket and its forward are stored together or not at all.
-            await on_ticket_created(session, ticket, decision)
-        await session.commit()
+        key = tickets.idempotency_key(idempotency_key, inquiry) if idempotency_key else None
+        if key and (
+            earlier := await tickets.get_ticket_by_idempotency_key(session=session, key=key)
+        ):
+            return answer_from(earlier)
+        try:
+            ticket = await tickets.create_ticket(
+                session=session, inquiry=inquiry, decision=decision, idempotency_key=key
+            )
+            if on_ticket_created is not None:
+                # Same transaction: the ticket and its forward are stored together or not.
+                await on_ticket_created(session, ticket, decision)
+            await session.commit()
+        except IntegrityError:
+            # The same retry, arrived at the same moment, committed first.
+            await session.rollback()
+            found = await tickets.get_ticket_by_idempotency_key(session=session, key=key or "")
+            if key is None or found is None:
+                raise
+            return answer_from(found)
         response.status_code = status.HTTP_201_CREATED
         return TicketAnswer(decision=decision, ticket=ticket_out(ticket))
 
     return router
+
+
+def answer_from(earlier: Ticket) -> TicketAnswer:
+    """A retry's answer: the ticket the first request opened, as decided then."""
+    return TicketAnswer(
+        decision=Decision.model_validate(earlier.decision), ticket=ticket_out(earlier)
+    )
 
 
 def ticket_out(ticket: Ticket) -> TicketOut:

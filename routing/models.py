@@ -31,6 +31,9 @@ class Ticket(SQLModel, table=True):
     decision: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     rule_id: str = Field(max_length=64)
     rule_version: str = Field(max_length=64)
+    # sha256 of the client's Idempotency-Key and the inquiry: a retried POST finds its
+    # ticket instead of opening a second one. Null for tickets from the web form.
+    idempotency_key: str | None = Field(default=None, max_length=64, unique=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -5,6 +5,7 @@ Every change appends a TicketEvent naming who, what and why. The functions add t
 session and flush, never commit: the request (or batch) that calls them commits once.
 """
 
+import hashlib
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
@@ -56,9 +57,15 @@ def new_reference() -> str:
 
 
 async def create_ticket(
-    *, session: AsyncSession, inquiry: Inquiry, decision: Decision, actor: str = SYSTEM
+    *,
+    session: AsyncSession,
+    inquiry: Inquiry,
+    decision: Decision,
+    actor: str = SYSTEM,
+    idempotency_key: str | None = None,
 ) -> Ticket:
     ticket = Ticket(
+        idempotency_key=idempotency_key,
         id=str(uuid.uuid4()),
         reference=new_reference(),
         status=TicketStatus.NEW,
@@ -79,6 +86,18 @@ async def create_ticket(
 
 async def get_ticket(*, session: AsyncSession, ticket_id: str) -> Ticket | None:
     return await session.get(Ticket, ticket_id)
+
+
+def idempotency_key(client_key: str, inquiry: Inquiry) -> str:
+    """What is stored for a client's Idempotency-Key: bound to the inquiry, so the same key
+    with another question opens another ticket and never reveals someone else's."""
+    canonical = inquiry.model_dump_json(exclude={"asked_at"})
+    return hashlib.sha256(f"{client_key}\n{canonical}".encode()).hexdigest()
+
+
+async def get_ticket_by_idempotency_key(*, session: AsyncSession, key: str) -> Ticket | None:
+    result = await session.exec(select(Ticket).where(Ticket.idempotency_key == key))
+    return result.first()
 
 
 async def get_ticket_by_reference(*, session: AsyncSession, reference: str) -> Ticket | None:
