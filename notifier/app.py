@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.sqltypes import utcnow
-from notifier import db, unsubscribe
+from notifier import db, explain, unsubscribe
 from notifier.forwarding import answer_hook, forward_hook
 from notifier.security import admin_dependency, signing_key
 from notifier.settings import Settings
@@ -88,6 +88,12 @@ def create_app(services: Services, *, migrate_on_start: bool = False) -> FastAPI
     get_session = db.session_dependency(services.sessions)
     app.include_router(
         build_admin_router(
+            get_session=get_session, require_admin=admin_dependency(services.settings)
+        ),
+        prefix="/api/v1",
+    )
+    app.include_router(
+        explain.build_router(
             get_session=get_session, require_admin=admin_dependency(services.settings)
         ),
         prefix="/api/v1",
