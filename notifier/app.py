@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.sqltypes import utcnow
-from notifier import db, explain, unsubscribe
+from notifier import db, explain, metrics, unsubscribe
 from notifier.forwarding import answer_hook, forward_hook
 from notifier.security import admin_dependency, signing_key
 from notifier.settings import Settings
@@ -110,6 +110,7 @@ def create_app(services: Services, *, migrate_on_start: bool = False) -> FastAPI
     _add_web(app, services, get_session)
     _add_unsubscribe(app, services, get_session)
     _add_health(app, services)
+    app.include_router(metrics.build_router(services.sessions))
     return app
 
 
