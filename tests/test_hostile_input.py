@@ -3,7 +3,10 @@
 import httpx
 import pytest
 
+from notifier.app import Services
+from routing.models import Ticket
 from tests.factories import user_body
+from tests.test_support_api import count
 from tests.test_support_api_idempotency import SEA_QUESTION
 
 PERSONNUMMER = "19121212-1212"
@@ -42,11 +45,12 @@ async def test_an_overlong_user_id_is_refused(
     [("message", "x" * 5001), ("name", "x" * 201), ("diarienummer", "x" * 201)],
 )
 async def test_overlong_support_fields_are_refused_and_nothing_is_stored(
-    client: httpx.AsyncClient, field: str, value: str
+    client: httpx.AsyncClient, services: Services, field: str, value: str
 ) -> None:
     response = await client.post("/api/v1/support/tickets", json=SEA_QUESTION | {field: value})
     assert response.status_code == 422
     assert field in {str(part) for error in response.json()["detail"] for part in error["loc"]}
+    assert await count(services, Ticket) == 0
 
 
 async def test_a_body_that_is_not_utf8_json_is_a_clear_400(client: httpx.AsyncClient) -> None:
