@@ -1,6 +1,8 @@
 """From events to outbox rows on SQLite and PostgreSQL: the issue's scenario table for
 matching, idempotency and permissions in force, without the broker."""
 
+import functools
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -8,9 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.sqltypes import utcnow
 from notifier import db
+from notifier.batch_store import OUTBOX_VARYING, outbox_constants, record_batch
 from notifier.events import Event
-from notifier.models import ProcessedEvent
-from notifier.outbox import Recorded, message_id, record_events
+from notifier.models import OutboxMessage, ProcessedEvent
+from notifier.outbox import OUTBOX_TABLE, Recorded, message_id, record_events
 from subscriptions import store
 from subscriptions.schemas import PermissionsIn
 from tests.pipeline_helpers import (
@@ -26,12 +29,24 @@ from tests.pipeline_helpers import (
 ANNOUNCEMENT = "service.announcement"
 
 
-async def record(engine: AsyncEngine, *bodies: dict[str, Any]) -> Recorded:
+Record = Callable[..., Awaitable[Recorded]]
+
+
+async def record(
+    engine: AsyncEngine, *bodies: dict[str, Any], storing: Record = record_events
+) -> Recorded:
     async with db.sessionmaker(engine)() as session:
         events = [Event.model_validate(body) for body in bodies]
-        recorded = await record_events(session=session, events=events, now=utcnow())
+        recorded = await storing(session=session, events=events, now=utcnow())
         await session.commit()
     return recorded
+
+
+@pytest.fixture(name="record", params=[record_events, record_batch], ids=["orm", "consumer"])
+def record_both_ways(request: pytest.FixtureRequest) -> Record:
+    """Each scenario through both ways of storing: `record_events` and the consumer's
+    driver-level `record_batch`, which must agree on every rule."""
+    return functools.partial(record, storing=request.param)
 
 
 async def recipients(engine: AsyncEngine) -> dict[str, str | None]:
@@ -54,7 +69,9 @@ async def people(engine: AsyncEngine) -> AsyncEngine:
     return engine
 
 
-async def test_scenario_table_only_permitted_subscribers_get_a_row(people: AsyncEngine) -> None:
+async def test_scenario_table_only_permitted_subscribers_get_a_row(
+    people: AsyncEngine, record: Record
+) -> None:
     body = event_body("payment.disbursed")
     recorded = await record(people, body)
     assert recorded == Recorded(events=1, duplicates=0, messages=2)
@@ -65,7 +82,9 @@ async def test_scenario_table_only_permitted_subscribers_get_a_row(people: Async
     assert all(r.kind == "notification" and r.event_id == body["event_id"] for r in rows)
 
 
-async def test_the_same_event_twice_gives_one_row_per_recipient(people: AsyncEngine) -> None:
+async def test_the_same_event_twice_gives_one_row_per_recipient(
+    people: AsyncEngine, record: Record
+) -> None:
     body = event_body("payment.disbursed")
     first = await record(people, body, body)  # twice in one batch
     again = await record(people, body)  # and redelivered later
@@ -76,7 +95,9 @@ async def test_the_same_event_twice_gives_one_row_per_recipient(people: AsyncEng
     assert stored is not None and stored.recipients == 2
 
 
-async def test_a_revoked_permission_stops_the_next_event(people: AsyncEngine) -> None:
+async def test_a_revoked_permission_stops_the_next_event(
+    people: AsyncEngine, record: Record
+) -> None:
     await record(people, event_body("payment.disbursed"))
     async with db.sessionmaker(people)() as session:
         await store.put_permissions(
@@ -89,7 +110,9 @@ async def test_a_revoked_permission_stops_the_next_event(people: AsyncEngine) ->
     assert [r.user_id for r in rows] == ["summary"]
 
 
-async def test_an_announcement_limited_to_some_compensation_types(engine: AsyncEngine) -> None:
+async def test_an_announcement_limited_to_some_compensation_types(
+    engine: AsyncEngine, record: Record
+) -> None:
     async with db.sessionmaker(engine)() as session:
         await add_user(
             session, "massflykt", grants={MASSFLYKT: "summary"}, subscribed=(ANNOUNCEMENT,)
@@ -105,7 +128,7 @@ async def test_an_announcement_limited_to_some_compensation_types(engine: AsyncE
 
 
 async def test_an_announcement_without_organisation_reaches_every_organisation(
-    engine: AsyncEngine,
+    engine: AsyncEngine, record: Record
 ) -> None:
     async with db.sessionmaker(engine)() as session:
         await add_user(session, "sthlm", grants={}, subscribed=(ANNOUNCEMENT,))
@@ -125,7 +148,9 @@ async def test_an_announcement_without_organisation_reaches_every_organisation(
     ]
 
 
-async def test_one_batch_of_many_events_matches_each_on_its_own(people: AsyncEngine) -> None:
+async def test_one_batch_of_many_events_matches_each_on_its_own(
+    people: AsyncEngine, record: Record
+) -> None:
     bodies = [event_body("payment.disbursed") for _ in range(50)]
     bodies += [event_body("payment.disbursed", organisation=GOTEBORG) for _ in range(50)]
     recorded = await record(people, *bodies)
@@ -139,3 +164,45 @@ def test_message_ids_are_deterministic_and_name_no_user() -> None:
     assert first.startswith("<6f1c1e9e-0b7a-4a53-9a43-1f0f6a1d2b11.")
     assert first.endswith("@statlig-ersattning.invalid>")
     assert "anna" not in first
+
+
+async def test_the_consumers_rows_equal_those_of_record_events(people: AsyncEngine) -> None:
+    """Same columns, timestamps and JSON as SQLAlchemy stores them, read back as models."""
+    now = utcnow()
+    bodies = [event_body("payment.disbursed") for _ in range(2)]
+    for body, storing in zip(bodies, (record_events, record_batch), strict=True):
+        async with db.sessionmaker(people)() as session:
+            events = [Event.model_validate(body)]
+            await storing(session=session, events=events, now=now)
+            await session.commit()
+    rows = await outbox(people)
+    by_event = {
+        b["event_id"]: [_comparable(r) for r in rows if r.event_id == b["event_id"]] for b in bodies
+    }
+    assert by_event[bodies[0]["event_id"]] == by_event[bodies[1]["event_id"]] != []
+    async with db.sessionmaker(people)() as session:
+        stored = [await session.get(ProcessedEvent, b["event_id"]) for b in bodies]
+    payloads = [{**s.payload, "event_id": ""} for s in stored if s is not None]
+    assert len(payloads) == 2 and payloads[0] == payloads[1]
+    assert stored[0] is not None and stored[1] is not None
+    assert stored[0].processed_at == stored[1].processed_at == now
+
+
+def _comparable(row: OutboxMessage) -> dict[str, Any]:
+    return row.model_dump(exclude={"id", "message_id", "event_id"})
+
+
+async def test_the_consumers_rows_roll_back_with_the_transaction(people: AsyncEngine) -> None:
+    async with db.sessionmaker(people)() as session:
+        events = [Event.model_validate(event_body("payment.disbursed"))]
+        recorded = await record_batch(session=session, events=events, now=utcnow())
+        await session.rollback()
+    assert recorded.messages == 2
+    assert await outbox(people) == []
+    async with db.sessionmaker(people)() as session:
+        assert await session.get(ProcessedEvent, str(events[0].event_id)) is None
+
+
+def test_the_consumer_gives_every_outbox_column() -> None:
+    given = set(OUTBOX_VARYING) | set(outbox_constants(utcnow()))
+    assert given == {c.name for c in OUTBOX_TABLE.columns} - {"id"}
