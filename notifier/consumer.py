@@ -28,9 +28,8 @@ from yarl import URL
 
 from domain.sqltypes import utcnow
 from notifier import db
-from notifier.batch_store import record_batch
 from notifier.events import Event, InvalidEvent, parse_event
-from notifier.outbox import Recorded
+from notifier.outbox import Recorded, record_events
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +228,7 @@ class Consumer:
 
     async def _commit(self, events: list[Event]) -> Recorded:
         async with self._sessions() as session:
-            recorded = await record_batch(session=session, events=events, now=utcnow())
+            recorded = await record_events(session=session, events=events, now=utcnow())
             await session.commit()
         if recorded.duplicates:
             log.info("skipped %d events already processed", recorded.duplicates)

@@ -273,33 +273,48 @@ async def _proxy(listen: int, target: int) -> AsyncIterator[None]:
         await server.wait_closed()
 
 
-POISON_TRIGGER = (
-    """
+# A trigger refusing one kind of event, as a constraint might, on each backend.
+POISON_TRIGGER = {
+    "postgresql": (
+        """
 CREATE FUNCTION refuse_poison() RETURNS trigger AS $$
 BEGIN
   IF NEW.payload::text LIKE '%Poison%' THEN RAISE EXCEPTION 'refused by test trigger'; END IF;
   RETURN NEW;
 END $$ LANGUAGE plpgsql
 """,
-    """
+        """
 CREATE TRIGGER refuse_poison BEFORE INSERT ON processed_events
   FOR EACH ROW EXECUTE FUNCTION refuse_poison()
 """,
-)
+    ),
+    "sqlite": (
+        """
+CREATE TRIGGER refuse_poison BEFORE INSERT ON processed_events
+  WHEN NEW.payload LIKE '%Poison%'
+  BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END
+""",
+    ),
+}
+DROP_TRIGGER = {
+    "postgresql": (
+        "DROP TRIGGER refuse_poison ON processed_events",
+        "DROP FUNCTION refuse_poison()",
+    ),
+    "sqlite": ("DROP TRIGGER refuse_poison",),
+}
 
 
 @pytest.fixture
 async def refusing(people: AsyncEngine) -> AsyncIterator[AsyncEngine]:
     """A database that refuses one kind of event, as a constraint might."""
-    if people.dialect.name != "postgresql":
-        pytest.skip("a trigger on PostgreSQL stands in for the refusal")
     async with people.begin() as connection:
-        for statement in POISON_TRIGGER:
+        for statement in POISON_TRIGGER[people.dialect.name]:
             await connection.exec_driver_sql(statement)
     yield people
     async with people.begin() as connection:
-        await connection.exec_driver_sql("DROP TRIGGER refuse_poison ON processed_events")
-        await connection.exec_driver_sql("DROP FUNCTION refuse_poison()")
+        for statement in DROP_TRIGGER[people.dialect.name]:
+            await connection.exec_driver_sql(statement)
 
 
 async def test_an_event_the_database_refuses_is_dead_lettered_and_the_rest_stored(
