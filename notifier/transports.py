@@ -6,6 +6,7 @@ message id: None for delivered, or a Transient/PermanentDeliveryError.
 """
 
 import asyncio
+import functools
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -14,7 +15,7 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
@@ -49,20 +50,33 @@ def message_id_header(message: OutboxMessage) -> str:
 # Fold only past RFC 5322's hard limit: the default 78 would turn a long List-Unsubscribe
 # URL, which has no space to fold at, into an encoded word that mail clients cannot use.
 POLICY = policy.default.clone(max_line_length=998)
+# Parsing header values is much of the cost of building an email; these take the same
+# value for a whole batch (the second, for Date), so each value is parsed once.
+BATCH_HEADERS = frozenset({"From", "Date", "List-Unsubscribe-Post"})
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_header(name: str, value: str) -> Any:
+    """A parsed header is immutable, so one object can serve every message."""
+    return POLICY.header_factory(name, value)
+
+
+def _header(name: str, value: str) -> Any:
+    return _parsed_header(name, value) if name in BATCH_HEADERS else value
 
 
 def build_email(
     message: OutboxMessage, sender: str, attachments: Sequence[FileAttachment] = ()
 ) -> EmailMessage:
     email = EmailMessage(policy=POLICY)
-    email["From"] = sender
+    email["From"] = _header("From", sender)
     email["To"] = message.recipient
     email["Subject"] = message.subject or ""
-    email["Date"] = format_datetime(utcnow())
+    email["Date"] = _header("Date", format_datetime(utcnow()))
     # Deterministic: a message sent twice after a lost acknowledgement is one to clients.
     email["Message-ID"] = message_id_header(message)
     for name, value in message.headers.items():
-        email[name] = value
+        email[name] = _header(name, value)
     email.set_content(message.body_text or "")
     if message.body_html:
         email.add_alternative(message.body_html, subtype="html")
