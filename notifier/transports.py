@@ -12,6 +12,7 @@ import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email import policy
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -47,9 +48,25 @@ def message_id_header(message: OutboxMessage) -> str:
     return f"<{message.message_id}@{MESSAGE_ID_DOMAIN}>"
 
 
+class HeaderClasses(HeaderRegistry):
+    """CPython's registry builds a new class for every header it parses: 15 µs each, and
+    classes pile up for the garbage collector (building an email took 2.6 ms in a long
+    run, 0.7 ms fresh). The same classes, built once per header name."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._classes: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        if key not in self._classes:
+            self._classes[key] = super().__getitem__(name)
+        return self._classes[key]
+
+
 # Fold only past RFC 5322's hard limit: the default 78 would turn a long List-Unsubscribe
 # URL, which has no space to fold at, into an encoded word that mail clients cannot use.
-POLICY = policy.default.clone(max_line_length=998)
+POLICY = policy.default.clone(max_line_length=998, header_factory=HeaderClasses())
 # Parsing header values is much of the cost of building an email; these take the same
 # value for a whole batch (the second, for Date), so each value is parsed once.
 BATCH_HEADERS = frozenset({"From", "Date", "List-Unsubscribe-Post"})
