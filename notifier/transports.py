@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
+from aiosmtplib.email import extract_recipients, extract_sender
 
 from domain.sqltypes import utcnow
 from notifier.delivery import PermanentDeliveryError, TransientDeliveryError, Transport
@@ -230,10 +231,34 @@ class SmtpTransport:
         self, client: aiosmtplib.SMTP, message: OutboxMessage, files: Sequence[FileAttachment]
     ) -> Exception | None:
         try:
-            await client.send_message(build_email(message, self._sender, files))
+            await send(client, build_email(message, self._sender, files))
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             return classify(exc)
         return None
+
+
+async def send(client: aiosmtplib.SMTP, email: EmailMessage) -> None:
+    """What `client.send_message` does (our emails have no Bcc), but flattened with POLICY:
+    send_message uses email.policy.SMTP, which folds at 78 characters and so turned a long
+    List-Unsubscribe URL into an encoded word on the wire. It is also twice as fast."""
+    sender = extract_sender(email)
+    recipients = extract_recipients(email)
+    if sender is None or not recipients:
+        raise ValueError("an email needs a From and a To header")
+    if client.is_ehlo_or_helo_needed:
+        await client.ehlo()
+    options: list[str] = []
+    wire = POLICY.clone(linesep="\r\n")
+    if not (sender + "".join(recipients)).isascii():
+        if not client.supports_extension("smtputf8"):
+            raise aiosmtplib.SMTPNotSupported("a non-ASCII address needs SMTPUTF8")
+        options.append("SMTPUTF8")
+        wire = wire.clone(utf8=True)
+    if client.supports_extension("8BITMIME"):
+        options.append("BODY=8BITMIME")
+    else:
+        wire = wire.clone(cte_type="7bit")
+    await client.sendmail(sender, recipients, email.as_bytes(policy=wire), mail_options=options)
 
 
 def classify(exc: Exception) -> Exception:

@@ -138,6 +138,18 @@ async def test_smtp_delivers_a_batch_over_one_connection(
     assert set(statuses(await outbox(queued)).values()) == {"sent"}
 
 
+async def test_a_long_unsubscribe_url_reaches_the_smtp_server_unfolded(
+    engine: AsyncEngine, smtp: tuple[int, Mailbox]
+) -> None:
+    port, mailbox = smtp
+    long_url = "<http://localhost:8000/unsubscribe/" + "x" * 150 + ">"
+    row = OutboxMessage(
+        id=1, message_id="m", kind="k", recipient="a@b.se", headers={"List-Unsubscribe": long_url}
+    )
+    assert await smtp_transport(port).deliver([row]) == {1: None}
+    assert dict(mailbox.messages[0].raw_items())["List-Unsubscribe"] == long_url
+
+
 async def test_smtp_down_then_up_delivers_every_email_exactly_once(queued: AsyncEngine) -> None:
     port = free_port()  # nothing listens yet
     transport = smtp_transport(port)
