@@ -2,7 +2,6 @@
 
 import asyncio
 import logging
-import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.sqltypes import utcnow
 from notifier import db, explain, metrics, unsubscribe
 from notifier.forwarding import answer_hook, forward_hook
-from notifier.security import admin_dependency, signing_key
+from notifier.security import admin_dependency, admin_token_check, signing_key
 from notifier.settings import Settings
 from routing import web
 from routing.api import build_router as build_support_router
@@ -29,6 +28,7 @@ from routing.ratelimit import RateLimit
 from routing.rules import RuleSet, default_rules, load_rules
 from routing.staff_api import build_admin_router as build_staff_router
 from routing.staff_api import staff_dependency
+from routing.tickets import TicketCreatedHook
 from routing.triage import Desk
 from routing.triage_api import build_router as build_triage_api
 from routing.triage_pages import build_router as build_triage_pages
@@ -86,38 +86,44 @@ def create_app(services: Services, *, migrate_on_start: bool = False) -> FastAPI
     app.state.services = services
     app.add_exception_handler(RequestValidationError, _validation_error)
     get_session = db.session_dependency(services.sessions)
+    require_admin = admin_dependency(services.settings)
+    forward = forward_hook(services.settings)
+    key = signing_key(services.settings)  # may read ./var/secret_key: once
     app.include_router(
-        build_admin_router(
-            get_session=get_session, require_admin=admin_dependency(services.settings)
-        ),
+        build_admin_router(get_session=get_session, require_admin=require_admin),
         prefix="/api/v1",
     )
     app.include_router(
-        explain.build_router(
-            get_session=get_session, require_admin=admin_dependency(services.settings)
-        ),
+        explain.build_router(get_session=get_session, require_admin=require_admin),
         prefix="/api/v1",
     )
     app.include_router(
         build_support_router(
             get_session=get_session,
             rules=services.rules,
-            on_ticket_created=forward_hook(services.settings),
+            on_ticket_created=forward,
             now=lambda: services.clock(),
         ),
         prefix="/api/v1",
     )
-    _add_web(app, services, get_session)
-    _add_unsubscribe(app, services, get_session)
+    _add_web(app, services, get_session, key=key, forward=forward, require_admin=require_admin)
+    _add_unsubscribe(app, services, get_session, key=key)
     _add_health(app, services)
     app.include_router(metrics.build_router(services.sessions))
     return app
 
 
-def _add_web(app: FastAPI, services: Services, get_session: Any) -> None:
+def _add_web(
+    app: FastAPI,
+    services: Services,
+    get_session: Any,
+    *,
+    key: bytes,
+    forward: TicketCreatedHook,
+    require_admin: Callable[..., None],
+) -> None:
     """The support form and the triage desk: HTML from templates/web/."""
     settings = services.settings
-    key = signing_key(settings)
     env = Environment(
         loader=PackageLoader("templates", "web"),
         autoescape=select_autoescape(["html"]),
@@ -134,24 +140,20 @@ def _add_web(app: FastAPI, services: Services, get_session: Any) -> None:
             now=lambda: services.clock(),
             rate_limit=rate_limit,
             signing_key=key,
-            on_ticket_created=forward_hook(settings),
+            on_ticket_created=forward,
         )
     )
     desk = Desk(
         rules=services.rules,
         now=lambda: services.clock(),
-        on_ticket_created=forward_hook(settings),
+        on_ticket_created=forward,
         on_ticket_answered=answer_hook(settings),
     )
-    admin_token = settings.admin_token.get_secret_value() if settings.admin_token else None
     require_staff = staff_dependency(
-        get_session=get_session,
-        is_admin_token=lambda token: (
-            admin_token is not None and secrets.compare_digest(token.encode(), admin_token.encode())
-        ),
+        get_session=get_session, is_admin_token=admin_token_check(settings)
     )
     app.include_router(
-        build_staff_router(get_session=get_session, require_admin=admin_dependency(settings)),
+        build_staff_router(get_session=get_session, require_admin=require_admin),
         prefix="/api/v1",
     )
     app.include_router(
@@ -170,9 +172,9 @@ def _add_web(app: FastAPI, services: Services, get_session: Any) -> None:
     )
 
 
-def _add_unsubscribe(app: FastAPI, services: Services, get_session: Any) -> None:
+def _add_unsubscribe(app: FastAPI, services: Services, get_session: Any, *, key: bytes) -> None:
     """RFC 8058 one-click unsubscribe, the links in every notification."""
-    links = unsubscribe.Unsubscribe(signing_key(services.settings), services.settings.base_url)
+    links = unsubscribe.Unsubscribe(key, services.settings.base_url)
     app.include_router(
         unsubscribe.build_router(
             get_session=get_session, unsubscribe=links, env=unsubscribe.page_environment()

@@ -12,7 +12,6 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 import aio_pika
 from aio_pika.abc import (
@@ -302,8 +301,3 @@ def _event_id(body: bytes) -> str:
         return ""
     event_id = value.get("event_id") if isinstance(value, dict) else None
     return str(event_id)[:64] if event_id is not None else ""
-
-
-def dead_lettered_at(headers: dict[str, object]) -> datetime | None:
-    value = headers.get(TIME_HEADER)
-    return datetime.fromisoformat(value) if isinstance(value, str) else None

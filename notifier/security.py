@@ -13,18 +13,28 @@ from notifier.settings import Settings
 _bearer = HTTPBearer(auto_error=False)
 
 
+def admin_token_check(settings: Settings) -> Callable[[str], bool]:
+    """Whether a token is the configured admin token, compared in constant time; with no
+    token configured nothing is."""
+    expected = settings.admin_token.get_secret_value().encode() if settings.admin_token else None
+
+    def is_admin_token(token: str) -> bool:
+        return expected is not None and secrets.compare_digest(token.encode(), expected)
+
+    return is_admin_token
+
+
 def admin_dependency(settings: Settings) -> Callable[..., None]:
     """A dependency that lets a request through only with the configured admin token.
 
     With no token configured the admin API is closed, never open.
     """
-    expected = settings.admin_token.get_secret_value().encode() if settings.admin_token else None
+    is_admin_token = admin_token_check(settings)
 
     def require_admin(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> None:
-        given = credentials.credentials.encode() if credentials else b""
-        if expected is None or not secrets.compare_digest(given, expected):
+        if not is_admin_token(credentials.credentials if credentials else ""):
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
                 "Saknar eller fel administratörsnyckel (Authorization: Bearer …).",
