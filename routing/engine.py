@@ -82,15 +82,7 @@ def matches(rule: Rule, facts: dict[str, Any]) -> bool:
 
 
 def contact(rules: RuleSet, data: ContactData, at: datetime) -> Contact:
-    result = Contact(
-        destination=data.destination,
-        name=data.name,
-        email=data.email,
-        phone=data.phone,
-        hours=data.hours,
-        url=data.url,
-        postal_address=data.postal_address,
-    )
+    result = Contact(**asdict(data))
     if data.phone:
         result.phone_open_now = clock.phone_open(at, rules.phone, rules.timezone)
         # Open now: the question is answered; a later opening would only confuse.
