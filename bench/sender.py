@@ -31,13 +31,13 @@ from sqlmodel import col, select
 from domain.compensation import PermissionLevel
 from domain.sqltypes import utcnow
 from notifier import db
-from notifier.events import Event, parse_payload
-from notifier.models import OutboxMessage, OutboxStatus
-from notifier.outbox import record_events
-from notifier.rendering import Renderer, build_environment
-from notifier.sender import Sender
-from notifier.transports import SmtpConfig, SmtpTransport, build_email
-from notifier.unsubscribe import Unsubscribe
+from notifier.channels.email import SmtpConfig, SmtpTransport, build_email
+from notifier.kinds.rendering import Renderer, build_environment
+from notifier.pipeline.events import Event, parse_payload
+from notifier.pipeline.models import OutboxMessage, OutboxStatus
+from notifier.pipeline.outbox import record_events
+from notifier.pipeline.sender import Sender
+from notifier.web.unsubscribe import Unsubscribe
 from subscriptions.models import PermissionGrant, Subscription, User
 
 HOST = "127.0.0.1"

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 
 import uvicorn
 
-from notifier import db, logs, pipeline, pipeline_cli
-from notifier.app import build_services, create_app
-from notifier.forward_delivery import forwarding_channels
+from notifier import commands as pipeline_commands
+from notifier import compose, db, logs
+from notifier.kinds.attachments import forwarding_channels
 from notifier.settings import Settings
+from notifier.web.app import build_services, create_app
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -40,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="upgrade the database to the newest schema").set_defaults(
         run=_migrate
     )
-    pipeline_cli.add_commands(commands)
+    pipeline_commands.add_commands(commands)
     return parser
 
 
@@ -48,7 +49,7 @@ def _http(settings: Settings, args: argparse.Namespace, *, workers: bool) -> int
     services = build_services(settings)
     if workers:
         # Without a broker HTTP still serves; /readyz names "rabbitmq" until it answers.
-        pipeline.add_workers(services, channels=forwarding_channels(services))
+        compose.add_workers(services, channels=forwarding_channels(services))
     app = create_app(services, migrate_on_start=True)
     config = uvicorn.Config(app, host=args.host, port=args.port, log_config=None)
     uvicorn.Server(config).run()

@@ -2,11 +2,16 @@
 
 from sqlmodel import SQLModel
 
-import notifier.models
-import routing.models
-import routing.staff
+import notifier.pipeline.models
+import routing.ticketing.models
+import routing.ticketing.staff
 import subscriptions.models
 
 __all__ = ["target_metadata"]
-_MODELS = (notifier.models, routing.models, routing.staff, subscriptions.models)
+_MODELS = (
+    notifier.pipeline.models,
+    routing.ticketing.models,
+    routing.ticketing.staff,
+    subscriptions.models,
+)
 target_metadata = SQLModel.metadata

@@ -18,11 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 from notifier import db
-from notifier.app import build_services, create_app
-from notifier.consumer import REASON_HEADER, BrokerUnavailable, Consumer, Topology, declare
-from notifier.models import ProcessedEvent
-from notifier.pipeline import add_workers
+from notifier.compose import add_workers
+from notifier.pipeline.consumer import REASON_HEADER, BrokerUnavailable, Consumer, Topology, declare
+from notifier.pipeline.models import ProcessedEvent
 from notifier.settings import Settings
+from notifier.web.app import build_services, create_app
 from tests.conftest import AMQP_URL
 from tests.pipeline_helpers import (
     DYGN,

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from domain.sqltypes import utcnow
-from notifier.forwarding import forward_message, render
+from notifier.kinds.tickets import forward_message, render
 from notifier.settings import FORWARD_DESTINATIONS, Settings
-from routing.engine import TICKET_DESTINATIONS
-from routing.models import Ticket
+from routing.decision.engine import TICKET_DESTINATIONS
+from routing.ticketing.models import Ticket
 
 
 def ticket(**overrides: Any) -> Ticket:

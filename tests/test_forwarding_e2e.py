@@ -13,15 +13,15 @@ import respx
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
-from notifier.app import Services, build_services, create_app
-from notifier.forward_delivery import channels, ticket_attachments
-from notifier.models import OutboxMessage
-from notifier.rendering import Renderer, build_environment
-from notifier.sender import RetryPolicy, Sender
+from notifier.channels.email import email_transport
+from notifier.kinds.attachments import channels, ticket_attachments
+from notifier.kinds.rendering import Renderer, build_environment
+from notifier.pipeline.models import OutboxMessage
+from notifier.pipeline.sender import RetryPolicy, Sender
 from notifier.settings import Settings
-from notifier.transports import email_transport
-from routing import tickets
-from routing.models import Attachment, Ticket
+from notifier.web.app import Services, build_services, create_app
+from routing.ticketing import tickets
+from routing.ticketing.models import Attachment, Ticket
 from tests.smtp_server import Mailbox, free_port, start_smtp
 
 SEN_ENDPOINT = "https://sen.tickets.example.invalid/inbox"

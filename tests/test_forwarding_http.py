@@ -19,18 +19,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.sqltypes import utcnow
 from notifier import db
-from notifier.app import build_services
-from notifier.delivery import PermanentDeliveryError, TransientDeliveryError
-from notifier.forward_delivery import TrackForwards, attachments_for_http, forwarding_channels
-from notifier.forwarding import forward_hook, forward_message
-from notifier.http_transport import HttpTransport
-from notifier.models import OutboxMessage
+from notifier.channels.base import PermanentDeliveryError, TransientDeliveryError
+from notifier.channels.http import HttpTransport
+from notifier.kinds.attachments import TrackForwards, attachments_for_http, forwarding_channels
+from notifier.kinds.tickets import forward_hook, forward_message
+from notifier.pipeline.models import OutboxMessage
 from notifier.settings import Settings
-from routing import tickets
-from routing.engine import route
-from routing.models import Attachment, Ticket, TicketStatus
-from routing.rules import default_rules
-from routing.schemas import Destination, Inquiry
+from notifier.web.app import build_services
+from routing.decision.engine import route
+from routing.decision.rules import default_rules
+from routing.decision.schemas import Destination, Inquiry
+from routing.ticketing import tickets
+from routing.ticketing.models import Attachment, Ticket, TicketStatus
 
 URL = "https://tickets.example.invalid/kontaktcenter"
 

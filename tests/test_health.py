@@ -1,7 +1,7 @@
 import httpx
 
-from notifier.app import build_services, create_app
 from notifier.settings import Settings
+from notifier.web.app import build_services, create_app
 
 
 async def test_healthz_and_readyz_answer(client: httpx.AsyncClient) -> None:

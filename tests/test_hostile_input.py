@@ -3,8 +3,8 @@
 import httpx
 import pytest
 
-from notifier.app import Services
-from routing.models import Ticket
+from notifier.web.app import Services
+from routing.ticketing.models import Ticket
 from tests.factories import user_body
 from tests.test_support_api import count
 from tests.test_support_api_idempotency import SEA_QUESTION

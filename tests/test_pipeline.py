@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.sqltypes import utcnow
 from notifier import db
-from notifier.events import Event
-from notifier.models import ProcessedEvent
-from notifier.outbox import (
+from notifier.pipeline.events import Event
+from notifier.pipeline.models import ProcessedEvent
+from notifier.pipeline.outbox import (
     OUTBOX_TABLE,
     OUTBOX_VARYING,
     Recorded,

@@ -11,11 +11,12 @@ from aio_pika.abc import AbstractRobustConnection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.sqltypes import utcnow
-from notifier import db, sample
-from notifier.consumer import Consumer, Topology, declare
-from notifier.dead_letters import list_dead_letters, progress_bar, replay
-from notifier.events import parse_event
-from notifier.outbox import record_events
+from notifier import db
+from notifier.pipeline import sample
+from notifier.pipeline.consumer import Consumer, Topology, declare
+from notifier.pipeline.dead_letters import list_dead_letters, progress_bar, replay
+from notifier.pipeline.events import parse_event
+from notifier.pipeline.outbox import record_events
 from tests.conftest import AMQP_URL
 from tests.pipeline_helpers import (
     amqp,

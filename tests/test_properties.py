@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from domain.compensation import COMPENSATION_TYPES
 from domain.organisations import organisations
 from domain.swedish import NBSP, SWEDISH_TIME, kronor
-from routing.engine import TICKET_DESTINATIONS, needs_ticket, route
-from routing.rules import default_rules
-from routing.schemas import Inquiry, IssueType, LoginMethod, LoginStep, TargetGroup
+from routing.decision.engine import TICKET_DESTINATIONS, needs_ticket, route
+from routing.decision.rules import default_rules
+from routing.decision.schemas import Inquiry, IssueType, LoginMethod, LoginStep, TargetGroup
 
 RULES = default_rules()
 USER_AGENTS = [

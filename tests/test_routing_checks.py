@@ -5,8 +5,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from routing.checks import missing_for_route, missing_for_ticket
-from routing.schemas import Inquiry, LoginStep
+from routing.decision.checks import missing_for_route, missing_for_ticket
+from routing.decision.schemas import Inquiry, LoginStep
 
 KOMMUN = {"kind": "kommun", "code": "0180"}
 

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from routing.engine import needs_ticket, route
-from routing.rules import default_rules
-from routing.schemas import Inquiry
+from routing.decision.engine import needs_ticket, route
+from routing.decision.rules import default_rules
+from routing.decision.schemas import Inquiry
 
 SE = ZoneInfo("Europe/Stockholm")
 RULES = default_rules()

@@ -6,10 +6,10 @@ from importlib.resources import files
 
 import pytest
 
-from routing.rules import RulesError, default_rules, parse_rules
-from routing.schemas import Destination
+from routing.decision.rules import RulesError, default_rules, parse_rules
+from routing.decision.schemas import Destination
 
-SHIPPED = files("routing").joinpath("rules.toml").read_bytes()
+SHIPPED = files("routing.decision").joinpath("rules.toml").read_bytes()
 
 
 def test_the_shipped_rules_in_order_with_the_catch_all_last() -> None:

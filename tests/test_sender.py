@@ -16,13 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.sqltypes import utcnow
 from notifier import db
-from notifier.delivery import Transport
-from notifier.events import Event
-from notifier.models import OutboxMessage
-from notifier.outbox import record_events
-from notifier.rendering import Renderer, build_environment
-from notifier.sender import RetryPolicy, Sender, backoff
-from notifier.transports import FileTransport, SmtpConfig, SmtpTransport, build_email
+from notifier.channels.base import Transport
+from notifier.channels.email import FileTransport, SmtpConfig, SmtpTransport, build_email
+from notifier.kinds.rendering import Renderer, build_environment
+from notifier.pipeline.events import Event
+from notifier.pipeline.models import OutboxMessage
+from notifier.pipeline.outbox import record_events
+from notifier.pipeline.sender import RetryPolicy, Sender, backoff
 from subscriptions import store
 from subscriptions.models import User
 from tests.pipeline_helpers import DYGN, add_user, event_body, outbox

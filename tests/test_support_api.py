@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from notifier.app import Services, build_services, create_app
-from notifier.models import OutboxMessage
+from notifier.pipeline.models import OutboxMessage
 from notifier.settings import Settings
-from routing.models import Ticket, TicketEvent
-from routing.rules import default_rules
+from notifier.web.app import Services, build_services, create_app
+from routing.decision.rules import default_rules
+from routing.ticketing.models import Ticket, TicketEvent
 
 KOMMUN = {"kind": "kommun", "code": "0180"}
 REGION = {"kind": "region", "code": "14"}
@@ -248,7 +248,7 @@ async def test_without_asked_at_the_services_clock_is_the_moment(
 async def test_an_operator_rules_file_replaces_the_shipped_one(
     settings: Settings, services: Services, tmp_path: Path
 ) -> None:
-    shipped = files("routing").joinpath("rules.toml").read_text(encoding="utf-8")
+    shipped = files("routing.decision").joinpath("rules.toml").read_text(encoding="utf-8")
     edited = shipped.replace('primary = "local_admin"\nadvice', 'primary = "sea"\nadvice', 1)
     path = tmp_path / "rules.toml"
     path.write_text(edited, encoding="utf-8")

@@ -5,9 +5,9 @@ import asyncio
 
 import httpx
 
-from notifier.app import Services
-from notifier.models import OutboxMessage
-from routing.models import Ticket
+from notifier.pipeline.models import OutboxMessage
+from notifier.web.app import Services
+from routing.ticketing.models import Ticket
 from tests.test_support_api import count, inquiry
 
 TICKETS = "/api/v1/support/tickets"

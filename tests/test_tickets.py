@@ -11,11 +11,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.sqltypes import utcnow
 from notifier import db
-from routing import tickets
-from routing.engine import route
-from routing.models import Ticket, TicketStatus
-from routing.rules import default_rules
-from routing.schemas import Decision, Destination, Inquiry
+from routing.decision.engine import route
+from routing.decision.rules import default_rules
+from routing.decision.schemas import Decision, Destination, Inquiry
+from routing.ticketing import tickets
+from routing.ticketing.models import Ticket, TicketStatus
 
 S = TicketStatus
 

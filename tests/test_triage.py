@@ -6,8 +6,8 @@ from typing import Any
 import httpx
 import pytest
 
-from notifier.app import Services
-from routing import tickets
+from notifier.web.app import Services
+from routing.ticketing import tickets
 from tests.test_web_form import LOGIN_STEP1, SEA, csrf_of, submit_ticket
 
 

@@ -4,9 +4,9 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notifier import db
-from notifier.security import signing_key
 from notifier.settings import Settings
-from notifier.unsubscribe import Unsubscribe
+from notifier.web.security import signing_key
+from notifier.web.unsubscribe import Unsubscribe
 from subscriptions import store
 from tests.pipeline_helpers import DYGN, add_user
 

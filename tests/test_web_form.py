@@ -8,9 +8,9 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from notifier.app import Services
-from routing import tickets
-from routing.models import Attachment
+from notifier.web.app import Services
+from routing.ticketing import tickets
+from routing.ticketing.models import Attachment
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64

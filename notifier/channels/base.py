@@ -1,0 +1,24 @@
+"""How the sender hands one outbox message to its channel ("email" or "http").
+
+Failures are named by what should happen next, not by what went wrong: a transient one is
+retried with backoff, a permanent one is recorded as failed with its reason. Neither ever
+deletes the message.
+"""
+
+from typing import Protocol
+
+from notifier.pipeline.models import OutboxMessage
+
+
+class TransientDeliveryError(Exception):
+    """Try again later: connection refused, timeout, SMTP 4xx, HTTP 5xx/429."""
+
+
+class PermanentDeliveryError(Exception):
+    """Retrying cannot help: SMTP 5xx, an invalid recipient, HTTP 4xx."""
+
+
+class Transport(Protocol):
+    async def deliver(self, messages: list[OutboxMessage]) -> dict[int, Exception | None]:
+        """Deliver a batch (reusing connections); per message id, None or the failure."""
+        ...

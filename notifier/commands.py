@@ -1,0 +1,94 @@
+"""The pipeline's commands: `consume`, `send`, `dead-letters list|replay`,
+`publish-sample` (CONTRACTS §4). Registered on the `notifier` parser by notifier.cli."""
+
+import argparse
+import asyncio
+import contextlib
+import sys
+from typing import Any
+
+from notifier import compose, db
+from notifier.kinds.attachments import forwarding_channels
+from notifier.pipeline import dead_letters, sample
+from notifier.settings import Settings
+from notifier.web.app import build_services
+
+
+def add_commands(commands: "argparse._SubParsersAction[Any]") -> None:
+    commands.add_parser("consume", help="only the RabbitMQ consumer").set_defaults(run=_consume)
+    commands.add_parser("send", help="only the outbox sender").set_defaults(run=_send)
+    dead = commands.add_parser("dead-letters", help="inspect or re-queue dead-lettered events")
+    actions = dead.add_subparsers(required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="reason, event id and time of each dead letter")
+    listing.add_argument("--limit", type=int, default=100)
+    listing.set_defaults(run=_list)
+    actions.add_parser("replay", help="publish them to the exchange again").set_defaults(
+        run=_replay
+    )
+    commands.add_parser(
+        "publish-sample", help="sample users and one event of each type, to see emails"
+    ).set_defaults(run=_publish_sample)
+
+
+def _workers(settings: Settings, *, consume: bool, send: bool) -> int:
+    services = build_services(settings)
+    channels = forwarding_channels(services) if send else None
+    compose.add_workers(services, consume=consume, send=send, channels=channels)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(compose.run_workers(services))
+    return 0
+
+
+def _consume(settings: Settings, args: argparse.Namespace) -> int:
+    return _workers(settings, consume=True, send=False)
+
+
+def _send(settings: Settings, args: argparse.Namespace) -> int:
+    return _workers(settings, consume=False, send=True)
+
+
+def _list(settings: Settings, args: argparse.Namespace) -> int:
+    letters = asyncio.run(
+        dead_letters.list_dead_letters(
+            settings.amqp_url, compose.topology(settings), limit=args.limit
+        )
+    )
+    if not letters:
+        print("Inga meddelanden i kön för döda meddelanden.")
+        return 0
+    print(f"{'tid':<26} {'händelse-id':<36}  orsak")
+    for letter in letters:
+        print(f"{letter.at:<26} {letter.event_id:<36}  {letter.reason}")
+    return 0
+
+
+def _replay(settings: Settings, args: argparse.Namespace) -> int:
+    bar = dead_letters.progress_bar(sys.stderr.write)
+    count = asyncio.run(
+        dead_letters.replay(settings.amqp_url, compose.topology(settings), progress=bar)
+    )
+    print(f"{count} meddelanden lades tillbaka på {settings.events_exchange}.")
+    return 0
+
+
+def _publish_sample(settings: Settings, args: argparse.Namespace) -> int:
+    events = sample.sample_events()
+    asyncio.run(_sample(settings, events))
+    print(
+        f"Publicerade {len(events)} händelser på {settings.events_exchange}. "
+        f"Med `notifier serve` igång hamnar mejlen i {settings.mail_dir}/ inom några sekunder"
+        + (" (eller i SMTP-servern)." if settings.smtp_url else ".")
+    )
+    return 0
+
+
+async def _sample(settings: Settings, events: list[dict[str, Any]]) -> None:
+    engine = db.create_engine(settings.database_url)
+    try:
+        await db.migrate(engine)
+        async with db.sessionmaker(engine)() as session:
+            await sample.ensure_sample_users(session)
+            await session.commit()
+    finally:
+        await engine.dispose()
+    await sample.publish(settings.amqp_url, compose.topology(settings), events)

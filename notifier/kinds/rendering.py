@@ -1,0 +1,104 @@
+"""Swedish notification emails from templates/email/: a subject, a plain-text and an HTML
+part per event type.
+
+What a template may show is decided here, before it sees anything: with a `summary` grant
+(or none) the person is left out of the context altogether, so no template, header or
+subject can name them. No event carries a personal identity number, and none is rendered.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from domain.compensation import COMPENSATION_TYPES, EVENT_TYPES, PermissionLevel
+from domain.organisations import find_organisation
+from domain.swedish import datum, klockslag, kronor
+from notifier.pipeline.events import Event, Outcome
+
+OUTCOMES = {
+    Outcome.APPROVED: "bifall",
+    Outcome.PARTIALLY_APPROVED: "delvis bifall",
+    Outcome.REJECTED: "avslag",
+}
+
+UnsubscribeUrl = Callable[[str, str], str]  # (user_id, event_type) -> URL
+
+
+@dataclass(frozen=True, slots=True)
+class Email:
+    subject: str
+    text: str
+    html: str
+    headers: dict[str, str]
+
+
+def build_environment() -> Environment:
+    """Built once by the composition root; StrictUndefined turns a missing variable into
+    a failing test instead of a blank in someone's inbox."""
+    env = Environment(
+        loader=PackageLoader("templates", "email"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(kronor=kronor, datum=datum, klockslag=klockslag)
+    return env
+
+
+class Renderer:
+    def __init__(self, env: Environment, *, base_url: str, unsubscribe_url: UnsubscribeUrl) -> None:
+        self._env = env
+        self._base_url = base_url.rstrip("/")
+        self._unsubscribe_url = unsubscribe_url
+
+    def render(self, event: Event, *, level: PermissionLevel | None, user_id: str) -> Email:
+        unsubscribe = self._unsubscribe_url(user_id, event.event_type)
+        context = visible_context(event, level) | {
+            "link": self._base_url + "/",
+            "unsubscribe_url": unsubscribe,
+        }
+        name = event.event_type
+        subject = self._env.get_template(f"{name}.subject.txt").render(context)
+        return Email(
+            # A header is one line, whatever a title contains.
+            subject=" ".join(subject.split()),
+            text=self._env.get_template(f"{name}.txt").render(context),
+            html=self._env.get_template(f"{name}.html").render(context),
+            headers={
+                # RFC 8058 one-click: mail clients POST to the URL; a GET only asks.
+                "List-Unsubscribe": f"<{unsubscribe}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+        )
+
+
+def visible_context(event: Event, level: PermissionLevel | None) -> dict[str, Any]:
+    """What the templates may show a recipient holding `level`."""
+    org = event.organisation and find_organisation(event.organisation.kind, event.organisation.code)
+    announcement = event.announcement
+    return {
+        "event_label": EVENT_TYPES[event.event_type],
+        "occurred_at": event.occurred_at,
+        "organisation": org.name if org else None,
+        "compensation": _compensation_name(event.compensation_type),
+        "diarienummer": event.case.diarienummer if event.case else None,
+        # The case officer is Migrationsverket's official, not the person the case is about.
+        "case_officer": event.case.case_officer if event.case else None,
+        "person": event.person.name if event.person and level == PermissionLevel.FULL else None,
+        "amount": event.payment.amount_sek if event.payment else None,
+        "paid_on": event.payment.paid_on if event.payment else None,
+        "outcome": OUTCOMES[event.decision.outcome] if event.decision else None,
+        "title": announcement.title if announcement else None,
+        "body": announcement.body if announcement else None,
+        "concerns": [COMPENSATION_TYPES[code].name for code in announcement.compensation_types]
+        if announcement
+        else [],
+    }
+
+
+def _compensation_name(code: str | None) -> str | None:
+    return COMPENSATION_TYPES[code].name if code else None

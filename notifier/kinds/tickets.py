@@ -1,0 +1,188 @@
+"""Forwarding tickets to Migrationsverket: through the outbox, so that the one sender that
+delivers notifications retries forwards too and none is lost.
+
+A new ticket's forward is added in the transaction that creates the ticket (the hook the
+routing router calls). Where the destination has an HTTP endpoint configured it is POSTed
+there as JSON; otherwise it is mailed to the destination's configured mailbox.
+"""
+
+import json
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from domain.compensation import COMPENSATION_TYPES
+from domain.organisations import find_organisation
+from notifier.pipeline.models import OutboxMessage, OutboxStatus
+from notifier.settings import Settings
+from routing.decision.schemas import Decision
+from routing.ticketing.models import Ticket
+from routing.ticketing.tickets import TicketAnsweredHook, TicketCreatedHook
+
+KIND = "ticket"
+ANSWER_KIND = "ticket_answer"
+
+ISSUE_LABELS = {
+    "login": "Inloggning",
+    "permissions": "Behörighet",
+    "browser": "Webbläsare",
+    "compensation": "Fråga om ersättning",
+    "eservice_general": "Allmän fråga om e-tjänsten",
+    "not_eservice": "Fråga utanför e-tjänsten",
+    "education_periods": "Fyraveckorsperioder",
+    "notifications": "Mejlnotifieringar",
+    "getting_started": "Komma igång med e-tjänsten",
+}
+# Field → Swedish label, in the order a case officer reads them.
+FIELD_LABELS = {
+    "name": "Namn",
+    "email": "E-post",
+    "diarienummer": "Diarienummer",
+    "case_officer": "Handläggare",
+    "login_step": "Inloggningssteg",
+    "login_method": "Inloggningsmetod",
+    "target_group": "Målgrupp",
+    "asked_at": "Frågan ställd",
+    "browser": "Webbläsare (User-Agent)",
+}
+
+
+def forward_hook(settings: Settings) -> TicketCreatedHook:
+    async def on_ticket_created(session: AsyncSession, ticket: Ticket, decision: Decision) -> None:
+        earlier = await forwards_of(session, ticket.id)
+        # A reroute supersedes a forward still waiting to go to the old destination.
+        await session.exec(
+            update(OutboxMessage)
+            .where(
+                col(OutboxMessage.ticket_id) == ticket.id,
+                col(OutboxMessage.kind) == KIND,
+                col(OutboxMessage.status) == OutboxStatus.PENDING,
+            )
+            .values(status=OutboxStatus.CANCELLED, last_error="Ärendet dirigerades om.")
+        )
+        session.add(forward_message(ticket, settings, sequence=earlier + 1))
+
+    return on_ticket_created
+
+
+async def forwards_of(session: AsyncSession, ticket_id: str, kind: str = KIND) -> int:
+    query = (
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.ticket_id == ticket_id, OutboxMessage.kind == kind)
+    )
+    return (await session.exec(query)).one()
+
+
+def answer_hook(settings: Settings) -> TicketAnsweredHook:
+    """Staff answers reach the person who asked, through the same outbox as everything."""
+
+    async def on_ticket_answered(session: AsyncSession, ticket: Ticket, text: str) -> None:
+        email = ticket.inquiry.get("email")
+        if not email:  # every ticket has one today; an old or imported one may not
+            return
+        sequence = await forwards_of(session, ticket.id, ANSWER_KIND) + 1
+        session.add(
+            OutboxMessage(
+                message_id=f"ticket.{ticket.id}.answer.{sequence}",
+                kind=ANSWER_KIND,
+                channel="email",
+                ticket_id=ticket.id,
+                recipient=email,
+                subject=f"Svar på din fråga till Migrationsverket [{ticket.reference}]",
+                body_text=answer_text(ticket, text),
+            )
+        )
+
+    return on_ticket_answered
+
+
+def answer_text(ticket: Ticket, text: str) -> str:
+    name = ticket.inquiry.get("name")
+    greeting = f"Hej {name}!" if name else "Hej!"
+    return (
+        f"{greeting}\n\nHär är svaret på din fråga med referens {ticket.reference}:\n\n"
+        f"{text}\n\n--\nMigrationsverket, Ansök om statlig ersättning\n"
+        "Svara inte på det här mejlet; ställ en ny fråga på supportsidan och ange referensen.\n"
+    )
+
+
+def forward_message(ticket: Ticket, settings: Settings, *, sequence: int = 1) -> OutboxMessage:
+    """The outbox row forwarding `ticket` to its destination's configured address;
+    `sequence` counts the ticket's forwards (a reroute forwards it again)."""
+    subject, text = render(ticket)
+    endpoint = settings.forward_endpoints.get(ticket.destination)
+    suffix = "" if sequence == 1 else f".{sequence}"
+    common: dict[str, Any] = {
+        # Deterministic per ticket and forward: the same forward cannot be queued twice,
+        # while a reroute (even back to an earlier destination) gets its own.
+        "message_id": f"ticket.{ticket.id}.{ticket.destination}{suffix}",
+        "kind": KIND,
+        "ticket_id": ticket.id,
+        "subject": subject,
+    }
+    if endpoint:
+        body = json.dumps(payload(ticket, subject, text), ensure_ascii=False)
+        return OutboxMessage(channel="http", recipient=endpoint, body_text=body, **common)
+    email = ticket.inquiry.get("email")
+    return OutboxMessage(
+        channel="email",
+        recipient=mailbox(ticket, settings),
+        body_text=text,
+        # The case officer answers the person directly.
+        headers={"Reply-To": email} if email else {},
+        **common,
+    )
+
+
+def mailbox(ticket: Ticket, settings: Settings) -> str:
+    # Unconfigured, a forward still goes somewhere harmless and fails visibly there; the
+    # ticket itself is on the triage desk either way.
+    fallback = f"{ticket.destination}@tickets.statlig-ersattning.invalid"
+    return settings.forward_mailboxes.get(ticket.destination, fallback)
+
+
+def render(ticket: Ticket) -> tuple[str, str]:
+    """Subject and plain text of the forward, in Swedish."""
+    inquiry = ticket.inquiry
+    issue = ISSUE_LABELS.get(inquiry["issue_type"], inquiry["issue_type"])
+    organisation = organisation_name(inquiry.get("organisation"))
+    subject = f"[{ticket.reference}] {issue} – {organisation}"
+    lines = [
+        f"Supportärende {ticket.reference}",
+        f"Ärende: {issue}",
+        f"Organisation: {organisation}",
+    ]
+    if code := inquiry.get("compensation_type"):
+        lines.append(f"Ersättning: {COMPENSATION_TYPES[code].name}")
+    lines += [f"{label}: {inquiry[key]}" for key, label in FIELD_LABELS.items() if inquiry.get(key)]
+    lines += ["", "Meddelande:", inquiry.get("message") or "(inget meddelande)", ""]
+    lines.append(f"Dirigerat av regel {ticket.rule_id} (version {ticket.rule_version}).")
+    return subject, "\n".join(lines) + "\n"
+
+
+def organisation_name(ref: dict[str, str] | None) -> str:
+    if not ref:
+        return "organisation ej angiven"
+    found = find_organisation(ref["kind"], ref["code"])
+    return f"{found.name} ({ref['code']})" if found else f"{ref['kind']} {ref['code']}"
+
+
+def payload(ticket: Ticket, subject: str, text: str) -> dict[str, Any]:
+    """The JSON document an HTTP endpoint receives."""
+    return {
+        "ticket": {
+            "id": ticket.id,
+            "reference": ticket.reference,
+            "destination": ticket.destination,
+            "status": ticket.status,
+            "created_at": ticket.created_at.isoformat(),
+            "rule": {"id": ticket.rule_id, "version": ticket.rule_version},
+        },
+        "inquiry": ticket.inquiry,
+        "decision": ticket.decision,
+        "subject": subject,
+        "text": text,
+    }

@@ -1,0 +1,303 @@
+"""The RabbitMQ consumer: events in, processed-event and outbox rows out, in batches.
+
+Deliveries are collected until `batch_size` of them or `batch_wait` seconds, then stored
+in one transaction and acknowledged with one `ack(multiple=True)` after the commit: a
+transaction per message caps the pipeline far below what the broker delivers. A message
+that is not a valid event is published to the dead-letter queue with the reason in a
+header and acknowledged; it is never retried, never dropped, and never stops the loop.
+"""
+
+import asyncio
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aio_pika
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustConnection,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+from yarl import URL
+
+from domain.sqltypes import utcnow
+from notifier import db
+from notifier.pipeline.events import Event, InvalidEvent, parse_event
+from notifier.pipeline.outbox import Recorded, record_events
+
+log = logging.getLogger(__name__)
+
+REASON_HEADER = "x-notifier-reason"
+ROUTING_KEY_HEADER = "x-notifier-routing-key"
+EVENT_ID_HEADER = "x-notifier-event-id"
+TIME_HEADER = "x-notifier-dead-lettered-at"
+# A batch that keeps failing while the database answers is split up to find the culprit.
+BATCH_ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Topology:
+    """Names of CONTRACTS §1; tests pass their own so they never touch the real queue."""
+
+    exchange: str = "statlig-ersattning.events"
+    queue: str = "notifier.events"
+    dead_letter_queue: str = "notifier.events.dead"
+    # A message the broker redelivers this often (a crash loop) is dead-lettered by it.
+    delivery_limit: int = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Declared:
+    exchange: AbstractExchange
+    queue: AbstractQueue
+    dead: AbstractQueue
+
+
+async def declare(channel: AbstractChannel, topology: Topology) -> Declared:
+    exchange = await channel.declare_exchange(
+        topology.exchange, aio_pika.ExchangeType.TOPIC, durable=True
+    )
+    # A classic queue for dead letters: quorum queues on RabbitMQ 4 drop a message after
+    # 20 requeues by default, and `dead-letters list` requeues what it shows.
+    dead = await channel.declare_queue(topology.dead_letter_queue, durable=True)
+    queue = await channel.declare_queue(
+        topology.queue,
+        durable=True,
+        arguments={
+            "x-queue-type": "quorum",
+            "x-delivery-limit": topology.delivery_limit,
+            "x-dead-letter-exchange": "",
+            "x-dead-letter-routing-key": topology.dead_letter_queue,
+        },
+    )
+    await queue.bind(exchange, routing_key="#")
+    return Declared(exchange, queue, dead)
+
+
+class BrokerUnavailable(RuntimeError):
+    """The readiness check's answer while RabbitMQ does not."""
+
+
+def safe_url(url: str) -> str:
+    return str(URL(url).with_password("***")) if URL(url).password else url
+
+
+async def connect(url: str, *, max_delay: float = 30.0) -> AbstractRobustConnection:
+    """A robust connection, waiting as long as it takes for the broker to answer.
+
+    aio-pika reconnects a robust connection that was once open, but not the first time.
+    """
+    delay = 1.0
+    while True:
+        try:
+            return await aio_pika.connect_robust(url, timeout=10)
+        except (OSError, TimeoutError, aio_pika.exceptions.AMQPError) as exc:
+            log.warning(
+                "RabbitMQ does not answer at %s (%s); events wait in the broker, consuming "
+                "starts by itself once it answers; next try in %.0f s",
+                safe_url(url),
+                exc or type(exc).__name__,
+                delay,
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_delay)
+
+
+class Consumer:
+    def __init__(
+        self,
+        *,
+        amqp_url: str,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        topology: Topology | None = None,
+        batch_size: int = 500,
+        batch_wait: float = 0.05,
+        prefetch: int | None = None,
+    ) -> None:
+        self._url = amqp_url
+        self._engine = engine
+        self._sessions = sessions
+        self.topology = topology or Topology()
+        self._batch_size = batch_size
+        self._batch_wait = batch_wait
+        # Twice a batch: the broker keeps streaming while a batch commits.
+        self._prefetch = prefetch or 2 * batch_size
+        self._connection: AbstractRobustConnection | None = None
+        self._inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+        self.consuming = asyncio.Event()
+        self.acknowledged = 0  # messages settled since start (stored or dead-lettered)
+
+    async def check(self) -> None:
+        """The readiness check "rabbitmq"."""
+        if self._connection is None or self._connection.is_closed:
+            raise BrokerUnavailable("not connected to RabbitMQ")
+
+    async def run(self) -> None:
+        """Consume until cancelled, surviving a missing broker and failing batches."""
+        while True:
+            try:
+                await self._run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("the consumer stopped; starting again in 5 s")
+                await asyncio.sleep(5)
+
+    async def _run_once(self) -> None:
+        connection = await connect(self._url)
+        self._connection = connection
+        try:
+            channel = await connection.channel()
+            await channel.set_qos(prefetch_count=self._prefetch)
+            declared = await declare(channel, self.topology)
+            await declared.queue.consume(self._receive)
+            log.info("consuming events from %s", self.topology.queue)
+            self.consuming.set()
+            while True:
+                await self.handle(channel, await self._next_batch())
+        finally:
+            self.consuming.clear()
+            self._connection = None
+            await connection.close()
+
+    async def _receive(self, message: AbstractIncomingMessage) -> None:
+        self._inbox.put_nowait(message)
+
+    async def _next_batch(self) -> list[AbstractIncomingMessage]:
+        batch = [await self._inbox.get()]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._batch_wait
+        while len(batch) < self._batch_size:
+            if not self._inbox.empty():
+                batch.append(self._inbox.get_nowait())
+                continue
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            try:
+                batch.append(await asyncio.wait_for(self._inbox.get(), remaining))
+            except TimeoutError:
+                break
+        return batch
+
+    async def handle(
+        self, channel: AbstractChannel, batch: Sequence[AbstractIncomingMessage]
+    ) -> None:
+        valid: list[tuple[AbstractIncomingMessage, Event]] = []
+        for message in batch:
+            try:
+                valid.append((message, parse_event(message.body)))
+            except InvalidEvent as exc:
+                await self.dead_letter(channel, message, str(exc))
+        if valid:
+            await self._store_and_ack(channel, valid)
+        self.acknowledged += len(batch)
+
+    async def _store_and_ack(
+        self, channel: AbstractChannel, valid: list[tuple[AbstractIncomingMessage, Event]]
+    ) -> None:
+        try:
+            await self._store([event for _, event in valid])
+        except Exception:
+            log.exception("batch of %d events failed; storing them one by one", len(valid))
+            await _ack_all(await self._store_one_by_one(channel, valid))
+            return
+        await _ack_all([message for message, _ in valid])
+
+    async def _store(self, events: list[Event]) -> Recorded:
+        """One transaction; while the database does not answer, wait and try again rather
+        than give the messages back (they are safe in the broker, unacknowledged)."""
+        attempt = 0
+        while True:
+            try:
+                return await self._commit(events)
+            except Exception as exc:
+                attempt += 1
+                if attempt >= BATCH_ATTEMPTS and await _answers(self._engine):
+                    raise
+                delay = min(0.1 * 2**attempt, 10.0)
+                log.warning("storing %d events failed (%s); retrying", len(events), exc)
+                await asyncio.sleep(delay)
+
+    async def _commit(self, events: list[Event]) -> Recorded:
+        async with self._sessions() as session:
+            recorded = await record_events(session=session, events=events, now=utcnow())
+            await session.commit()
+        if recorded.duplicates:
+            log.info("skipped %d events already processed", recorded.duplicates)
+        return recorded
+
+    async def _store_one_by_one(
+        self, channel: AbstractChannel, valid: list[tuple[AbstractIncomingMessage, Event]]
+    ) -> list[AbstractIncomingMessage]:
+        """The messages stored; the others are dead-lettered (and so acknowledged already:
+        acknowledging one twice would close the channel)."""
+        stored = []
+        for message, event in valid:
+            try:
+                await self._store([event])
+                stored.append(message)
+            except Exception as exc:
+                await self.dead_letter(channel, message, f"processing failed: {exc!r}"[:500])
+        return stored
+
+    async def dead_letter(
+        self, channel: AbstractChannel, message: AbstractIncomingMessage, reason: str
+    ) -> None:
+        """Publish to the dead-letter queue (confirmed), then acknowledge the original."""
+        log.warning("dead-lettering a message: %s", reason)
+        headers = dict(message.headers or {}) | {
+            REASON_HEADER: reason,
+            ROUTING_KEY_HEADER: message.routing_key or "",
+            EVENT_ID_HEADER: _event_id(message.body),
+            TIME_HEADER: utcnow().isoformat(timespec="seconds"),
+        }
+        await channel.default_exchange.publish(
+            aio_pika.Message(
+                message.body,
+                headers=headers,
+                content_type=message.content_type,
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                message_id=message.message_id,
+            ),
+            routing_key=self.topology.dead_letter_queue,
+        )
+        await message.ack()
+
+
+async def _ack_all(messages: list[AbstractIncomingMessage]) -> None:
+    """One ack(multiple=True) per channel: after a reconnect a batch can hold deliveries
+    of the old channel, whose tags mean nothing on the new one (the broker redelivers
+    those, and the processed-event record turns them away)."""
+    last: dict[int, AbstractIncomingMessage] = {}
+    for message in messages:
+        last[id(message.channel)] = message
+    for message in last.values():
+        try:
+            await message.ack(multiple=True)
+        except Exception as exc:
+            log.warning("could not acknowledge (%s); the broker will redeliver", exc)
+
+
+async def _answers(engine: AsyncEngine) -> bool:
+    try:
+        await asyncio.wait_for(db.ping(engine), timeout=5)
+    except Exception:
+        return False
+    return True
+
+
+def _event_id(body: bytes) -> str:
+    """The event id of a message that is no valid event, where one can be read."""
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return ""
+    event_id = value.get("event_id") if isinstance(value, dict) else None
+    return str(event_id)[:64] if event_id is not None else ""

@@ -1,0 +1,125 @@
+"""Operator access to the dead-letter queue: list what is there and why, and replay it
+onto the exchange (after a fix, say, a new event type the consumer now knows)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage
+
+from notifier.pipeline.consumer import (
+    EVENT_ID_HEADER,
+    REASON_HEADER,
+    ROUTING_KEY_HEADER,
+    TIME_HEADER,
+    Topology,
+    declare,
+)
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    reason: str
+    event_id: str
+    at: str
+    routing_key: str
+
+
+def describe(message: AbstractIncomingMessage) -> DeadLetter:
+    headers: dict[str, Any] = dict(message.headers or {})
+    reason = headers.get(REASON_HEADER)
+    if reason is None and (death := _first_death(headers)):
+        # Dead-lettered by the broker itself, e.g. redelivered past the delivery limit.
+        reason = f"broker: {death.get('reason', 'unknown')}"
+    return DeadLetter(
+        reason=str(reason or "unknown"),
+        event_id=str(headers.get(EVENT_ID_HEADER) or "-"),
+        at=str(headers.get(TIME_HEADER) or "-"),
+        routing_key=original_routing_key(headers),
+    )
+
+
+def original_routing_key(headers: dict[str, Any]) -> str:
+    if key := headers.get(ROUTING_KEY_HEADER):
+        return str(key)
+    death = _first_death(headers)
+    keys = death.get("routing-keys") if death else None
+    return str(keys[0]) if keys else "unknown"
+
+
+def _first_death(headers: dict[str, Any]) -> dict[str, Any] | None:
+    deaths = headers.get("x-death")
+    return deaths[0] if isinstance(deaths, list) and deaths else None
+
+
+async def list_dead_letters(url: str, topology: Topology, *, limit: int) -> list[DeadLetter]:
+    """Up to `limit` dead letters, oldest first; all of them stay in the queue."""
+    connection = await aio_pika.connect(url, timeout=10)
+    async with connection:
+        channel = await connection.channel()
+        declared = await declare(channel, topology)
+        held: list[AbstractIncomingMessage] = []
+        while len(held) < limit:
+            message = await declared.dead.get(no_ack=False, fail=False, timeout=10)
+            if message is None:
+                break
+            held.append(message)
+        letters = [describe(message) for message in held]
+        for message in reversed(held):  # back in their order
+            await message.nack(requeue=True)
+    return letters
+
+
+async def replay(url: str, topology: Topology, *, progress: Progress) -> int:
+    """Publish each dead letter back to the exchange under its original routing key,
+    acknowledging it only once the broker confirmed the publish. Bounded by the count at
+    the start: a message that fails again is not replayed twice in one run."""
+    connection = await aio_pika.connect(url, timeout=10)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+        declared = await declare(channel, topology)
+        total = declared.dead.declaration_result.message_count or 0
+        done = 0
+        progress(done, total)
+        while done < total:
+            message = await declared.dead.get(no_ack=False, fail=False, timeout=10)
+            if message is None:
+                break
+            await declared.exchange.publish(_again(message), routing_key=_key(message))
+            await message.ack()
+            done += 1
+            progress(done, total)
+    return done
+
+
+def _key(message: AbstractIncomingMessage) -> str:
+    return original_routing_key(dict(message.headers or {}))
+
+
+def _again(message: AbstractIncomingMessage) -> aio_pika.Message:
+    headers = {
+        name: value
+        for name, value in (message.headers or {}).items()
+        if not name.startswith(("x-notifier-", "x-death", "x-first-death", "x-last-death"))
+    }
+    return aio_pika.Message(
+        message.body,
+        headers=headers,
+        content_type=message.content_type or "application/json",
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        message_id=message.message_id,
+    )
+
+
+def progress_bar(write: Callable[[str], object], width: int = 30) -> Progress:
+    """A one-line bar redrawn in place, for runs of thousands."""
+
+    def show(done: int, total: int) -> None:
+        filled = width if total == 0 else width * done // total
+        end = "\n" if done >= total else ""
+        write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}{end}")
+
+    return show

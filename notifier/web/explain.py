@@ -1,0 +1,114 @@
+"""GET /api/v1/users/{user_id}/events/{event_id}/explanation: why a user did or did not
+get the email for an event, for the e-service's support and operators (admin token).
+
+What happened is read from the record (the processed event and the user's outbox row);
+the rule-by-rule checks are run against the user's subscriptions and grants as they stand
+now, which is what an operator can change."""
+
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path, status
+from pydantic import BaseModel
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from notifier.pipeline.events import parse_payload
+from notifier.pipeline.models import OutboxMessage, OutboxStatus, ProcessedEvent
+from notifier.pipeline.outbox import message_id, target
+from subscriptions.explain import explain, load_user_state
+
+
+class CheckOut(BaseModel):
+    rule: str
+    passed: bool
+    detail: str
+
+
+class EmailOut(BaseModel):
+    status: str
+    attempts: int
+    level: str | None
+    last_error: str | None
+    sent_at: datetime | None
+    message_id: str
+
+
+class Explanation(BaseModel):
+    user_id: str
+    event_id: str
+    received: bool
+    event_type: str | None = None
+    processed_at: datetime | None = None
+    email: EmailOut | None = None
+    summary: str
+    checks_now: list[CheckOut] = []
+
+
+def build_router(
+    *,
+    get_session: Callable[[], AsyncIterator[AsyncSession]],
+    require_admin: Callable[..., Any],
+) -> APIRouter:
+    SessionDep = Annotated[AsyncSession, Depends(get_session)]
+    router = APIRouter(tags=["admin"], dependencies=[Depends(require_admin)])
+
+    @router.get("/users/{user_id}/events/{event_id}/explanation")
+    async def explanation(
+        user_id: Annotated[str, Path(max_length=128)],
+        event_id: Annotated[str, Path(max_length=36)],
+        session: SessionDep,
+    ) -> Explanation:
+        state = await load_user_state(session=session, user_id=user_id)
+        if state is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "Användaren finns inte.")
+        event_id = event_id.lower()  # the consumer keeps ids in canonical form
+        processed = await session.get(ProcessedEvent, event_id)
+        if processed is None:
+            return Explanation(
+                user_id=user_id, event_id=event_id, received=False, summary=NOT_RECEIVED
+            )
+        row = (
+            await session.exec(
+                select(OutboxMessage).where(
+                    OutboxMessage.message_id == message_id(event_id, user_id)
+                )
+            )
+        ).first()
+        checks = explain(target(parse_payload(processed.payload)), state)
+        return Explanation(
+            user_id=user_id,
+            event_id=event_id,
+            received=True,
+            event_type=processed.event_type,
+            processed_at=processed.processed_at,
+            email=EmailOut.model_validate(row, from_attributes=True) if row else None,
+            summary=summary(row, processed),
+            checks_now=[CheckOut(rule=c.rule, passed=c.passed, detail=c.detail) for c in checks],
+        )
+
+    return router
+
+
+NOT_RECEIVED = (
+    "Händelsen har inte behandlats: den har inte kommit fram, eller lades bland dead letters "
+    "(se `notifier dead-letters list`)."
+)
+
+
+def summary(row: OutboxMessage | None, processed: ProcessedEvent) -> str:
+    if row is None:
+        at = f"{processed.processed_at:%Y-%m-%d %H.%M}"
+        return (
+            f"Användaren matchades inte när händelsen behandlades {at} UTC; "
+            "kontrollerna nedan visar hur reglerna utfaller i dag."
+        )
+    if row.status == OutboxStatus.SENT and row.sent_at:
+        return f"Mejlet skickades {row.sent_at:%Y-%m-%d %H.%M} UTC."
+    if row.status == OutboxStatus.FAILED:
+        return f"Mejlet kunde inte levereras: {row.last_error}"
+    if row.status == OutboxStatus.CANCELLED:
+        return f"Mejlet stoppades innan det skickades: {row.last_error}"
+    retry = f" Senaste fel: {row.last_error}" if row.last_error else ""
+    return f"Mejlet väntar på att skickas ({row.attempts} försök hittills).{retry}"

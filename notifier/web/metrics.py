@@ -1,0 +1,81 @@
+"""GET /metrics for Prometheus: the state of the outbox and of the ticket queues.
+
+Read from the database at scrape time, so the figures are those of the whole deployment
+however many consume, send and api processes run, and no counter lives in a global.
+"""
+
+from collections.abc import Iterable, Iterator
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from domain.sqltypes import utcnow
+from notifier.pipeline.models import OutboxMessage, OutboxStatus
+from routing.ticketing.models import Ticket
+
+
+class _Snapshot(Collector):
+    """Hands metric families already read to prometheus_client, whose collectors are
+    synchronous while our database is not."""
+
+    def __init__(self, families: Iterable[Metric]) -> None:
+        self._families = list(families)
+
+    def collect(self) -> Iterator[Metric]:
+        return iter(self._families)
+
+
+async def read_metrics(session: AsyncSession) -> list[Metric]:
+    outbox = GaugeMetricFamily(
+        "notifier_outbox_messages", "Outbox messages by status and kind", labels=["status", "kind"]
+    )
+    query = select(OutboxMessage.status, OutboxMessage.kind, func.count()).group_by(
+        col(OutboxMessage.status), col(OutboxMessage.kind)
+    )
+    for status, kind, count in await session.exec(query):
+        outbox.add_metric([status, kind], count)
+
+    oldest = (
+        await session.exec(
+            select(func.min(OutboxMessage.next_attempt_at)).where(
+                col(OutboxMessage.status) == OutboxStatus.PENDING
+            )
+        )
+    ).one()
+    waiting = GaugeMetricFamily(
+        "notifier_outbox_oldest_pending_seconds",
+        "How long the longest-waiting pending message has been due (0 when none is)",
+    )
+    waiting.add_metric([], max((utcnow() - oldest).total_seconds(), 0.0) if oldest else 0.0)
+
+    tickets = GaugeMetricFamily(
+        "notifier_tickets",
+        "Support tickets by status and destination",
+        labels=["status", "destination"],
+    )
+    ticket_query = select(Ticket.status, Ticket.destination, func.count()).group_by(
+        col(Ticket.status), col(Ticket.destination)
+    )
+    for status, destination, count in await session.exec(ticket_query):
+        tickets.add_metric([status, destination], count)
+    return [outbox, waiting, tickets]
+
+
+def build_router(sessions: async_sessionmaker[AsyncSession]) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        async with sessions() as session:
+            families = await read_metrics(session)
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(_Snapshot(families))
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return router

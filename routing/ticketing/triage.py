@@ -1,0 +1,153 @@
+"""The triage desk's work on a ticket, shared by its JSON API and its HTML pages: the
+queue a person sees, and each action with the Swedish message of what went wrong."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from routing.decision import engine
+from routing.decision.rules import RuleSet
+from routing.decision.schemas import Decision, Destination, RuleRef
+from routing.ticketing import tickets
+from routing.ticketing.models import Attachment, Ticket, TicketStatus
+from routing.ticketing.staff import StaffAccount
+from routing.ticketing.tickets import TicketAnsweredHook, TicketCreatedHook, TicketError
+
+ALL = "alla"  # the destination filter for every queue
+ACTIONS = ("claim", "note", "reroute", "answer", "close")
+REROUTE_RULE = "staff-reroute"  # the rule id of a decision made by a person
+MAX_TEXT = 5000
+
+
+@dataclass(frozen=True)
+class Desk:
+    rules: RuleSet
+    now: Callable[[], datetime]
+    on_ticket_created: TicketCreatedHook | None = None
+    # Sends the answer to the person who asked (the composition root's outbox).
+    on_ticket_answered: TicketAnsweredHook | None = None
+
+    async def queue(
+        self,
+        *,
+        session: AsyncSession,
+        staff: StaffAccount,
+        destination: str | None,
+        status: str | None,
+        older_than_hours: int | None,
+    ) -> list[Ticket]:
+        """Oldest first. No destination asked for: the person's own queues (all if none)."""
+        wanted = staff.destinations if destination is None else []
+        if destination not in (None, ALL):
+            wanted = [destination]
+        older = timedelta(hours=older_than_hours) if older_than_hours else None
+        found: list[Ticket] = []
+        queues: list[str | None] = list(wanted) or [None]
+        for one in queues:
+            found += await tickets.list_tickets(
+                session=session,
+                destination=one,
+                status=status or None,
+                older_than=older,
+                now=self.now(),
+                limit=500,
+            )
+        return sorted(found, key=lambda ticket: (ticket.created_at, ticket.id))
+
+    async def act(
+        self,
+        *,
+        session: AsyncSession,
+        ticket: Ticket,
+        staff: StaffAccount,
+        action: str,
+        text: str = "",
+        destination: str = "",
+    ) -> None:
+        """Do `action`; raise TicketError with a Swedish message when it cannot be done."""
+        text = text.strip()
+        if len(text) > MAX_TEXT:
+            raise TicketError(f"Texten får vara högst {MAX_TEXT} tecken.")
+        actor = staff.actor
+        if action == "claim":
+            if ticket.status == TicketStatus.CLOSED:
+                raise TicketError("Ett stängt ärende kan inte tas.")
+            await tickets.claim(session=session, ticket=ticket, actor=actor)
+        elif action == "note":
+            await tickets.add_note(session=session, ticket=ticket, actor=actor, text=text)
+        elif action == "reroute":
+            await self._reroute(session, ticket, actor, destination, text)
+        elif action == "answer":
+            if not text:
+                raise TicketError("Skriv svaret till den som frågade.")
+            await tickets.set_status(
+                session=session,
+                ticket=ticket,
+                actor=actor,
+                status=TicketStatus.ANSWERED,
+                reason=text,
+                detail={"answer": True},
+            )
+            if self.on_ticket_answered:
+                await self.on_ticket_answered(session, ticket, text)
+        elif action == "close":
+            await tickets.set_status(
+                session=session,
+                ticket=ticket,
+                actor=actor,
+                status=TicketStatus.CLOSED,
+                reason=text or None,
+            )
+        else:
+            raise TicketError("Okänd åtgärd.")
+
+    async def _reroute(
+        self, session: AsyncSession, ticket: Ticket, actor: str, destination: str, reason: str
+    ) -> None:
+        try:
+            target = Destination(destination)
+        except ValueError:
+            raise TicketError("Välj vart ärendet ska skickas.") from None
+        if target == ticket.destination:
+            raise TicketError("Ärendet ligger redan hos den mottagaren.")
+        decision = self.decision_for(target)
+        await tickets.reroute(
+            session=session,
+            ticket=ticket,
+            actor=actor,
+            destination=target,
+            reason=reason,
+            decision=decision,
+        )
+        # A Migrationsverket queue gets the ticket forwarded, as a new one would be.
+        if self.on_ticket_created and engine.needs_ticket(decision):
+            await self.on_ticket_created(session, ticket, decision)
+
+    def decision_for(self, destination: Destination) -> Decision:
+        """The decision a person made: the destination's contact, named as theirs."""
+        contact = engine.contact(self.rules, self.rules.contacts[destination], self.now())
+        return Decision(primary=contact, rule=RuleRef(id=REROUTE_RULE, version=self.rules.version))
+
+
+async def attachments(*, session: AsyncSession, ticket_id: str) -> list[Attachment]:
+    query = select(Attachment).where(Attachment.ticket_id == ticket_id)
+    return list((await session.exec(query.order_by(col(Attachment.created_at)))).all())
+
+
+def ticket_out(ticket: Ticket) -> dict[str, Any]:
+    return {
+        "id": ticket.id,
+        "reference": ticket.reference,
+        "status": ticket.status,
+        "destination": ticket.destination,
+        "assignee": ticket.assignee,
+        "inquiry": ticket.inquiry,
+        "decision": ticket.decision,
+        "rule": {"id": ticket.rule_id, "version": ticket.rule_version},
+        "created_at": ticket.created_at,
+        "updated_at": ticket.updated_at,
+    }

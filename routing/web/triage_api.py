@@ -1,0 +1,121 @@
+"""The triage desk's JSON API under /api/v1/triage, for staff with a Bearer token."""
+
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from pydantic import BaseModel, Field, StringConstraints
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from routing.ticketing import tickets
+from routing.ticketing.models import Ticket, TicketStatus
+from routing.ticketing.staff import StaffAccount
+from routing.ticketing.tickets import TicketError
+from routing.ticketing.triage import ALL, MAX_TEXT, Desk, attachments, ticket_out
+
+NOT_FOUND = "Ärendet finns inte."
+
+
+class TextIn(BaseModel):
+    text: str = Field("", max_length=MAX_TEXT)
+
+
+class RerouteIn(BaseModel):
+    destination: str = Field(max_length=40)
+    # Mandatory: the person was told another route, and the trail must say why.
+    reason: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)
+    ]
+
+
+def build_router(
+    *,
+    get_session: Callable[[], AsyncIterator[AsyncSession]],
+    require_staff: Callable[..., Any],
+    desk: Desk,
+) -> APIRouter:
+    SessionDep = Annotated[AsyncSession, Depends(get_session)]
+    StaffDep = Annotated[StaffAccount, Depends(require_staff)]
+    router = APIRouter(prefix="/triage", tags=["triage"])
+
+    async def found(session: AsyncSession, ticket_id: str) -> Ticket:
+        ticket = await tickets.get_ticket(session=session, ticket_id=ticket_id)
+        if ticket is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+        return ticket
+
+    @router.get("/tickets")
+    async def queue(
+        session: SessionDep,
+        me: StaffDep,
+        destination: Annotated[str | None, Query(max_length=40)] = None,
+        ticket_status: Annotated[TicketStatus | None, Query(alias="status")] = None,
+        older_than_hours: Annotated[int | None, Query(ge=0, le=24 * 365)] = None,
+    ) -> dict[str, Any]:
+        """Your own queues unless `destination` names one (or `alla`)."""
+        found_tickets = await desk.queue(
+            session=session,
+            staff=me,
+            destination=destination,
+            status=ticket_status,
+            older_than_hours=older_than_hours,
+        )
+        shown = destination or (",".join(me.destinations) if me.destinations else ALL)
+        return {"destination": shown, "tickets": [ticket_out(t) for t in found_tickets]}
+
+    @router.get("/tickets/{ticket_id}")
+    async def one(ticket_id: str, session: SessionDep, me: StaffDep) -> dict[str, Any]:
+        ticket = await found(session, ticket_id)
+        trail = await tickets.events(session=session, ticket_id=ticket.id)
+        files = await attachments(session=session, ticket_id=ticket.id)
+        return ticket_out(ticket) | {
+            "events": [e.model_dump(mode="json", exclude={"ticket_id"}) for e in trail],
+            "attachments": [
+                f.model_dump(mode="json", include={"id", "filename", "content_type", "size"})
+                for f in files
+            ],
+        }
+
+    @router.get("/tickets/{ticket_id}/attachments/{attachment_id}")
+    async def attachment(
+        ticket_id: str, attachment_id: str, session: SessionDep, me: StaffDep
+    ) -> Response:
+        for file in await attachments(session=session, ticket_id=ticket_id):
+            if file.id == attachment_id:
+                return Response(file.data, media_type=file.content_type)
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Bilagan finns inte.")
+
+    async def act(
+        session: AsyncSession, me: StaffAccount, ticket_id: str, action: str, **fields: str
+    ) -> dict[str, Any]:
+        ticket = await found(session, ticket_id)
+        try:
+            await desk.act(session=session, ticket=ticket, staff=me, action=action, **fields)
+        except TicketError as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+        await session.commit()
+        return ticket_out(ticket)
+
+    @router.post("/tickets/{ticket_id}/claim")
+    async def claim(ticket_id: str, session: SessionDep, me: StaffDep) -> dict[str, Any]:
+        return await act(session, me, ticket_id, "claim")
+
+    @router.post("/tickets/{ticket_id}/reroute")
+    async def reroute(
+        ticket_id: str, body: RerouteIn, session: SessionDep, me: StaffDep
+    ) -> dict[str, Any]:
+        return await act(
+            session, me, ticket_id, "reroute", text=body.reason, destination=body.destination
+        )
+
+    @router.post("/tickets/{ticket_id}/{action}")
+    async def with_text(
+        ticket_id: str,
+        action: Literal["notes", "answer", "close"],
+        body: TextIn,
+        session: SessionDep,
+        me: StaffDep,
+    ) -> dict[str, Any]:
+        return await act(session, me, ticket_id, action.removesuffix("s"), text=body.text)
+
+    return router

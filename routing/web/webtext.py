@@ -1,0 +1,93 @@
+"""The Swedish words of the web form and the triage desk: labels and formats, as data."""
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from domain.compensation import COMPENSATION_TYPES
+from domain.organisations import find_organisation
+from domain.swedish import SWEDISH_TIME, veckodag_och_tid
+from routing.decision.schemas import Destination, IssueType, LoginMethod, LoginStep, TargetGroup
+from routing.ticketing.models import TicketStatus
+
+ISSUE_TYPES: dict[str, str] = {
+    IssueType.LOGIN: "Jag kan inte logga in i e-tjänsten",
+    IssueType.PERMISSIONS: "Jag ser diarienummer, belopp och ersättning, men inte vilken person "
+    "det gäller",
+    IssueType.COMPENSATION: "En fråga om en ansökan eller en ersättning i e-tjänsten",
+    IssueType.ESERVICE_GENERAL: "En allmän fråga om e-tjänsten eller behov av teknisk support",
+    IssueType.BROWSER: "E-tjänsten fungerar inte som den ska i min webbläsare",
+    IssueType.EDUCATION_PERIODS: "Fyraveckorsperioder vid ansökan om ersättning för "
+    "utbildningskostnader",
+    IssueType.NOTIFICATIONS: "Mejlnotifieringar när något händer i en ansökan",
+    IssueType.GETTING_STARTED: "Jag vill lära mig e-tjänsten (informationsträffar, manual, "
+    "frågor och svar)",
+    IssueType.NOT_ESERVICE: "Något annat, som inte gäller e-tjänsten eller en ersättning i den",
+}
+
+LOGIN_STEPS: dict[str, str] = {
+    LoginStep.FIRST: "Steg 1: på Migrationsverkets sida, när jag väljer "
+    "”E-tjänstelegitimation – SITHS”",
+    LoginStep.SECOND: "Steg 2: i Ineras meny, där jag väljer hur jag legitimerar mig",
+}
+
+LOGIN_METHODS: dict[str, str] = {
+    LoginMethod.SITHS_EID_THIS_DEVICE: "SITHS eID på denna enhet",
+    LoginMethod.SITHS_EID_OTHER_DEVICE: "SITHS eID på annan enhet",
+    LoginMethod.SITHS_CARD_NETID: "SITHS-kort på denna enhet (Net iD)",
+}
+
+# One question for "compensation type or target group": a named type, or only the group.
+GROUP_PREFIX = "grupp:"
+COMPENSATIONS: dict[str, str] = {code: ct.name for code, ct in COMPENSATION_TYPES.items()} | {
+    GROUP_PREFIX + TargetGroup.ASYLSOKANDE: "En annan ersättning för asylsökande",
+    GROUP_PREFIX + TargetGroup.NYANLANDA: "En ersättning för nyanlända",
+}
+
+REQUIREMENTS: dict[str, str] = {
+    "screenshot": "En skärmbild med eventuellt meddelande som visas, det underlättar felsökningen",
+    "diarienummer": "Migrationsverkets diarienummer på ärendet, om du har ett",
+    "case_officer": "Handläggarens namn, om en handläggare redan är utsedd i ärendet",
+}
+
+DESTINATIONS: dict[str, str] = {
+    Destination.SEA: "SEA – Statlig ersättning för asylsökande",
+    Destination.SEN: "SEN – Statlig ersättning nyanlända",
+    Destination.MV_KONTAKTCENTER_KOMMUN: "Kontaktcenter, kommuner",
+    Destination.MV_KONTAKTCENTER_REGION: "Kontaktcenter, regioner",
+    Destination.INERA: "Inera",
+    Destination.LOCAL_IT: "Egen IT-support",
+    Destination.LOCAL_ADMIN: "Lokal administratör",
+    Destination.SELF_SERVICE: "Självservice",
+}
+
+STATUSES: dict[str, str] = {
+    TicketStatus.NEW: "Ny",
+    TicketStatus.IN_PROGRESS: "Pågår",
+    TicketStatus.FORWARDED: "Vidarebefordrad",
+    TicketStatus.ANSWERED: "Besvarad",
+    TicketStatus.CLOSED: "Stängd",
+}
+
+ACTIONS: dict[str, str] = {
+    "created": "Skapat",
+    "assigned": "Tilldelat",
+    "rerouted": "Omdirigerat",
+    "note": "Intern anteckning",
+    "answered": "Besvarat",
+    "closed": "Stängt",
+    "forwarded": "Vidarebefordrat",
+    "status": "Ny status",
+}
+
+
+when = veckodag_och_tid  # 'måndag 3 mars kl. 09.00', as the templates call it
+
+
+def stamp(at: datetime) -> str:
+    """'2026-03-03 09.15', in Swedish time, for lists and the audit trail."""
+    return f"{at.astimezone(SWEDISH_TIME):%Y-%m-%d %H.%M}"
+
+
+def organisation_name(ref: Mapping[str, str]) -> str:
+    org = find_organisation(ref.get("kind", ""), ref.get("code", ""))
+    return org.name if org else "okänd"
