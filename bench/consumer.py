@@ -23,7 +23,8 @@ import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
 from notifier import db
-from notifier.pipeline.consumer import Consumer, Topology, declare
+from notifier.pipeline.broker import Topology, declare
+from notifier.pipeline.consumer import Consumer
 from subscriptions.models import PermissionGrant, Subscription, User
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"

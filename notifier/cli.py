@@ -3,15 +3,15 @@
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import uvicorn
 
 from notifier import commands as pipeline_commands
-from notifier import compose, db, logs
-from notifier.kinds.attachments import forwarding_channels
+from notifier import db, logs
+from notifier.compose import Role, build_services
 from notifier.settings import Settings
-from notifier.web.app import build_services, create_app
+from notifier.web.app import create_app
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -45,23 +45,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _http(settings: Settings, args: argparse.Namespace, *, workers: bool) -> int:
-    services = build_services(settings)
-    if workers:
-        # Without a broker HTTP still serves; /readyz names "rabbitmq" until it answers.
-        compose.add_workers(services, channels=forwarding_channels(services))
-    app = create_app(services, migrate_on_start=True)
+def _http(settings: Settings, args: argparse.Namespace, *, roles: Collection[Role]) -> int:
+    # Without a broker HTTP still serves; /readyz names "rabbitmq" until it answers.
+    app = create_app(build_services(settings, roles=roles), migrate_on_start=True)
     config = uvicorn.Config(app, host=args.host, port=args.port, log_config=None)
     uvicorn.Server(config).run()
     return 0
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    return _http(settings, args, workers=True)
+    return _http(settings, args, roles=(Role.CONSUME, Role.SEND))
 
 
 def _api(settings: Settings, args: argparse.Namespace) -> int:
-    return _http(settings, args, workers=False)
+    return _http(settings, args, roles=())
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:

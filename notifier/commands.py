@@ -8,10 +8,9 @@ import sys
 from typing import Any
 
 from notifier import compose, db
-from notifier.kinds.attachments import forwarding_channels
+from notifier.compose import Role, build_services
 from notifier.pipeline import dead_letters, sample
 from notifier.settings import Settings
-from notifier.web.app import build_services
 
 
 def add_commands(commands: "argparse._SubParsersAction[Any]") -> None:
@@ -30,21 +29,19 @@ def add_commands(commands: "argparse._SubParsersAction[Any]") -> None:
     ).set_defaults(run=_publish_sample)
 
 
-def _workers(settings: Settings, *, consume: bool, send: bool) -> int:
-    services = build_services(settings)
-    channels = forwarding_channels(services) if send else None
-    compose.add_workers(services, consume=consume, send=send, channels=channels)
+def _workers(settings: Settings, role: Role) -> int:
+    services = build_services(settings, roles=(role,))
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(compose.run_workers(services))
     return 0
 
 
 def _consume(settings: Settings, args: argparse.Namespace) -> int:
-    return _workers(settings, consume=True, send=False)
+    return _workers(settings, Role.CONSUME)
 
 
 def _send(settings: Settings, args: argparse.Namespace) -> int:
-    return _workers(settings, consume=False, send=True)
+    return _workers(settings, Role.SEND)
 
 
 def _list(settings: Settings, args: argparse.Namespace) -> int:

@@ -1,33 +1,97 @@
-"""Composing the notification pipeline from the shared Services: the consumer, the sender
-and what they need, built once and registered as workers and readiness checks."""
+"""The one composition root: settings → engine and sessions → channels and kinds → the
+workers of the roles asked for. The FastAPI app (notifier.web.app.create_app) is built
+from what this returns.
+
+Every role (`serve`, `api`, `consume`, `send`) makes one call to `build_services`. What
+must be closed (the engine this built, the HTTP client of forwards) is owned by one
+AsyncExitStack, closed when the app's lifespan or `run_workers` ends.
+"""
 
 import asyncio
-import random
-from collections.abc import Callable, Mapping
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Collection, Coroutine
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
 
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from domain.sqltypes import utcnow
+from notifier import db
 from notifier.channels.base import Transport
 from notifier.channels.email import email_transport
+from notifier.channels.http import HttpTransport
+from notifier.kinds import OutboxKind, Steps
+from notifier.kinds.forwards import ForwardSteps
+from notifier.kinds.notifications import NotificationSteps, placeholder_links
 from notifier.kinds.rendering import Renderer, build_environment
-from notifier.pipeline.consumer import Consumer, Topology
+from notifier.pipeline.broker import Topology
+from notifier.pipeline.consumer import Consumer
 from notifier.pipeline.sender import RetryPolicy, Sender
 from notifier.settings import Settings
-from notifier.web.app import Services
 from notifier.web.security import signing_key
 from notifier.web.unsubscribe import Unsubscribe
+from routing.decision.rules import RuleSet, default_rules, load_rules
 
-# Given the email transport, the whole channel → transport map (ticket forwarding wraps
-# email and adds "http").
-ChannelsFactory = Callable[[Transport], Mapping[str, Transport]]
-
-
-def unsubscribe_links(settings: Settings) -> Unsubscribe:
-    return Unsubscribe(signing_key(settings), settings.base_url)
+Check = Callable[[], Awaitable[None]]
+Worker = Callable[[], Coroutine[Any, Any, None]]
 
 
-def build_renderer(settings: Settings) -> Renderer:
-    links = unsubscribe_links(settings)
-    return Renderer(build_environment(), base_url=settings.base_url, unsubscribe_url=links.url)
+class Role(StrEnum):
+    CONSUME = "consume"
+    SEND = "send"
+
+
+@dataclass
+class Services:
+    """What the application's parts share, built once and handed down."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    # Signs unsubscribe links and staff sessions; may be read from ./var/secret_key: once.
+    key: bytes
+    rules: RuleSet
+    # Closes what was opened for these services, last opened first.
+    resources: AsyncExitStack = field(default_factory=AsyncExitStack)
+    # Named readiness checks for /readyz: each raises when its dependency does not answer.
+    checks: dict[str, Check] = field(default_factory=dict)
+    # Long-running tasks of the roles asked for (the consumer and sender under `serve`).
+    workers: list[Worker] = field(default_factory=list)
+    # What "now" is for routing decisions; tests fix it to a moment.
+    clock: Callable[[], datetime] = utcnow
+    # Set when new outbox rows are committed: a sender in this process starts at once.
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def build_services(
+    settings: Settings, engine: AsyncEngine | None = None, *, roles: Collection[Role] = ()
+) -> Services:
+    resources = AsyncExitStack()
+    if engine is None:
+        engine = db.create_engine(settings.database_url)
+        resources.push_async_callback(engine.dispose)
+    rules = load_rules(settings.routing_rules) if settings.routing_rules else default_rules()
+    services = Services(
+        settings=settings,
+        engine=engine,
+        sessions=db.sessionmaker(engine),
+        key=signing_key(settings),
+        rules=rules,
+        resources=resources,
+    )
+    services.checks["database"] = lambda: db.ping(engine)
+    if Role.CONSUME in roles:
+        consumer = build_consumer(services)
+        services.workers.append(consumer.run)
+        # /readyz answers 503 naming "rabbitmq" until the broker answers.
+        services.checks["rabbitmq"] = consumer.check
+    if Role.SEND in roles:
+        services.workers.append(build_sender(services).run)
+    return services
 
 
 def topology(settings: Settings) -> Topology:
@@ -48,20 +112,40 @@ def build_consumer(services: Services) -> Consumer:
         batch_size=settings.consumer_batch_size,
         batch_wait=settings.consumer_batch_ms / 1000,
         prefetch=settings.consumer_prefetch,
+        on_stored=services.wake.set,
     )
 
 
-def build_sender(
-    services: Services,
-    transports: Mapping[str, Transport] | None = None,
-    *,
-    rng: random.Random | None = None,
-) -> Sender:
+def unsubscribe_links(services: Services) -> Unsubscribe:
+    return Unsubscribe(services.key, services.settings.base_url)
+
+
+def kinds(services: Services) -> dict[str, Steps]:
+    """Each outbox kind's steps; a kind not named here is queued ready to deliver."""
+    settings = services.settings
+    renderer = Renderer(
+        build_environment(), base_url=settings.base_url, unsubscribe_url=placeholder_links
+    )
+    return {
+        OutboxKind.NOTIFICATION: NotificationSteps(renderer, unsubscribe_links(services).url),
+        OutboxKind.TICKET: ForwardSteps(),
+    }
+
+
+def channels(services: Services) -> dict[str, Transport]:
+    settings = services.settings
+    # No redirects: a forward that moved is a configuration error, reported as permanent.
+    client = httpx.AsyncClient(timeout=settings.forward_http_timeout, follow_redirects=False)
+    services.resources.push_async_callback(client.aclose)
+    return {"email": email_transport(settings), "http": HttpTransport(client)}
+
+
+def build_sender(services: Services) -> Sender:
     settings = services.settings
     return Sender(
         sessions=services.sessions,
-        transports=transports or {"email": email_transport(settings)},
-        renderer=build_renderer(settings),
+        channels=channels(services),
+        kinds=kinds(services),
         policy=RetryPolicy(
             max_attempts=settings.send_max_attempts,
             base=settings.send_backoff_seconds,
@@ -70,32 +154,11 @@ def build_sender(
         batch_size=settings.send_batch_size,
         lease=timedelta(seconds=settings.send_lease_seconds),
         poll_interval=settings.send_poll_seconds,
-        rng=rng,
+        wake=services.wake,
     )
 
 
-def add_workers(
-    services: Services,
-    *,
-    consume: bool = True,
-    send: bool = True,
-    channels: ChannelsFactory | None = None,
-) -> None:
-    """Register the consumer and/or the sender to run with the app (or `run_workers`)."""
-    if consume:
-        consumer = build_consumer(services)
-        services.workers.append(consumer.run)
-        # /readyz answers 503 naming "rabbitmq" until the broker answers.
-        services.checks["rabbitmq"] = consumer.check
-    if send:
-        email = email_transport(services.settings)
-        transports = channels(email) if channels else {"email": email}
-        services.workers.append(build_sender(services, transports).run)
-
-
 async def run_workers(services: Services) -> None:
-    """Run the registered workers without HTTP (`notifier consume`, `notifier send`)."""
-    try:
+    """Run the roles' workers without HTTP (`notifier consume`, `notifier send`)."""
+    async with services.resources:
         await asyncio.gather(*(worker() for worker in services.workers))
-    finally:
-        await services.engine.dispose()

@@ -47,7 +47,11 @@ class Settings(BaseSettings):
     send_max_attempts: int = Field(10, ge=1, description="then a transient failure is final")
     send_backoff_seconds: float = Field(30.0, ge=0, description="wait before the 2nd attempt")
     send_backoff_max_seconds: float = Field(3600.0, ge=0, description="longest wait")
-    send_lease_seconds: float = Field(300.0, gt=0, description="a claimed row's send window")
+    send_lease_seconds: float = Field(
+        20.0,
+        gt=0,
+        description="a claim, renewed while delivering: a crashed sender's rows wait no longer",
+    )
     smtp_timeout: float = Field(30.0, gt=0, description="seconds per SMTP operation")
 
     # Support routing (issue 4). People are shown the real addresses of routing/rules.toml;

@@ -17,9 +17,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notifier import db
+from notifier.compose import Services, build_services
 from notifier.metadata import target_metadata
 from notifier.settings import Settings
-from notifier.web.app import Services, build_services, create_app
+from notifier.web.app import create_app
 from tests.smtp_server import Mailbox, free_port, start_smtp
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")

@@ -15,7 +15,8 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from notifier import db
-from notifier.pipeline.consumer import Consumer, Topology
+from notifier.pipeline.broker import Topology
+from notifier.pipeline.consumer import Consumer
 from notifier.pipeline.models import OutboxMessage
 from subscriptions.models import PermissionGrant, Subscription, User
 from tests.conftest import AMQP_URL, require_service

@@ -18,11 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 from notifier import db
-from notifier.compose import add_workers
-from notifier.pipeline.consumer import REASON_HEADER, BrokerUnavailable, Consumer, Topology, declare
+from notifier.compose import Role, build_services
+from notifier.pipeline.broker import REASON_HEADER, BrokerUnavailable, Topology, declare
+from notifier.pipeline.consumer import Consumer
 from notifier.pipeline.models import ProcessedEvent
 from notifier.settings import Settings
-from notifier.web.app import build_services, create_app
+from notifier.web.app import create_app
 from tests.conftest import AMQP_URL
 from tests.pipeline_helpers import (
     DYGN,
@@ -198,8 +199,7 @@ async def test_serve_answers_without_a_broker_and_readyz_names_it(
     engine: AsyncEngine, settings: Settings
 ) -> None:
     away = settings.model_copy(update={"amqp_url": f"amqp://guest:guest@127.0.0.1:{_free_port()}/"})
-    services = build_services(away, engine)
-    add_workers(services, send=False)
+    services = build_services(away, engine, roles=(Role.CONSUME,))
     app = create_app(services)
     transport = httpx.ASGITransport(app=app)
     async with (

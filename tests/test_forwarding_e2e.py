@@ -14,12 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 from notifier.channels.email import email_transport
-from notifier.kinds.attachments import channels, ticket_attachments
-from notifier.kinds.rendering import Renderer, build_environment
+from notifier.channels.http import HttpTransport
+from notifier.compose import Services, build_services, kinds
 from notifier.pipeline.models import OutboxMessage
 from notifier.pipeline.sender import RetryPolicy, Sender
 from notifier.settings import Settings
-from notifier.web.app import Services, build_services, create_app
+from notifier.web.app import create_app
 from routing.ticketing import tickets
 from routing.ticketing.models import Attachment, Ticket
 from tests.smtp_server import Mailbox, free_port, start_smtp
@@ -55,17 +55,10 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 
 def sender_for(services: Services, http: httpx.AsyncClient) -> Sender:
-    email = email_transport(services.settings, attachments_of=ticket_attachments(services.sessions))
-    transports = channels(email=email, http_client=http, sessions=services.sessions)
-    renderer = Renderer(
-        build_environment(),
-        base_url="http://localhost:8000",
-        unsubscribe_url=lambda user, event_type: f"http://localhost:8000/u/{user}",
-    )
     return Sender(
         sessions=services.sessions,
-        transports=transports,
-        renderer=renderer,
+        channels={"email": email_transport(services.settings), "http": HttpTransport(http)},
+        kinds=kinds(services),
         policy=RetryPolicy(max_attempts=5, base=0, cap=0),  # a failed forward is due at once
         rng=random.Random(4),
     )

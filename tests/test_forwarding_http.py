@@ -1,7 +1,6 @@
 """The HTTP channel (respx standing in for the endpoint), marking a delivered forward on
 its ticket, and attachments going along."""
 
-import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator
@@ -19,13 +18,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.sqltypes import utcnow
 from notifier import db
-from notifier.channels.base import PermanentDeliveryError, TransientDeliveryError
+from notifier.channels.base import PermanentDeliveryError, TransientDeliveryError, Transport
 from notifier.channels.http import HttpTransport
-from notifier.kinds.attachments import TrackForwards, attachments_for_http, forwarding_channels
+from notifier.compose import Role, build_sender, build_services, channels
+from notifier.kinds.forwards import ForwardSteps
 from notifier.kinds.tickets import forward_hook, forward_message
-from notifier.pipeline.models import OutboxMessage
+from notifier.pipeline.models import OutboxKind, OutboxMessage
+from notifier.pipeline.sender import RetryPolicy, Sender
 from notifier.settings import Settings
-from notifier.web.app import build_services
 from routing.decision.engine import route
 from routing.decision.rules import default_rules
 from routing.decision.schemas import Destination, Inquiry
@@ -133,18 +133,26 @@ async def stored_forward(session: AsyncSession, *, screenshot: bool = False) -> 
     return message
 
 
+def forward_sender(engine: AsyncEngine, channels: dict[str, Transport]) -> Sender:
+    return Sender(
+        sessions=db.sessionmaker(engine),
+        channels=channels,
+        kinds={OutboxKind.TICKET: ForwardSteps()},
+        policy=RetryPolicy(max_attempts=5, base=0, cap=0),  # a failed forward is due at once
+    )
+
+
 async def test_a_delivered_forward_marks_its_ticket_forwarded(
     engine: AsyncEngine, session: AsyncSession, client: httpx.AsyncClient
 ) -> None:
     message = await stored_forward(session)
-    transport = TrackForwards(HttpTransport(client), db.sessionmaker(engine))
+    sender = forward_sender(engine, {"http": HttpTransport(client)})
 
     with respx.mock:
         respx.post(URL).mock(side_effect=[httpx.Response(503), httpx.Response(200)])
-        first = await transport.deliver([message])
-        assert isinstance(first[message.id or 0], TransientDeliveryError)
+        assert await sender.send_batch() == 1
         assert await status_of(engine, message.ticket_id) == TicketStatus.NEW
-        assert await transport.deliver([message]) == {message.id: None}
+        assert await sender.send_batch() == 1
 
     assert await status_of(engine, message.ticket_id) == TicketStatus.FORWARDED
     async with db.sessionmaker(engine)() as fresh:
@@ -161,12 +169,11 @@ async def test_a_delivered_forward_marks_its_ticket_forwarded(
 async def test_attachments_go_along_with_the_http_forward(
     engine: AsyncEngine, session: AsyncSession, client: httpx.AsyncClient
 ) -> None:
-    message = await stored_forward(session, screenshot=True)
-    transport = HttpTransport(client, enrich=attachments_for_http(db.sessionmaker(engine)))
+    await stored_forward(session, screenshot=True)
 
     with respx.mock:
         endpoint = respx.post(URL).mock(return_value=httpx.Response(200))
-        await transport.deliver([message])
+        await forward_sender(engine, {"http": HttpTransport(client)}).send_batch()
 
     [attachment] = json.loads(endpoint.calls.last.request.content)["attachments"]
     assert attachment["filename"] == "fel.png"
@@ -187,41 +194,22 @@ def only_eml(directory: Path) -> EmailMessage:
     return email
 
 
-class Recording:
-    """Stands in for the notification email transport."""
-
-    def __init__(self) -> None:
-        self.seen: list[str] = []
-
-    async def deliver(self, messages: list[OutboxMessage]) -> dict[int, Exception | None]:
-        self.seen += [m.message_id for m in messages]
-        return {m.id: None for m in messages if m.id is not None}
-
-
-async def test_the_sender_gets_email_and_http_with_forwarding_wired_in(
+async def test_the_composed_sender_mails_a_forward_with_its_screenshot(
     engine: AsyncEngine, session: AsyncSession, tmp_path: Path
 ) -> None:
-    services = build_services(Settings(mail_dir=tmp_path), engine)
-    notifications = Recording()
-    transports = forwarding_channels(services)(notifications)
+    services = build_services(Settings(mail_dir=tmp_path), engine, roles=(Role.SEND,))
     forward = await stored_forward(session, screenshot=True)
     forward.channel, forward.recipient = "email", "kommun@staging.example.invalid"
-    notification = outbox_message(id=99, kind="notification", message_id="n-1", channel="email")
+    session.add(forward)
+    await session.commit()
 
-    results = await transports["email"].deliver([forward, notification])
+    async with services.resources:  # closes the forwards' HTTP client
+        assert await build_sender(services).send_batch() == 1
 
-    assert set(transports) == {"email", "http"}
-    assert results == {forward.id: None, 99: None}
-    assert notifications.seen == ["n-1"]  # notifications keep their own transport
+    assert set(channels(services)) == {"email", "http"}
     email = only_eml(tmp_path)  # the forward, written with its screenshot
     assert [part.get_filename() for part in email.iter_attachments()] == ["fel.png"]
     assert await status_of(engine, forward.ticket_id) == TicketStatus.FORWARDED
-    [close_client] = services.workers  # the shared httpx client closes with the workers
-    task = asyncio.ensure_future(close_client())
-    await asyncio.sleep(0)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
 
 
 async def test_a_ticket_rerouted_back_and_forth_is_forwarded_each_time(

@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from notifier.web.app import Services
+from notifier.compose import Services
 from routing.ticketing.models import Ticket
 from tests.factories import user_body
 from tests.test_support_api import count

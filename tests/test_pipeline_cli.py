@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.sqltypes import utcnow
 from notifier import db
 from notifier.pipeline import sample
-from notifier.pipeline.consumer import Consumer, Topology, declare
+from notifier.pipeline.broker import Topology, declare
+from notifier.pipeline.consumer import Consumer
 from notifier.pipeline.dead_letters import list_dead_letters, progress_bar, replay
 from notifier.pipeline.events import parse_event
 from notifier.pipeline.outbox import record_events

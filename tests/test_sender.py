@@ -16,11 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.sqltypes import utcnow
 from notifier import db
-from notifier.channels.base import Transport
+from notifier.channels.base import Files, Results, Transport
 from notifier.channels.email import FileTransport, SmtpConfig, SmtpTransport, build_email
+from notifier.kinds.notifications import NotificationSteps, placeholder_links
 from notifier.kinds.rendering import Renderer, build_environment
 from notifier.pipeline.events import Event
-from notifier.pipeline.models import OutboxMessage
+from notifier.pipeline.models import OutboxKind, OutboxMessage
 from notifier.pipeline.outbox import record_events
 from notifier.pipeline.sender import RetryPolicy, Sender, backoff
 from subscriptions import store
@@ -53,22 +54,22 @@ def readable(email: EmailMessage) -> str:
     return "\n".join(headers + parts)
 
 
-def renderer() -> Renderer:
-    return Renderer(
-        build_environment(),
-        base_url="http://localhost:8000",
-        unsubscribe_url=lambda user, event_type: f"http://localhost:8000/unsubscribe/{user}",
+def notifications() -> NotificationSteps:
+    renderer = Renderer(
+        build_environment(), base_url="http://localhost:8000", unsubscribe_url=placeholder_links
+    )
+    return NotificationSteps(
+        renderer, lambda user, event_type: f"http://localhost:8000/unsubscribe/{user}"
     )
 
 
 def sender(engine: AsyncEngine, transport: Transport, **overrides: Any) -> Sender:
-    options: dict[str, Any] = {"policy": NO_WAIT, "rng": random.Random(3)} | overrides
-    return Sender(
-        sessions=db.sessionmaker(engine),
-        transports={"email": transport},
-        renderer=renderer(),
-        **options,
-    )
+    options: dict[str, Any] = {
+        "policy": NO_WAIT,
+        "rng": random.Random(3),
+        "kinds": {OutboxKind.NOTIFICATION: notifications()},
+    } | overrides
+    return Sender(sessions=db.sessionmaker(engine), channels={"email": transport}, **options)
 
 
 def smtp_transport(port: int) -> SmtpTransport:
@@ -264,7 +265,7 @@ class Blocking:
         self.started = asyncio.Event()
         self.release = asyncio.Event()
 
-    async def deliver(self, messages: list[OutboxMessage]) -> dict[int, Exception | None]:
+    async def deliver(self, messages: list[OutboxMessage], files: Files | None = None) -> Results:
         self.started.set()
         await asyncio.wait_for(self.release.wait(), timeout=10)
         return {m.id: None for m in messages if m.id is not None}

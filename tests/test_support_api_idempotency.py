@@ -5,8 +5,8 @@ import asyncio
 
 import httpx
 
+from notifier.compose import Services
 from notifier.pipeline.models import OutboxMessage
-from notifier.web.app import Services
 from routing.ticketing.models import Ticket
 from tests.test_support_api import count, inquiry
 

@@ -6,8 +6,8 @@ import pytest
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from notifier.compose import Services
 from notifier.pipeline.models import OutboxMessage
-from notifier.web.app import Services
 from tests.test_triage import mint, open_ticket
 from tests.test_web_form import DETAILS
 

@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 import pytest
 
-from notifier.web.app import Services
+from notifier.compose import Services
 from routing.ticketing import tickets
 from tests.test_web_form import LOGIN_STEP1, SEA, csrf_of, submit_ticket
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from notifier.web.app import Services
+from notifier.compose import Services
 from routing.ticketing import tickets
 from routing.ticketing.models import Attachment
 

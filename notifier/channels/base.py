@@ -1,10 +1,11 @@
-"""How the sender hands one outbox message to its channel ("email" or "http").
+"""How the sender hands outbox messages to their channel ("email" or "http").
 
 Failures are named by what should happen next, not by what went wrong: a transient one is
 retried with backoff, a permanent one is recorded as failed with its reason. Neither ever
 deletes the message.
 """
 
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from notifier.pipeline.models import OutboxMessage
@@ -18,7 +19,18 @@ class PermanentDeliveryError(Exception):
     """Retrying cannot help: SMTP 5xx, an invalid recipient, HTTP 4xx."""
 
 
+class FileAttachment(Protocol):
+    filename: str
+    content_type: str
+    data: bytes
+
+
+# Per outbox message id, the files to send along (a forwarded ticket's screenshots).
+Files = Mapping[int, Sequence[FileAttachment]]
+Results = dict[int, Exception | None]
+
+
 class Transport(Protocol):
-    async def deliver(self, messages: list[OutboxMessage]) -> dict[int, Exception | None]:
+    async def deliver(self, messages: list[OutboxMessage], files: Files | None = None) -> Results:
         """Deliver a batch (reusing connections); per message id, None or the failure."""
         ...

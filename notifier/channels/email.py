@@ -9,38 +9,33 @@ import asyncio
 import functools
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email import policy
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 from aiosmtplib.email import extract_recipients, extract_sender
 
 from domain.sqltypes import utcnow
-from notifier.channels.base import PermanentDeliveryError, TransientDeliveryError, Transport
+from notifier.channels.base import (
+    FileAttachment,
+    Files,
+    PermanentDeliveryError,
+    Results,
+    TransientDeliveryError,
+    Transport,
+)
 from notifier.pipeline.models import OutboxMessage
 from notifier.pipeline.outbox import MESSAGE_ID_DOMAIN
 from notifier.settings import Settings
 
 log = logging.getLogger(__name__)
-
-Results = dict[int, Exception | None]
-
-
-class FileAttachment(Protocol):
-    filename: str
-    content_type: str
-    data: bytes
-
-
-# Per message id, files to attach (a forwarded ticket's screenshots), read at delivery.
-AttachmentsOf = Callable[[list[OutboxMessage]], Awaitable[Mapping[int, Sequence[FileAttachment]]]]
 
 
 def message_id_header(message: OutboxMessage) -> str:
@@ -110,20 +105,14 @@ class FileTransport:
     """Writes each email to `<mail_dir>/<message id>.eml`, so a new user sees emails with
     no mail server. The name is the Message-ID: sending again replaces, never doubles."""
 
-    def __init__(
-        self, directory: Path, sender: str, *, attachments_of: AttachmentsOf | None = None
-    ) -> None:
+    def __init__(self, directory: Path, sender: str) -> None:
         self._directory = directory
         self._sender = sender
-        self._attachments_of = attachments_of
 
-    async def deliver(self, messages: list[OutboxMessage]) -> Results:
-        files = await self._attachments_of(messages) if self._attachments_of else {}
-        return await asyncio.to_thread(self._write_all, messages, files)
+    async def deliver(self, messages: list[OutboxMessage], files: Files | None = None) -> Results:
+        return await asyncio.to_thread(self._write_all, messages, files or {})
 
-    def _write_all(
-        self, messages: list[OutboxMessage], files: Mapping[int, Sequence[FileAttachment]]
-    ) -> Results:
+    def _write_all(self, messages: list[OutboxMessage], files: Files) -> Results:
         self._directory.mkdir(parents=True, exist_ok=True)
         results: Results = {}
         for message in messages:
@@ -182,16 +171,14 @@ class SmtpTransport:
         sender: str,
         *,
         timeout: float = 30.0,
-        attachments_of: AttachmentsOf | None = None,
     ) -> None:
         self._config = config
         self._sender = sender
         self._timeout = timeout
-        self._attachments_of = attachments_of
 
-    async def deliver(self, messages: list[OutboxMessage]) -> Results:
+    async def deliver(self, messages: list[OutboxMessage], files: Files | None = None) -> Results:
         results: Results = {}
-        files = await self._attachments_of(messages) if self._attachments_of else {}
+        files = files or {}
         client: aiosmtplib.SMTP | None = None
         try:
             for message in messages:
@@ -284,12 +271,8 @@ async def _quit(client: aiosmtplib.SMTP) -> None:
         client.close()
 
 
-def email_transport(
-    settings: Settings, *, attachments_of: AttachmentsOf | None = None
-) -> Transport:
+def email_transport(settings: Settings) -> Transport:
     if settings.smtp_url:
         config = parse_smtp_url(settings.smtp_url)
-        return SmtpTransport(
-            config, settings.mail_from, timeout=settings.smtp_timeout, attachments_of=attachments_of
-        )
-    return FileTransport(settings.mail_dir, settings.mail_from, attachments_of=attachments_of)
+        return SmtpTransport(config, settings.mail_from, timeout=settings.smtp_timeout)
+    return FileTransport(settings.mail_dir, settings.mail_from)

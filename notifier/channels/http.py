@@ -5,37 +5,43 @@ is named for the sender: 2xx delivered; 408, 429, 5xx, a timeout or a connection
 transient (retried); any other 4xx permanent (the endpoint refuses this message).
 """
 
+import base64
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
 
-from notifier.channels.base import PermanentDeliveryError, TransientDeliveryError
+from notifier.channels.base import (
+    FileAttachment,
+    Files,
+    PermanentDeliveryError,
+    Results,
+    TransientDeliveryError,
+)
 from notifier.pipeline.models import OutboxMessage
 
 TRANSIENT_STATUSES = frozenset({408, 425, 429})
 
-# Extra JSON fields for a message, loaded at delivery time (e.g. a ticket's attachments,
-# which may be stored after the forward was queued).
-Enricher = Callable[[list[OutboxMessage]], Awaitable[dict[int, dict[str, Any]]]]
-
 
 class HttpTransport:
-    def __init__(self, client: httpx.AsyncClient, *, enrich: Enricher | None = None) -> None:
+    def __init__(self, client: httpx.AsyncClient) -> None:
         self._client = client
-        self._enrich = enrich
 
-    async def deliver(self, messages: list[OutboxMessage]) -> dict[int, Exception | None]:
-        extra = await self._enrich(messages) if self._enrich else {}
-        results: dict[int, Exception | None] = {}
+    async def deliver(self, messages: list[OutboxMessage], files: Files | None = None) -> Results:
+        results: Results = {}
         for message in messages:
             assert message.id is not None, "only stored outbox messages are delivered"
-            results[message.id] = await self._post(message, extra.get(message.id, {}))
+            attached = (files or {}).get(message.id)
+            results[message.id] = await self._post(message, attached)
         return results
 
-    async def _post(self, message: OutboxMessage, extra: dict[str, Any]) -> Exception | None:
-        body = json.loads(message.body_text or "{}") | extra
+    async def _post(
+        self, message: OutboxMessage, files: Sequence[FileAttachment] | None
+    ) -> Exception | None:
+        body = json.loads(message.body_text or "{}")
+        if files is not None:
+            body["attachments"] = [attachment_json(file) for file in files]
         headers = message.headers | {
             # Lets the endpoint drop a repeat: a retry after a lost response sends it again.
             "Idempotency-Key": message.message_id,
@@ -58,3 +64,12 @@ def outcome(response: httpx.Response) -> Exception | None:
     if status in TRANSIENT_STATUSES or status >= 500:
         return TransientDeliveryError(reason)
     return PermanentDeliveryError(reason)
+
+
+def attachment_json(file: FileAttachment) -> dict[str, Any]:
+    return {
+        "filename": file.filename,
+        "content_type": file.content_type,
+        "size": len(file.data),
+        "data_base64": base64.b64encode(file.data).decode("ascii"),
+    }

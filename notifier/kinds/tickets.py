@@ -15,14 +15,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.compensation import COMPENSATION_TYPES
 from domain.organisations import find_organisation
-from notifier.pipeline.models import OutboxMessage, OutboxStatus
+from notifier.pipeline.models import OutboxKind, OutboxMessage, OutboxStatus
 from notifier.settings import Settings
 from routing.decision.schemas import Decision
 from routing.ticketing.models import Ticket
 from routing.ticketing.tickets import TicketAnsweredHook, TicketCreatedHook
-
-KIND = "ticket"
-ANSWER_KIND = "ticket_answer"
 
 ISSUE_LABELS = {
     "login": "Inloggning",
@@ -57,7 +54,7 @@ def forward_hook(settings: Settings) -> TicketCreatedHook:
             update(OutboxMessage)
             .where(
                 col(OutboxMessage.ticket_id) == ticket.id,
-                col(OutboxMessage.kind) == KIND,
+                col(OutboxMessage.kind) == OutboxKind.TICKET,
                 col(OutboxMessage.status) == OutboxStatus.PENDING,
             )
             .values(status=OutboxStatus.CANCELLED, last_error="Ärendet dirigerades om.")
@@ -67,7 +64,9 @@ def forward_hook(settings: Settings) -> TicketCreatedHook:
     return on_ticket_created
 
 
-async def forwards_of(session: AsyncSession, ticket_id: str, kind: str = KIND) -> int:
+async def forwards_of(
+    session: AsyncSession, ticket_id: str, kind: OutboxKind = OutboxKind.TICKET
+) -> int:
     query = (
         select(func.count())
         .select_from(OutboxMessage)
@@ -83,11 +82,11 @@ def answer_hook(settings: Settings) -> TicketAnsweredHook:
         email = ticket.inquiry.get("email")
         if not email:  # every ticket has one today; an old or imported one may not
             return
-        sequence = await forwards_of(session, ticket.id, ANSWER_KIND) + 1
+        sequence = await forwards_of(session, ticket.id, OutboxKind.TICKET_ANSWER) + 1
         session.add(
             OutboxMessage(
                 message_id=f"ticket.{ticket.id}.answer.{sequence}",
-                kind=ANSWER_KIND,
+                kind=OutboxKind.TICKET_ANSWER,
                 channel="email",
                 ticket_id=ticket.id,
                 recipient=email,
@@ -119,7 +118,7 @@ def forward_message(ticket: Ticket, settings: Settings, *, sequence: int = 1) ->
         # Deterministic per ticket and forward: the same forward cannot be queued twice,
         # while a reroute (even back to an earlier destination) gets its own.
         "message_id": f"ticket.{ticket.id}.{ticket.destination}{suffix}",
-        "kind": KIND,
+        "kind": OutboxKind.TICKET,
         "ticket_id": ticket.id,
         "subject": subject,
     }

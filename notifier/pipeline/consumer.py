@@ -10,102 +10,32 @@ header and acknowledged; it is never retried, never dropped, and never stops the
 import asyncio
 import json
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 
 import aio_pika
-from aio_pika.abc import (
-    AbstractChannel,
-    AbstractExchange,
-    AbstractIncomingMessage,
-    AbstractQueue,
-    AbstractRobustConnection,
-)
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
-from yarl import URL
 
 from domain.sqltypes import utcnow
 from notifier import db
+from notifier.pipeline.broker import (
+    EVENT_ID_HEADER,
+    REASON_HEADER,
+    ROUTING_KEY_HEADER,
+    TIME_HEADER,
+    BrokerUnavailable,
+    Topology,
+    connect,
+    declare,
+)
 from notifier.pipeline.events import Event, InvalidEvent, parse_event
 from notifier.pipeline.outbox import Recorded, record_events
 
 log = logging.getLogger(__name__)
 
-REASON_HEADER = "x-notifier-reason"
-ROUTING_KEY_HEADER = "x-notifier-routing-key"
-EVENT_ID_HEADER = "x-notifier-event-id"
-TIME_HEADER = "x-notifier-dead-lettered-at"
 # A batch that keeps failing while the database answers is split up to find the culprit.
 BATCH_ATTEMPTS = 3
-
-
-@dataclass(frozen=True, slots=True)
-class Topology:
-    """Names of CONTRACTS §1; tests pass their own so they never touch the real queue."""
-
-    exchange: str = "statlig-ersattning.events"
-    queue: str = "notifier.events"
-    dead_letter_queue: str = "notifier.events.dead"
-    # A message the broker redelivers this often (a crash loop) is dead-lettered by it.
-    delivery_limit: int = 20
-
-
-@dataclass(frozen=True, slots=True)
-class Declared:
-    exchange: AbstractExchange
-    queue: AbstractQueue
-    dead: AbstractQueue
-
-
-async def declare(channel: AbstractChannel, topology: Topology) -> Declared:
-    exchange = await channel.declare_exchange(
-        topology.exchange, aio_pika.ExchangeType.TOPIC, durable=True
-    )
-    # A classic queue for dead letters: quorum queues on RabbitMQ 4 drop a message after
-    # 20 requeues by default, and `dead-letters list` requeues what it shows.
-    dead = await channel.declare_queue(topology.dead_letter_queue, durable=True)
-    queue = await channel.declare_queue(
-        topology.queue,
-        durable=True,
-        arguments={
-            "x-queue-type": "quorum",
-            "x-delivery-limit": topology.delivery_limit,
-            "x-dead-letter-exchange": "",
-            "x-dead-letter-routing-key": topology.dead_letter_queue,
-        },
-    )
-    await queue.bind(exchange, routing_key="#")
-    return Declared(exchange, queue, dead)
-
-
-class BrokerUnavailable(RuntimeError):
-    """The readiness check's answer while RabbitMQ does not."""
-
-
-def safe_url(url: str) -> str:
-    return str(URL(url).with_password("***")) if URL(url).password else url
-
-
-async def connect(url: str, *, max_delay: float = 30.0) -> AbstractRobustConnection:
-    """A robust connection, waiting as long as it takes for the broker to answer.
-
-    aio-pika reconnects a robust connection that was once open, but not the first time.
-    """
-    delay = 1.0
-    while True:
-        try:
-            return await aio_pika.connect_robust(url, timeout=10)
-        except (OSError, TimeoutError, aio_pika.exceptions.AMQPError) as exc:
-            log.warning(
-                "RabbitMQ does not answer at %s (%s); events wait in the broker, consuming "
-                "starts by itself once it answers; next try in %.0f s",
-                safe_url(url),
-                exc or type(exc).__name__,
-                delay,
-            )
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, max_delay)
 
 
 class Consumer:
@@ -119,6 +49,7 @@ class Consumer:
         batch_size: int = 500,
         batch_wait: float = 0.05,
         prefetch: int | None = None,
+        on_stored: Callable[[], None] = lambda: None,
     ) -> None:
         self._url = amqp_url
         self._engine = engine
@@ -128,6 +59,8 @@ class Consumer:
         self._batch_wait = batch_wait
         # Twice a batch: the broker keeps streaming while a batch commits.
         self._prefetch = prefetch or 2 * batch_size
+        # Told after each commit that added outbox rows (wakes a sender in this process).
+        self._on_stored = on_stored
         self._connection: AbstractRobustConnection | None = None
         self._inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
         self.consuming = asyncio.Event()
@@ -229,6 +162,8 @@ class Consumer:
         async with self._sessions() as session:
             recorded = await record_events(session=session, events=events, now=utcnow())
             await session.commit()
+        if recorded.messages:
+            self._on_stored()
         if recorded.duplicates:
             log.info("skipped %d events already processed", recorded.duplicates)
         return recorded

@@ -8,7 +8,7 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
-from notifier.pipeline.consumer import (
+from notifier.pipeline.broker import (
     EVENT_ID_HEADER,
     REASON_HEADER,
     ROUTING_KEY_HEADER,

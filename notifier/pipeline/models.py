@@ -1,7 +1,7 @@
 """Tables of the notification pipeline: events already processed and the outbox.
 
-The outbox carries every message the service sends, notifications and forwarded tickets
-alike, so that one sender retries them all and none is lost.
+The outbox carries every message the service sends (notifications, forwarded tickets and
+answers to tickets alike), so that one sender retries them all and none is lost.
 """
 
 from datetime import datetime
@@ -33,6 +33,12 @@ class OutboxStatus(StrEnum):
     CANCELLED = "cancelled"  # e.g. the recipient was deleted before sending
 
 
+class OutboxKind(StrEnum):
+    NOTIFICATION = "notification"  # an application event, to one subscribed user
+    TICKET = "ticket"  # a support ticket forwarded to its destination
+    TICKET_ANSWER = "ticket_answer"  # staff's answer, to the person who asked
+
+
 class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
@@ -41,7 +47,7 @@ class OutboxMessage(SQLModel, table=True):
     # Deterministic per (event, user) or per ticket forward: inserting twice is impossible.
     message_id: str = Field(max_length=255, unique=True)
     channel: str = Field(default="email", max_length=10)  # "email" or "http"
-    kind: str = Field(max_length=20)  # "notification" or "ticket"
+    kind: str = Field(max_length=20)  # an OutboxKind
     event_id: str | None = Field(default=None, max_length=36, index=True)
     user_id: str | None = Field(default=None, max_length=128)
     ticket_id: str | None = Field(default=None, max_length=36, index=True)

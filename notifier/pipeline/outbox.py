@@ -22,10 +22,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from notifier.pipeline.events import Event
-from notifier.pipeline.models import OutboxMessage, OutboxStatus, ProcessedEvent
+from notifier.pipeline.models import OutboxKind, OutboxMessage, OutboxStatus, ProcessedEvent
 from subscriptions.matching import Recipient, Target, by_organisation, load_candidates, recipients
 
-KIND = "notification"
 # The tables themselves: a Core insert skips the ORM's per-row bookkeeping (hot path).
 PROCESSED_TABLE = ProcessedEvent.metadata.tables[ProcessedEvent.__tablename__]
 OUTBOX_TABLE = OutboxMessage.metadata.tables[OutboxMessage.__tablename__]
@@ -68,7 +67,7 @@ def outbox_constants(now: datetime) -> dict[str, Any]:
     """Every other outbox column (the id aside): inserting by hand skips model defaults."""
     return {
         "channel": "email",
-        "kind": KIND,
+        "kind": OutboxKind.NOTIFICATION.value,
         "ticket_id": None,
         "subject": None,
         "body_text": None,

@@ -1,17 +1,21 @@
-"""The outbox sender: claim due rows, deliver them through their channel, record the outcome.
+"""The outbox sender: claim due rows, prepare them by kind, deliver them by channel,
+record the outcome, then let each kind record what delivery means for it.
 
-Three short steps, the database session never open while a mail server is talked to:
+The database session is never open while a mail server is talked to:
 
 1. claim due rows in one transaction (on PostgreSQL `FOR UPDATE SKIP LOCKED`, so several
-   senders share the work) and lease them by moving `next_attempt_at` forward, so a row
-   being sent is not claimed again; rows whose user is gone are cancelled here;
-2. render notifications from the stored event and the grant level recorded when matched
-   (ticket forwards arrive rendered), and deliver per channel, reusing connections;
+   senders share the work) and lease them by moving `next_attempt_at` a short while
+   forward; each kind prepares its rows in the same transaction (notifications are
+   rendered, ticket forwards get their files);
+2. deliver per channel, reusing connections, while the lease is renewed: a sender that
+   dies mid-batch leaves rows that are due again within one lease, and a message the
+   server accepted but that was not yet recorded is sent again with the same Message-ID;
 3. mark each row sent, due again after a backoff with jitter, or failed with its reason.
    Nothing is ever deleted.
 """
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections import defaultdict
@@ -25,14 +29,15 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from domain.compensation import PermissionLevel
 from domain.sqltypes import utcnow
-from notifier.channels.base import PermanentDeliveryError, TransientDeliveryError, Transport
-from notifier.kinds.rendering import Renderer
-from notifier.pipeline.events import parse_payload
-from notifier.pipeline.models import OutboxMessage, OutboxStatus, ProcessedEvent
-from notifier.pipeline.outbox import KIND as NOTIFICATION
-from subscriptions.models import User
+from notifier.channels.base import (
+    PermanentDeliveryError,
+    Results,
+    TransientDeliveryError,
+    Transport,
+)
+from notifier.kinds import Prepared, Ready, Steps
+from notifier.pipeline.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -55,28 +60,32 @@ class Sender:
         self,
         *,
         sessions: async_sessionmaker[AsyncSession],
-        transports: Mapping[str, Transport],
-        renderer: Renderer,
+        channels: Mapping[str, Transport],
+        kinds: Mapping[str, Steps],
         policy: RetryPolicy | None = None,
         batch_size: int = 100,
-        lease: timedelta = timedelta(minutes=5),
+        lease: timedelta = timedelta(seconds=20),
         poll_interval: float = 1.0,
+        wake: asyncio.Event | None = None,
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
     ) -> None:
         self._sessions = sessions
-        self._transports = transports
-        self._renderer = renderer
+        self._channels = channels
+        self._kinds = kinds
         self._policy = policy or RetryPolicy()
         self._batch_size = batch_size
         self._lease = lease
         self._poll_interval = poll_interval
+        # Set when new rows are committed in this process: no waiting for the next poll.
+        self._wake = wake or asyncio.Event()
         self._clock = clock
         self._rng = rng or random.Random()
 
     async def run(self) -> None:
         """Send until cancelled; a full batch means more is due, so go on at once."""
         while True:
+            self._wake.clear()
             try:
                 count = await self.send_batch()
             except asyncio.CancelledError:
@@ -85,19 +94,28 @@ class Sender:
                 log.exception("sending failed; trying again shortly")
                 count = 0
             if count < self._batch_size:
-                await asyncio.sleep(self._poll_interval)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll_interval)
 
     async def send_batch(self) -> int:
         """Claim, deliver and record one batch; the number of rows claimed."""
-        claimed, events = await self._claim()
+        claimed, prepared = await self._claim()
         if not claimed:
             return 0
-        outcomes = await self._deliver(claimed, events)
+        renewing = asyncio.create_task(self._renew(claimed))
+        try:
+            outcomes = await self._deliver(claimed, prepared)
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
         await self._record(claimed, outcomes)
+        await self._after_delivery([row for row in claimed if outcomes.get(row.id or 0, 0) is None])
         return len(claimed)
 
-    async def _claim(self) -> tuple[list[OutboxMessage], dict[str, dict[str, Any]]]:
+    async def _claim(self) -> tuple[list[OutboxMessage], Prepared]:
         now = self._clock()
+        prepared = Prepared()
         async with self._sessions() as session:
             query = (
                 select(OutboxMessage)
@@ -112,82 +130,54 @@ class Sender:
             for row in rows:
                 row.attempts += 1
                 row.next_attempt_at = now + self._lease
-            events = await self._cancel_orphans(session, rows, now)
+            for kind, of_kind in _group(rows, "kind").items():
+                await self._steps(kind).prepare(session, of_kind, prepared)
             await session.commit()
-        return [r for r in rows if r.status == OutboxStatus.PENDING], events
+        return [row for row in rows if row.status == OutboxStatus.PENDING], prepared
 
-    async def _cancel_orphans(
-        self, session: AsyncSession, rows: list[OutboxMessage], now: datetime
-    ) -> dict[str, dict[str, Any]]:
-        """Cancel notifications whose user was deleted; the stored events of the rest."""
-        notifications = [r for r in rows if r.kind == NOTIFICATION]
-        if not notifications:
-            return {}
-        user_ids = {r.user_id for r in notifications}
-        found_users = await session.exec(
-            select(User.id, User.email).where(col(User.id).in_(user_ids))
-        )
-        emails = dict(found_users.all())
-        for row in notifications:
-            if row.user_id not in emails:
-                row.status = OutboxStatus.CANCELLED
-                row.last_error = "the user was deleted before the email was sent"
-            else:
-                # The address in force now: the e-service may have changed it since.
-                row.recipient = emails[row.user_id]
-        event_ids = {r.event_id for r in notifications}
-        found = await session.exec(
-            select(ProcessedEvent).where(col(ProcessedEvent.event_id).in_(event_ids))
-        )
-        return {event.event_id: event.payload for event in found}
+    def _steps(self, kind: str) -> Steps:
+        return self._kinds.get(kind) or Ready()
 
-    async def _deliver(
-        self, rows: list[OutboxMessage], events: dict[str, dict[str, Any]]
-    ) -> dict[int, Exception | None]:
-        outcomes: dict[int, Exception | None] = {}
-        by_channel: dict[str, list[OutboxMessage]] = defaultdict(list)
-        for row in rows:
-            assert row.id is not None
-            failure = self._render(row, events) if row.kind == NOTIFICATION else None
-            if failure is not None:
-                outcomes[row.id] = failure
-            else:
-                by_channel[row.channel].append(row)
-        for channel, messages in by_channel.items():
-            outcomes |= await self._through(channel, messages)
+    async def _renew(self, rows: list[OutboxMessage]) -> None:
+        """Keep the claim while the batch is still being delivered."""
+        ids = [row.id for row in rows]
+        while True:
+            await asyncio.sleep(self._lease.total_seconds() / 4)
+            try:
+                async with self._sessions() as session:
+                    await session.exec(
+                        update(OutboxMessage)
+                        .where(col(OutboxMessage.id).in_(ids))
+                        .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
+                        .values(next_attempt_at=self._clock() + self._lease)
+                    )
+                    await session.commit()
+            except Exception:
+                log.exception("could not renew the lease of %d rows", len(ids))
+
+    async def _deliver(self, rows: list[OutboxMessage], prepared: Prepared) -> Results:
+        outcomes: Results = dict(prepared.failures)
+        ready = [row for row in rows if row.id not in outcomes]
+        for channel, messages in _group(ready, "channel").items():
+            outcomes |= await self._through(channel, messages, prepared)
         return outcomes
 
-    def _render(self, row: OutboxMessage, events: dict[str, dict[str, Any]]) -> Exception | None:
-        """Fill in the row (in memory only) from its event; a failure is permanent."""
-        try:
-            event = parse_payload(events[row.event_id or ""])
-            level = PermissionLevel(row.level) if row.level else None
-            email = self._renderer.render(event, level=level, user_id=row.user_id or "")
-        except Exception as exc:
-            log.exception("cannot render outbox row %s", row.id)
-            return PermanentDeliveryError(f"cannot render: {exc!r}"[:500])
-        row.subject, row.body_text, row.body_html = email.subject, email.text, email.html
-        row.headers = row.headers | email.headers
-        return None
-
     async def _through(
-        self, channel: str, messages: list[OutboxMessage]
-    ) -> dict[int, Exception | None]:
-        transport = self._transports.get(channel)
+        self, channel: str, messages: list[OutboxMessage], prepared: Prepared
+    ) -> Results:
+        transport = self._channels.get(channel)
         if transport is None:
             # A deployment that has not configured this channel yet: retried, then failed.
             failure = TransientDeliveryError(f"no transport for channel {channel!r}")
             return {m.id: failure for m in messages if m.id is not None}
         try:
-            return await transport.deliver(messages)
+            return await transport.deliver(messages, prepared.files)
         except Exception as exc:
             log.exception("the %s transport failed", channel)
             failure = TransientDeliveryError(f"{type(exc).__name__}: {exc}")
             return {m.id: failure for m in messages if m.id is not None}
 
-    async def _record(
-        self, rows: list[OutboxMessage], outcomes: dict[int, Exception | None]
-    ) -> None:
+    async def _record(self, rows: list[OutboxMessage], outcomes: Results) -> None:
         now = self._clock()
         sent = [row.id for row in rows if row.id in outcomes and outcomes[row.id] is None]
         async with self._sessions() as session:
@@ -210,6 +200,16 @@ class Sender:
         if len(sent) < len(rows):
             log.warning("sent %d of %d messages", len(sent), len(rows))
 
+    async def _after_delivery(self, delivered: list[OutboxMessage]) -> None:
+        """The messages did arrive and are recorded sent whatever happens here."""
+        for kind, rows in _group(delivered, "kind").items():
+            try:
+                async with self._sessions() as session:
+                    await self._steps(kind).after_delivery(session, rows)
+                    await session.commit()
+            except Exception:
+                log.exception("after delivering %d %s message(s)", len(rows), kind)
+
     def _failure(self, row: OutboxMessage, error: Exception, now: datetime) -> dict[str, Any]:
         reason = f"{type(error).__name__}: {error}"[:2000]
         if isinstance(error, PermanentDeliveryError):
@@ -223,3 +223,10 @@ class Sender:
             "last_error": reason,
             "next_attempt_at": now + backoff(row.attempts, self._policy, self._rng),
         }
+
+
+def _group(rows: list[OutboxMessage], attribute: str) -> dict[str, list[OutboxMessage]]:
+    groups: dict[str, list[OutboxMessage]] = defaultdict(list)
+    for row in rows:
+        groups[getattr(row, attribute)].append(row)
+    return groups

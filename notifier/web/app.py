@@ -1,27 +1,22 @@
-"""The FastAPI application factory: the composition root of the web process."""
+"""The FastAPI application factory: the web layer over the services that
+notifier.compose built."""
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from domain.sqltypes import utcnow
 from notifier import db
+from notifier.compose import Services
 from notifier.kinds.tickets import answer_hook, forward_hook
-from notifier.settings import Settings
 from notifier.web import explain, metrics, unsubscribe
-from notifier.web.security import admin_dependency, admin_token_check, signing_key
-from routing.decision.rules import RuleSet, default_rules, load_rules
+from notifier.web.security import admin_dependency, admin_token_check
 from routing.ticketing.tickets import TicketCreatedHook
 from routing.ticketing.triage import Desk
 from routing.web import support as web
@@ -37,48 +32,20 @@ from subscriptions.api import build_router as build_admin_router
 
 log = logging.getLogger(__name__)
 
-Check = Callable[[], Awaitable[None]]
-Worker = Callable[[], Coroutine[Any, Any, None]]
-
-
-@dataclass
-class Services:
-    """What the application's parts share, built once and handed down."""
-
-    settings: Settings
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
-    # Named readiness checks for /readyz: each raises when its dependency does not answer.
-    checks: dict[str, Check] = field(default_factory=dict)
-    # Long-running tasks started with the app (the consumer and sender under `serve`).
-    workers: list[Worker] = field(default_factory=list)
-    # The support routing rules, loaded once (NOTIFIER_ROUTING_RULES or the shipped file).
-    rules: RuleSet = field(default_factory=default_rules)
-    # What "now" is for routing decisions; tests fix it to a moment.
-    clock: Callable[[], datetime] = utcnow
-
-
-def build_services(settings: Settings, engine: AsyncEngine | None = None) -> Services:
-    engine = engine or db.create_engine(settings.database_url)
-    services = Services(settings=settings, engine=engine, sessions=db.sessionmaker(engine))
-    services.checks["database"] = lambda: db.ping(engine)
-    if settings.routing_rules is not None:
-        services.rules = load_rules(settings.routing_rules)
-    return services
-
 
 def create_app(services: Services, *, migrate_on_start: bool = False) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if migrate_on_start:
             await db.migrate(services.engine)
-        tasks = [asyncio.create_task(worker()) for worker in services.workers]
-        try:
-            yield
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        async with services.resources:
+            tasks = [asyncio.create_task(worker()) for worker in services.workers]
+            try:
+                yield
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
 
     app = FastAPI(
         title="Notifieringar och supportvägledning – Ansök om statlig ersättning",
@@ -89,7 +56,6 @@ def create_app(services: Services, *, migrate_on_start: bool = False) -> FastAPI
     get_session = db.session_dependency(services.sessions)
     require_admin = admin_dependency(services.settings)
     forward = forward_hook(services.settings)
-    key = signing_key(services.settings)  # may read ./var/secret_key: once
     app.include_router(
         build_admin_router(get_session=get_session, require_admin=require_admin),
         prefix="/api/v1",
@@ -107,8 +73,8 @@ def create_app(services: Services, *, migrate_on_start: bool = False) -> FastAPI
         ),
         prefix="/api/v1",
     )
-    _add_web(app, services, get_session, key=key, forward=forward, require_admin=require_admin)
-    _add_unsubscribe(app, services, get_session, key=key)
+    _add_web(app, services, get_session, forward=forward, require_admin=require_admin)
+    _add_unsubscribe(app, services, get_session)
     _add_health(app, services)
     app.include_router(metrics.build_router(services.sessions))
     return app
@@ -119,7 +85,6 @@ def _add_web(
     services: Services,
     get_session: Any,
     *,
-    key: bytes,
     forward: TicketCreatedHook,
     require_admin: Callable[..., None],
 ) -> None:
@@ -131,7 +96,7 @@ def _add_web(
         undefined=StrictUndefined,
     )
     secure = settings.base_url.startswith("https://")
-    pages = Pages(env, Csrf(key, secure=secure))
+    pages = Pages(env, Csrf(services.key, secure=secure))
     rate_limit = RateLimit(settings.support_rate_limit)
     app.include_router(
         web.build_router(
@@ -140,7 +105,7 @@ def _add_web(
             rules=services.rules,
             now=lambda: services.clock(),
             rate_limit=rate_limit,
-            signing_key=key,
+            signing_key=services.key,
             on_ticket_created=forward,
         )
     )
@@ -166,16 +131,16 @@ def _add_web(
             get_session=get_session,
             pages=pages,
             desk=desk,
-            signing_key=key,
+            signing_key=services.key,
             rate_limit=rate_limit,
             secure_cookies=secure,
         )
     )
 
 
-def _add_unsubscribe(app: FastAPI, services: Services, get_session: Any, *, key: bytes) -> None:
+def _add_unsubscribe(app: FastAPI, services: Services, get_session: Any) -> None:
     """RFC 8058 one-click unsubscribe, the links in every notification."""
-    links = unsubscribe.Unsubscribe(key, services.settings.base_url)
+    links = unsubscribe.Unsubscribe(services.key, services.settings.base_url)
     app.include_router(
         unsubscribe.build_router(
             get_session=get_session, unsubscribe=links, env=unsubscribe.page_environment()

@@ -1,0 +1,100 @@
+"""A claim is short and renewed while its batch is delivered: a long delivery keeps its
+rows, and a sender that died mid-batch leaves rows that are due again within one lease,
+sent again under the same Message-ID. And each event is rendered once per level."""
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.sqltypes import utcnow
+from notifier import db
+from notifier.channels.base import Files, Results
+from notifier.channels.email import FileTransport
+from notifier.kinds.notifications import NotificationSteps, placeholder_links
+from notifier.kinds.rendering import Email, Renderer, build_environment
+from notifier.pipeline.events import Event
+from notifier.pipeline.models import OutboxMessage
+from notifier.pipeline.outbox import record_events
+from tests.pipeline_helpers import DYGN, add_user, event_body, outbox
+from tests.test_sender import Blocking, queued, sender
+
+__all__ = ["queued"]  # the fixture
+
+LEASE = timedelta(seconds=0.4)
+
+
+async def test_a_delivery_longer_than_the_lease_keeps_its_claim(queued: AsyncEngine) -> None:
+    slow = Blocking()
+    first = asyncio.create_task(sender(queued, slow, lease=LEASE).send_batch())
+    await asyncio.wait_for(slow.started.wait(), timeout=10)
+    await asyncio.sleep(3 * LEASE.total_seconds())  # renewed meanwhile
+    assert await sender(queued, Blocking(), lease=LEASE).send_batch() == 0
+    slow.release.set()
+    assert await asyncio.wait_for(first, timeout=10) == 2
+
+
+class Dies:
+    """Accepts a batch and never returns: its sender was killed mid-delivery."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self.started = asyncio.Event()
+
+    async def deliver(self, messages: list[OutboxMessage], files: Files | None = None) -> Results:
+        self.seen += [m.message_id for m in messages]
+        self.started.set()
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+async def test_a_dead_senders_rows_are_sent_again_after_one_lease_with_the_same_message_id(
+    queued: AsyncEngine, tmp_path: Path
+) -> None:
+    dying = Dies()
+    crashed = asyncio.create_task(sender(queued, dying, lease=LEASE).send_batch())
+    await asyncio.wait_for(dying.started.wait(), timeout=10)
+    crashed.cancel()  # the process is gone: no renewal, no record
+    survivor = sender(queued, FileTransport(tmp_path, "x@example.se"), lease=LEASE)
+    assert await survivor.send_batch() == 0  # still leased
+
+    await asyncio.sleep(LEASE.total_seconds() + 0.1)
+    assert await survivor.send_batch() == 2
+    rows = await outbox(queued)
+    assert {row.status for row in rows} == {"sent"}
+    assert sorted(row.message_id for row in rows) == sorted(dying.seen)
+
+
+class Counting(Renderer):
+    calls = 0
+
+    def render(self, event: Event, **options: Any) -> Email:
+        self.calls += 1
+        return super().render(event, **options)
+
+
+async def test_each_event_is_rendered_once_per_permission_level(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    async with db.sessionmaker(engine)() as session:
+        for index in range(3):
+            await add_user(session, f"full-{index}", grants={DYGN: "full"})
+            await add_user(session, f"summary-{index}", grants={DYGN: "summary"})
+        event = Event.model_validate(event_body())
+        await session.commit()
+    async with db.sessionmaker(engine)() as session:
+        await record_events(session=session, events=[event], now=utcnow())
+        await session.commit()
+    counting = Counting(
+        build_environment(), base_url="http://localhost:8000", unsubscribe_url=placeholder_links
+    )
+    steps = NotificationSteps(counting, lambda user, _: f"http://localhost:8000/unsubscribe/{user}")
+    run = sender(engine, FileTransport(tmp_path, "x@example.se"), kinds={"notification": steps})
+
+    assert await run.send_batch() == 6
+    assert counting.calls == 2
+    texts = [path.read_text() for path in sorted(tmp_path.glob("*.eml"))]  # noqa: ASYNC240
+    assert all("/unsubscribe/" in text for text in texts)
+    assert len({text.split("/unsubscribe/")[1][:9] for text in texts}) == 6  # each their own
