@@ -6,9 +6,11 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# The routes that open a ticket (routing.engine.TICKET_DESTINATIONS), named here so that
-# configuration errors show at start.
-FORWARD_DESTINATIONS = ("sea", "sen", "mv_kontaktcenter_kommun", "mv_kontaktcenter_region")
+from routing.decision.engine import TICKET_DESTINATIONS
+
+# The routes that open a ticket: a forward to any other destination is a configuration
+# error, shown at start.
+FORWARD_DESTINATIONS = tuple(sorted(destination.value for destination in TICKET_DESTINATIONS))
 
 
 class Settings(BaseSettings):
@@ -33,7 +35,7 @@ class Settings(BaseSettings):
     # The public form's POSTs per client (`limits` notation); counted per process.
     support_rate_limit: str = "10 per 10 minutes"
 
-    # The notification pipeline (issue 3). The names of CONTRACTS §1; other names only for
+    # The notification pipeline. The names of CONTRACTS §1; other names only for
     # a test or staging run sharing a broker.
     events_exchange: str = "statlig-ersattning.events"
     events_queue: str = "notifier.events"
@@ -54,7 +56,7 @@ class Settings(BaseSettings):
     )
     smtp_timeout: float = Field(30.0, gt=0, description="seconds per SMTP operation")
 
-    # Support routing (issue 4). People are shown the real addresses of routing/rules.toml;
+    # Support routing. People are shown the real addresses of routing/rules.toml;
     # where their tickets are forwarded is per deployment, and by default nowhere real.
     routing_rules: Path | None = Field(None, description="a rules.toml replacing the shipped one")
     forward_mailboxes: dict[str, str] = Field(

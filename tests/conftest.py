@@ -10,15 +10,18 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import aio_pika
 import asyncpg
 import httpx
 import pytest
+from aio_pika.abc import AbstractRobustConnection
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notifier import db
 from notifier.compose import Services, build_services
 from notifier.metadata import target_metadata
+from notifier.pipeline.broker import Topology
 from notifier.settings import Settings
 from notifier.web.app import create_app
 from tests.smtp_server import Mailbox, free_port, start_smtp
@@ -137,3 +140,27 @@ def smtp() -> Iterator[tuple[int, Mailbox]]:
     controller, mailbox = start_smtp(port)
     yield port, mailbox
     controller.stop()
+
+
+@pytest.fixture
+async def amqp() -> AsyncIterator[AbstractRobustConnection]:
+    require_service("RabbitMQ", "127.0.0.1", 5672)
+    connection = await aio_pika.connect_robust(AMQP_URL)
+    yield connection
+    await connection.close()
+
+
+@pytest.fixture
+async def topology(amqp: AbstractRobustConnection) -> AsyncIterator[Topology]:
+    suffix = uuid.uuid4().hex[:10]
+    names = Topology(
+        exchange=f"test.events.{suffix}",
+        queue=f"test.notifier.{suffix}",
+        dead_letter_queue=f"test.notifier.{suffix}.dead",
+    )
+    yield names
+    channel = await amqp.channel()
+    for queue in (names.queue, names.dead_letter_queue):
+        await channel.queue_delete(queue)
+    await channel.exchange_delete(names.exchange)
+    await channel.close()

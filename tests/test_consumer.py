@@ -28,7 +28,6 @@ from tests.conftest import AMQP_URL
 from tests.pipeline_helpers import (
     DYGN,
     add_user,
-    amqp,
     encode,
     event_body,
     eventually,
@@ -36,10 +35,7 @@ from tests.pipeline_helpers import (
     outbox,
     running,
     settled,
-    topology,
 )
-
-__all__ = ["amqp", "topology"]  # fixtures
 
 
 @pytest.fixture

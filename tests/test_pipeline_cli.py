@@ -20,16 +20,12 @@ from notifier.pipeline.events import parse_event
 from notifier.pipeline.outbox import record_events
 from tests.conftest import AMQP_URL
 from tests.pipeline_helpers import (
-    amqp,
     encode,
     message_count,
     outbox,
     running,
     settled,
-    topology,
 )
-
-__all__ = ["amqp", "topology"]  # fixtures
 
 
 @pytest.fixture
