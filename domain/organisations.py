@@ -5,6 +5,7 @@ so the running service never reads outside its own installation.
 """
 
 import csv
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -50,6 +51,27 @@ def find_organisation(kind: str, code: str) -> Organisation | None:
         return organisations().get((OrganisationKind(kind), code))
     except ValueError:
         return None
+
+
+def organisation_name(
+    ref: "OrganisationRef | Mapping[str, str] | None", *, with_code: bool = False
+) -> str | None:
+    """'Stockholm' for the kommun or region `ref` names, as a model or as stored JSON.
+
+    No ref, or one that names nothing: None, for the caller to say what its reader sees
+    instead. with_code, as a forward to a mailbox shows it: 'Stockholm (0180)', and for a
+    ref that names nothing its kind and code ('kommun 9999'), the only facts there are."""
+    if ref is None:
+        return None
+    kind: str
+    if isinstance(ref, OrganisationRef):
+        kind, code = ref.kind, ref.code
+    else:
+        kind, code = ref.get("kind", ""), ref.get("code", "")
+    found = find_organisation(kind, code)
+    if not with_code:
+        return found.name if found else None
+    return f"{found.name} ({code})" if found else f"{kind} {code}"
 
 
 def organisation_error(kind: str, code: str) -> str | None:

@@ -4,7 +4,6 @@ Plain `sqlite:///…` and `postgresql://…` URLs are accepted (CONTRACTS §2); 
 picks its async driver itself.
 """
 
-from collections.abc import AsyncIterator, Callable
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -55,18 +54,6 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> AsyncEngine:
 
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
-
-
-def session_dependency(
-    sessions: async_sessionmaker[AsyncSession],
-) -> Callable[[], AsyncIterator[AsyncSession]]:
-    """A FastAPI dependency yielding one session per request; the handler commits."""
-
-    async def get_session() -> AsyncIterator[AsyncSession]:
-        async with sessions() as session:
-            yield session
-
-    return get_session
 
 
 def alembic_config() -> Config:

@@ -4,8 +4,10 @@ import pytest
 
 from domain.organisations import (
     OrganisationKind,
+    OrganisationRef,
     find_organisation,
     organisation_error,
+    organisation_name,
     organisations,
 )
 
@@ -51,3 +53,23 @@ def test_every_kommun_lies_in_a_region() -> None:
     assert {
         code[:2] for kind, code in organisations() if kind == OrganisationKind.KOMMUN
     } == regions
+
+
+@pytest.mark.parametrize(
+    ("ref", "with_code", "expected"),
+    [
+        ({"kind": "kommun", "code": "0180"}, False, "Stockholm"),
+        ({"kind": "kommun", "code": "0180"}, True, "Stockholm (0180)"),
+        (OrganisationRef(kind=OrganisationKind.REGION, code="01"), False, "Region Stockholm"),
+        (OrganisationRef(kind=OrganisationKind.REGION, code="01"), True, "Region Stockholm (01)"),
+        ({"kind": "kommun", "code": "9999"}, False, None),
+        ({"kind": "kommun", "code": "9999"}, True, "kommun 9999"),
+        ({"kind": "landsting", "code": "01"}, False, None),
+        (None, False, None),
+        (None, True, None),
+    ],
+)
+def test_organisation_name_reads_models_and_stored_json_alike(
+    ref: OrganisationRef | dict[str, str] | None, with_code: bool, expected: str | None
+) -> None:
+    assert organisation_name(ref, with_code=with_code) == expected

@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.compensation import COMPENSATION_TYPES
-from domain.organisations import find_organisation
+from domain.organisations import organisation_name
 from notifier.pipeline.models import OutboxKind, OutboxMessage, OutboxStatus
 from notifier.settings import Settings
 from routing.decision.schemas import Decision
@@ -147,7 +147,9 @@ def render(ticket: Ticket) -> tuple[str, str]:
     """Subject and plain text of the forward, in Swedish."""
     inquiry = ticket.inquiry
     issue = ISSUE_LABELS.get(inquiry["issue_type"], inquiry["issue_type"])
-    organisation = organisation_name(inquiry.get("organisation"))
+    organisation = (
+        organisation_name(inquiry.get("organisation"), with_code=True) or "organisation ej angiven"
+    )
     subject = f"[{ticket.reference}] {issue} – {organisation}"
     lines = [
         f"Supportärende {ticket.reference}",
@@ -160,13 +162,6 @@ def render(ticket: Ticket) -> tuple[str, str]:
     lines += ["", "Meddelande:", inquiry.get("message") or "(inget meddelande)", ""]
     lines.append(f"Dirigerat av regel {ticket.rule_id} (version {ticket.rule_version}).")
     return subject, "\n".join(lines) + "\n"
-
-
-def organisation_name(ref: dict[str, str] | None) -> str:
-    if not ref:
-        return "organisation ej angiven"
-    found = find_organisation(ref["kind"], ref["code"])
-    return f"{found.name} ({ref['code']})" if found else f"{ref['kind']} {ref['code']}"
 
 
 def payload(ticket: Ticket, subject: str, text: str) -> dict[str, Any]:

@@ -86,7 +86,9 @@ class Outcome(StrEnum):
     REJECTED = "rejected"
 
 
-class Decision(_Part):
+class DecisionPart(_Part):
+    """The event's `decision` part (named apart from routing's `Decision`)."""
+
     outcome: Outcome
 
 
@@ -106,7 +108,7 @@ class Event(_Part):
     case: Case | None = None
     person: Person | None = None
     payment: Payment | None = None
-    decision: Decision | None = None
+    decision: DecisionPart | None = None
     announcement: Announcement | None = None
 
     @model_validator(mode="after")

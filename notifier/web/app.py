@@ -5,7 +5,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from datetime import datetime
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,16 +19,13 @@ from notifier.web import explain, metrics, unsubscribe
 from notifier.web.security import admin_dependency, admin_token_check
 from routing.ticketing.tickets import TicketCreatedHook
 from routing.ticketing.triage import Desk
-from routing.web import support as web
-from routing.web.api import build_router as build_support_router
+from routing.web import api as support_api
+from routing.web import staff_api, support, support_ticket, triage_api, triage_login, triage_pages
 from routing.web.csrf import Csrf
+from routing.web.deps import RoutingWeb
 from routing.web.pages import Pages
 from routing.web.ratelimit import RateLimit
-from routing.web.staff_api import build_admin_router as build_staff_router
-from routing.web.staff_api import staff_dependency
-from routing.web.triage_api import build_router as build_triage_api
-from routing.web.triage_pages import build_router as build_triage_pages
-from subscriptions.api import build_router as build_admin_router
+from subscriptions import api as users_api
 
 log = logging.getLogger(__name__)
 
@@ -52,43 +49,27 @@ def create_app(services: Services, *, migrate_on_start: bool = False) -> FastAPI
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.sessions = services.sessions  # read by domain.web.SessionDep
     app.add_exception_handler(RequestValidationError, _validation_error)
-    get_session = db.session_dependency(services.sessions)
     require_admin = admin_dependency(services.settings)
     forward = forward_hook(services.settings)
-    app.include_router(
-        build_admin_router(get_session=get_session, require_admin=require_admin),
-        prefix="/api/v1",
+    key = services.key
+    app.include_router(users_api.build_router(require_admin=require_admin), prefix="/api/v1")
+    app.include_router(explain.build_router(require_admin=require_admin), prefix="/api/v1")
+    app.state.routing = _routing_web(services, key=key, forward=forward)
+    app.include_router(support_api.router, prefix="/api/v1")
+    _add_web(app, require_admin=require_admin)
+    app.state.unsubscribe = unsubscribe.UnsubscribePages(
+        unsubscribe.Unsubscribe(key, services.settings.base_url)
     )
-    app.include_router(
-        explain.build_router(get_session=get_session, require_admin=require_admin),
-        prefix="/api/v1",
-    )
-    app.include_router(
-        build_support_router(
-            get_session=get_session,
-            rules=services.rules,
-            on_ticket_created=forward,
-            now=lambda: services.clock(),
-        ),
-        prefix="/api/v1",
-    )
-    _add_web(app, services, get_session, forward=forward, require_admin=require_admin)
-    _add_unsubscribe(app, services, get_session)
+    app.include_router(unsubscribe.router)
     _add_health(app, services)
-    app.include_router(metrics.build_router(services.sessions))
+    app.include_router(metrics.router)
     return app
 
 
-def _add_web(
-    app: FastAPI,
-    services: Services,
-    get_session: Any,
-    *,
-    forward: TicketCreatedHook,
-    require_admin: Callable[..., None],
-) -> None:
-    """The support form and the triage desk: HTML from templates/web/."""
+def _routing_web(services: Services, *, key: bytes, forward: TicketCreatedHook) -> RoutingWeb:
+    """What the support form, the support API and the triage desk share."""
     settings = services.settings
     env = Environment(
         loader=PackageLoader("templates", "web"),
@@ -96,56 +77,36 @@ def _add_web(
         undefined=StrictUndefined,
     )
     secure = settings.base_url.startswith("https://")
-    pages = Pages(env, Csrf(services.key, secure=secure))
-    rate_limit = RateLimit(settings.support_rate_limit)
-    app.include_router(
-        web.build_router(
-            get_session=get_session,
-            pages=pages,
-            rules=services.rules,
-            now=lambda: services.clock(),
-            rate_limit=rate_limit,
-            signing_key=services.key,
-            on_ticket_created=forward,
-        )
-    )
-    desk = Desk(
+
+    def now() -> datetime:
+        return services.clock()  # read at each call: tests fix the clock after start
+
+    return RoutingWeb(
         rules=services.rules,
-        now=lambda: services.clock(),
+        now=now,
+        pages=Pages(env, Csrf(key, secure=secure)),
+        desk=Desk(
+            rules=services.rules,
+            now=now,
+            on_ticket_created=forward,
+            on_ticket_answered=answer_hook(settings),
+        ),
+        rate_limit=RateLimit(settings.support_rate_limit),
+        signing_key=key,
+        is_admin_token=admin_token_check(settings),
         on_ticket_created=forward,
-        on_ticket_answered=answer_hook(settings),
-    )
-    require_staff = staff_dependency(
-        get_session=get_session, is_admin_token=admin_token_check(settings)
-    )
-    app.include_router(
-        build_staff_router(get_session=get_session, require_admin=require_admin),
-        prefix="/api/v1",
-    )
-    app.include_router(
-        build_triage_api(get_session=get_session, require_staff=require_staff, desk=desk),
-        prefix="/api/v1",
-    )
-    app.include_router(
-        build_triage_pages(
-            get_session=get_session,
-            pages=pages,
-            desk=desk,
-            signing_key=services.key,
-            rate_limit=rate_limit,
-            secure_cookies=secure,
-        )
+        secure_cookies=secure,
     )
 
 
-def _add_unsubscribe(app: FastAPI, services: Services, get_session: Any) -> None:
-    """RFC 8058 one-click unsubscribe, the links in every notification."""
-    links = unsubscribe.Unsubscribe(services.key, services.settings.base_url)
-    app.include_router(
-        unsubscribe.build_router(
-            get_session=get_session, unsubscribe=links, env=unsubscribe.page_environment()
-        )
-    )
+def _add_web(app: FastAPI, *, require_admin: Callable[..., None]) -> None:
+    """The support form and the triage desk: HTML from templates/web/, and the desk's API."""
+    app.include_router(support.router)
+    app.include_router(support_ticket.router)
+    app.include_router(staff_api.build_admin_router(require_admin=require_admin), prefix="/api/v1")
+    app.include_router(triage_api.router, prefix="/api/v1")
+    app.include_router(triage_login.router)
+    app.include_router(triage_pages.router)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

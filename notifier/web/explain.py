@@ -5,15 +5,16 @@ What happened is read from the record (the processed event and the user's outbox
 the rule-by-rule checks are run against the user's subscriptions and grants as they stand
 now, which is what an operator can change."""
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, status
+from fastapi import APIRouter, HTTPException, Path, status
 from pydantic import BaseModel
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.web import SessionDep, gated
 from notifier.pipeline.events import parse_payload
 from notifier.pipeline.models import OutboxMessage, OutboxStatus, ProcessedEvent
 from notifier.pipeline.outbox import message_id, target
@@ -46,49 +47,45 @@ class Explanation(BaseModel):
     checks_now: list[CheckOut] = []
 
 
-def build_router(
-    *,
-    get_session: Callable[[], AsyncIterator[AsyncSession]],
-    require_admin: Callable[..., Any],
-) -> APIRouter:
-    SessionDep = Annotated[AsyncSession, Depends(get_session)]
-    router = APIRouter(tags=["admin"], dependencies=[Depends(require_admin)])
+_routes = APIRouter(tags=["admin"])
 
-    @router.get("/users/{user_id}/events/{event_id}/explanation")
-    async def explanation(
-        user_id: Annotated[str, Path(max_length=128)],
-        event_id: Annotated[str, Path(max_length=36)],
-        session: SessionDep,
-    ) -> Explanation:
-        state = await load_user_state(session=session, user_id=user_id)
-        if state is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "Användaren finns inte.")
-        event_id = event_id.lower()  # the consumer keeps ids in canonical form
-        processed = await session.get(ProcessedEvent, event_id)
-        if processed is None:
-            return Explanation(
-                user_id=user_id, event_id=event_id, received=False, summary=NOT_RECEIVED
-            )
-        row = (
-            await session.exec(
-                select(OutboxMessage).where(
-                    OutboxMessage.message_id == message_id(event_id, user_id)
-                )
-            )
-        ).first()
-        checks = explain(target(parse_payload(processed.payload)), state)
-        return Explanation(
-            user_id=user_id,
-            event_id=event_id,
-            received=True,
-            event_type=processed.event_type,
-            processed_at=processed.processed_at,
-            email=EmailOut.model_validate(row, from_attributes=True) if row else None,
-            summary=summary(row, processed),
-            checks_now=[CheckOut(rule=c.rule, passed=c.passed, detail=c.detail) for c in checks],
-        )
 
-    return router
+def build_router(*, require_admin: Callable[..., Any]) -> APIRouter:
+    """The explanation endpoint behind the composition root's admin check."""
+    return gated(require_admin, _routes)
+
+
+@_routes.get("/users/{user_id}/events/{event_id}/explanation")
+async def explanation(
+    user_id: Annotated[str, Path(max_length=128)],
+    event_id: Annotated[str, Path(max_length=36)],
+    session: SessionDep,
+) -> Explanation:
+    state = await load_user_state(session=session, user_id=user_id)
+    if state is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Användaren finns inte.")
+    event_id = event_id.lower()  # the consumer keeps ids in canonical form
+    processed = await session.get(ProcessedEvent, event_id)
+    if processed is None:
+        return Explanation(user_id=user_id, event_id=event_id, received=False, summary=NOT_RECEIVED)
+    row = await outbox_row(session, event_id, user_id)
+    checks = explain(target(parse_payload(processed.payload)), state)
+    return Explanation(
+        user_id=user_id,
+        event_id=event_id,
+        received=True,
+        event_type=processed.event_type,
+        processed_at=processed.processed_at,
+        email=EmailOut.model_validate(row, from_attributes=True) if row else None,
+        summary=summary(row, processed),
+        checks_now=[CheckOut(rule=c.rule, passed=c.passed, detail=c.detail) for c in checks],
+    )
+
+
+async def outbox_row(session: AsyncSession, event_id: str, user_id: str) -> OutboxMessage | None:
+    """The user's email for the event, if one was put in the outbox."""
+    query = select(OutboxMessage).where(OutboxMessage.message_id == message_id(event_id, user_id))
+    return (await session.exec(query)).first()
 
 
 NOT_RECEIVED = (

@@ -11,11 +11,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.sqltypes import utcnow
+from domain.web import SessionDep
 from notifier.pipeline.models import OutboxMessage, OutboxStatus
 from routing.ticketing.models import Ticket
 
@@ -67,15 +67,12 @@ async def read_metrics(session: AsyncSession) -> list[Metric]:
     return [outbox, waiting, tickets]
 
 
-def build_router(sessions: async_sessionmaker[AsyncSession]) -> APIRouter:
-    router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"])
 
-    @router.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        async with sessions() as session:
-            families = await read_metrics(session)
-        registry = CollectorRegistry(auto_describe=False)
-        registry.register(_Snapshot(families))
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
-    return router
+@router.get("/metrics", include_in_schema=False)
+async def metrics(session: SessionDep) -> Response:
+    families = await read_metrics(session)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Snapshot(families))
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -5,16 +5,16 @@ A POST to the link turns that one subscription off; that is what mail clients se
 button that POSTs, because link scanners and previewers follow every link in a mail.
 """
 
-from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.compensation import EVENT_TYPES
+from domain.web import SessionDep, state_dependency
 from subscriptions import store
 
 SALT = "unsubscribe.v1"  # a token for this purpose only, not valid elsewhere
@@ -55,39 +55,47 @@ def page_environment() -> Environment:
     )
 
 
-def build_router(
-    *,
-    get_session: Callable[[], AsyncIterator[AsyncSession]],
-    unsubscribe: Unsubscribe,
-    env: Environment,
-) -> APIRouter:
-    SessionDep = Annotated[AsyncSession, Depends(get_session)]
-    router = APIRouter(prefix="/unsubscribe", tags=["unsubscribe"])
+STATE = "unsubscribe"
+router = APIRouter(prefix="/unsubscribe", tags=["unsubscribe"])
 
-    def page(state: str, event_type: str | None = None, status_code: int = 200) -> HTMLResponse:
-        html = env.get_template("page.html").render(
+
+@dataclass(frozen=True)
+class UnsubscribePages:
+    """The links' signer and the page's templates, put on `app.state.unsubscribe` by the
+    composition root."""
+
+    links: Unsubscribe
+    env: Environment = field(default_factory=page_environment)
+
+    def page(
+        self, state: str, event_type: str | None = None, status_code: int = 200
+    ) -> HTMLResponse:
+        html = self.env.get_template("page.html").render(
             state=state, label=EVENT_TYPES.get(event_type or "", event_type)
         )
         return HTMLResponse(html, status_code=status_code)
 
-    @router.get("/{token}", response_class=HTMLResponse)
-    async def confirm(token: str) -> HTMLResponse:
-        found = unsubscribe.read(token)
-        if found is None:
-            return page("invalid", status_code=404)
-        return page("confirm", found[1])
 
-    @router.post("/{token}", response_class=HTMLResponse)
-    async def unsubscribe_now(token: str, session: SessionDep) -> HTMLResponse:
-        found = unsubscribe.read(token)
-        if found is None:
-            return page("invalid", status_code=404)
-        user_id, event_type = found
-        # A user or subscription removed meanwhile is just as unsubscribed: same answer.
-        await store.set_subscription_enabled(
-            session=session, user_id=user_id, event_type=event_type, enabled=False
-        )
-        await session.commit()
-        return page("done", event_type)
+PagesDep = Annotated[UnsubscribePages, Depends(state_dependency(STATE, UnsubscribePages))]
 
-    return router
+
+@router.get("/{token}", response_class=HTMLResponse)
+async def confirm(token: str, pages: PagesDep) -> HTMLResponse:
+    found = pages.links.read(token)
+    if found is None:
+        return pages.page("invalid", status_code=404)
+    return pages.page("confirm", found[1])
+
+
+@router.post("/{token}", response_class=HTMLResponse)
+async def unsubscribe_now(token: str, session: SessionDep, pages: PagesDep) -> HTMLResponse:
+    found = pages.links.read(token)
+    if found is None:
+        return pages.page("invalid", status_code=404)
+    user_id, event_type = found
+    # A user or subscription removed meanwhile is just as unsubscribed: same answer.
+    await store.set_subscription_enabled(
+        session=session, user_id=user_id, event_type=event_type, enabled=False
+    )
+    await session.commit()
+    return pages.page("done", event_type)

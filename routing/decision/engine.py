@@ -1,13 +1,12 @@
 """The routing decision: a pure function of the inquiry, the rules and the moment."""
 
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
 from domain.compensation import COMPENSATION_TYPES, Unit
 from routing.decision import clock
-from routing.decision.rules import ContactData, Rule, RuleSet
-from routing.decision.schemas import Contact, Decision, Destination, Inquiry, RuleRef
+from routing.decision.rules import Rule, RuleSet
+from routing.decision.schemas import Contact, ContactData, Decision, Destination, Inquiry, RuleRef
 
 # Where the route is Migrationsverket's own, a ticket is opened; elsewhere the person is
 # only told where to turn (CONTRACTS §3).
@@ -39,8 +38,7 @@ def route(inquiry: Inquiry, rules: RuleSet, now: datetime) -> Decision:
 
 def primary_data(rules: RuleSet, rule: Rule) -> ContactData:
     """The destination's contact, with what the rule overrides (e.g. a self-service name)."""
-    fields: dict[str, Any] = asdict(rules.contacts[rule.primary]) | rule.overrides
-    return ContactData(**fields)
+    return rules.contacts[rule.primary].model_copy(update=rule.overrides)
 
 
 def needs_ticket(decision: Decision) -> bool:
@@ -82,7 +80,7 @@ def matches(rule: Rule, facts: dict[str, Any]) -> bool:
 
 
 def contact(rules: RuleSet, data: ContactData, at: datetime) -> Contact:
-    result = Contact(**asdict(data))
+    result = Contact(**data.model_dump())
     if data.phone:
         result.phone_open_now = clock.phone_open(at, rules.phone, rules.timezone)
         # Open now: the question is answered; a later opening would only confuse.

@@ -18,7 +18,14 @@ from zoneinfo import ZoneInfo
 import holidays
 
 from domain.compensation import Unit
-from routing.decision.schemas import Destination, IssueType, LoginMethod, LoginStep, TargetGroup
+from routing.decision.schemas import (
+    ContactData,
+    Destination,
+    IssueType,
+    LoginMethod,
+    LoginStep,
+    TargetGroup,
+)
 
 CONDITIONS = {
     "issue_type": IssueType,
@@ -34,17 +41,6 @@ CONTACT_FIELDS = {"name", "email", "phone", "hours", "url", "postal_address"}
 
 class RulesError(ValueError):
     """The rules file is not valid; the message names the place."""
-
-
-@dataclass(frozen=True, slots=True)
-class ContactData:
-    destination: Destination
-    name: str
-    email: str | None = None
-    phone: str | None = None
-    hours: str | None = None
-    url: str | None = None
-    postal_address: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,7 +94,11 @@ class Inquiry(BaseModel):
         return value
 
 
-class Contact(BaseModel):
+class ContactData(BaseModel):
+    """A destination's contact as the rules file gives it."""
+
+    model_config = ConfigDict(frozen=True)
+
     destination: Destination
     name: str
     email: str | None = None
@@ -102,6 +106,13 @@ class Contact(BaseModel):
     hours: str | None = None
     url: str | None = None
     postal_address: str | None = None
+
+
+# A contact in a decision: its rule-file data, and whether its phone is open. (A comment,
+# not a docstring: a docstring would become the API schema's description.)
+class Contact(ContactData):
+    model_config = ConfigDict(frozen=False)
+
     # Only for contacts with a phone; opens_next (Swedish time) is null while it is open.
     phone_open_now: bool | None = None
     phone_opens_next: datetime | None = None

@@ -4,6 +4,7 @@ queue a person sees, and each action with the Swedish message of what went wrong
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlmodel import col, select
@@ -18,9 +19,18 @@ from routing.ticketing.staff import StaffAccount
 from routing.ticketing.tickets import TicketAnsweredHook, TicketCreatedHook, TicketError
 
 ALL = "alla"  # the destination filter for every queue
-ACTIONS = ("claim", "note", "reroute", "answer", "close")
 REROUTE_RULE = "staff-reroute"  # the rule id of a decision made by a person
 MAX_TEXT = 5000
+
+
+class DeskAction(StrEnum):
+    """What a person at the desk can do to a ticket (the trail's entries are others)."""
+
+    CLAIM = "claim"
+    NOTE = "note"
+    REROUTE = "reroute"
+    ANSWER = "answer"
+    CLOSE = "close"
 
 
 @dataclass(frozen=True)
@@ -73,15 +83,15 @@ class Desk:
         if len(text) > MAX_TEXT:
             raise TicketError(f"Texten får vara högst {MAX_TEXT} tecken.")
         actor = staff.actor
-        if action == "claim":
+        if action == DeskAction.CLAIM:
             if ticket.status == TicketStatus.CLOSED:
                 raise TicketError("Ett stängt ärende kan inte tas.")
             await tickets.claim(session=session, ticket=ticket, actor=actor)
-        elif action == "note":
+        elif action == DeskAction.NOTE:
             await tickets.add_note(session=session, ticket=ticket, actor=actor, text=text)
-        elif action == "reroute":
+        elif action == DeskAction.REROUTE:
             await self._reroute(session, ticket, actor, destination, text)
-        elif action == "answer":
+        elif action == DeskAction.ANSWER:
             if not text:
                 raise TicketError("Skriv svaret till den som frågade.")
             await tickets.set_status(
@@ -94,7 +104,7 @@ class Desk:
             )
             if self.on_ticket_answered:
                 await self.on_ticket_answered(session, ticket, text)
-        elif action == "close":
+        elif action == DeskAction.CLOSE:
             await tickets.set_status(
                 session=session,
                 ticket=ticket,

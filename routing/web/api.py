@@ -1,23 +1,21 @@
 """The public support routing API (CONTRACTS §3): a dry run, and the same decision with a
 ticket where the route is Migrationsverket's."""
 
-from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Response, status
+from fastapi import APIRouter, Header, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from domain.sqltypes import utcnow
+from domain.web import SessionDep
 from routing.decision import checks
 from routing.decision.engine import needs_ticket, route
-from routing.decision.rules import RuleSet
 from routing.decision.schemas import Decision, Inquiry
 from routing.ticketing import tickets
 from routing.ticketing.models import Ticket
+from routing.web.deps import RoutingWeb, WebDep
 
 # Optional: a client that retries a POST with the same key and inquiry gets the ticket
 # the first one opened (200) instead of a second ticket.
@@ -39,62 +37,52 @@ class TicketAnswer(BaseModel):
     ticket: TicketOut | None
 
 
-def build_router(
-    *,
-    get_session: Callable[[], AsyncIterator[AsyncSession]],
-    rules: RuleSet,
-    on_ticket_created: tickets.TicketCreatedHook | None = None,
-    now: Callable[[], datetime] = utcnow,
-) -> APIRouter:
-    """The composition root hands in the session, the rules, what to do when a ticket is
-    created (forwarding) and the clock."""
-    SessionDep = Annotated[AsyncSession, Depends(get_session)]
-    router = APIRouter(prefix="/support", tags=["support"])
+router = APIRouter(prefix="/support", tags=["support"])
 
-    def decide(inquiry: Inquiry) -> Decision:
-        _reject(checks.missing_for_route(inquiry))
-        return route(inquiry, rules, now())
 
-    @router.post("/route")
-    async def dry_run(inquiry: Inquiry) -> Decision:
-        """Where would this inquiry go? Nothing is stored."""
-        return decide(inquiry)
+@router.post("/route")
+async def dry_run(inquiry: Inquiry, web: WebDep) -> Decision:
+    """Where would this inquiry go? Nothing is stored."""
+    return decide(web, inquiry)
 
-    @router.post("/tickets")
-    async def open_ticket(
-        inquiry: Inquiry,
-        session: SessionDep,
-        response: Response,
-        idempotency_key: IdempotencyKey = None,
-    ) -> TicketAnswer:
-        decision = decide(inquiry)
-        if not needs_ticket(decision):
-            return TicketAnswer(decision=decision, ticket=None)
-        _reject(checks.missing_for_ticket(inquiry))
-        key = tickets.idempotency_key(idempotency_key, inquiry) if idempotency_key else None
-        if key and (
-            earlier := await tickets.get_ticket_by_idempotency_key(session=session, key=key)
-        ):
-            return answer_from(earlier)
-        try:
-            ticket = await tickets.create_ticket(
-                session=session, inquiry=inquiry, decision=decision, idempotency_key=key
-            )
-            if on_ticket_created is not None:
-                # Same transaction: the ticket and its forward are stored together or not.
-                await on_ticket_created(session, ticket, decision)
-            await session.commit()
-        except IntegrityError:
-            # The same retry, arrived at the same moment, committed first.
-            await session.rollback()
-            found = await tickets.get_ticket_by_idempotency_key(session=session, key=key or "")
-            if key is None or found is None:
-                raise
-            return answer_from(found)
-        response.status_code = status.HTTP_201_CREATED
-        return TicketAnswer(decision=decision, ticket=ticket_out(ticket))
 
-    return router
+@router.post("/tickets")
+async def open_ticket(
+    inquiry: Inquiry,
+    session: SessionDep,
+    web: WebDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> TicketAnswer:
+    decision = decide(web, inquiry)
+    if not needs_ticket(decision):
+        return TicketAnswer(decision=decision, ticket=None)
+    _reject(checks.missing_for_ticket(inquiry))
+    key = tickets.idempotency_key(idempotency_key, inquiry) if idempotency_key else None
+    if key and (earlier := await tickets.get_ticket_by_idempotency_key(session=session, key=key)):
+        return answer_from(earlier)
+    try:
+        ticket = await tickets.create_ticket(
+            session=session, inquiry=inquiry, decision=decision, idempotency_key=key
+        )
+        if web.on_ticket_created is not None:
+            # Same transaction: the ticket and its forward are stored together or not.
+            await web.on_ticket_created(session, ticket, decision)
+        await session.commit()
+    except IntegrityError:
+        # The same retry, arrived at the same moment, committed first.
+        await session.rollback()
+        found = await tickets.get_ticket_by_idempotency_key(session=session, key=key or "")
+        if key is None or found is None:
+            raise
+        return answer_from(found)
+    response.status_code = status.HTTP_201_CREATED
+    return TicketAnswer(decision=decision, ticket=ticket_out(ticket))
+
+
+def decide(web: RoutingWeb, inquiry: Inquiry) -> Decision:
+    _reject(checks.missing_for_route(inquiry))
+    return route(inquiry, web.rules, web.now())
 
 
 def answer_from(earlier: Ticket) -> TicketAnswer:

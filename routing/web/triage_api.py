@@ -1,19 +1,23 @@
 """The triage desk's JSON API under /api/v1/triage, for staff with a Bearer token."""
 
-from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import BaseModel, Field, StringConstraints
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.web import SessionDep
 from routing.ticketing import tickets
 from routing.ticketing.models import Ticket, TicketStatus
 from routing.ticketing.staff import StaffAccount
 from routing.ticketing.tickets import TicketError
-from routing.ticketing.triage import ALL, MAX_TEXT, Desk, attachments, ticket_out
+from routing.ticketing.triage import ALL, MAX_TEXT, Desk, DeskAction, attachments, ticket_out
+from routing.web.deps import WebDep
+from routing.web.staff_api import StaffDep
 
 NOT_FOUND = "Ärendet finns inte."
+
+router = APIRouter(prefix="/triage", tags=["triage"])
 
 
 class TextIn(BaseModel):
@@ -28,94 +32,106 @@ class RerouteIn(BaseModel):
     ]
 
 
-def build_router(
-    *,
-    get_session: Callable[[], AsyncIterator[AsyncSession]],
-    require_staff: Callable[..., Any],
+@router.get("/tickets")
+async def queue(
+    session: SessionDep,
+    web: WebDep,
+    me: StaffDep,
+    destination: Annotated[str | None, Query(max_length=40)] = None,
+    ticket_status: Annotated[TicketStatus | None, Query(alias="status")] = None,
+    older_than_hours: Annotated[int | None, Query(ge=0, le=24 * 365)] = None,
+) -> dict[str, Any]:
+    """Your own queues unless `destination` names one (or `alla`)."""
+    found_tickets = await web.desk.queue(
+        session=session,
+        staff=me,
+        destination=destination,
+        status=ticket_status,
+        older_than_hours=older_than_hours,
+    )
+    shown = destination or (",".join(me.destinations) if me.destinations else ALL)
+    return {"destination": shown, "tickets": [ticket_out(t) for t in found_tickets]}
+
+
+@router.get("/tickets/{ticket_id}")
+async def one(ticket_id: str, session: SessionDep, me: StaffDep) -> dict[str, Any]:
+    ticket = await found(session, ticket_id)
+    trail = await tickets.events(session=session, ticket_id=ticket.id)
+    files = await attachments(session=session, ticket_id=ticket.id)
+    return ticket_out(ticket) | {
+        "events": [e.model_dump(mode="json", exclude={"ticket_id"}) for e in trail],
+        "attachments": [
+            f.model_dump(mode="json", include={"id", "filename", "content_type", "size"})
+            for f in files
+        ],
+    }
+
+
+@router.get("/tickets/{ticket_id}/attachments/{attachment_id}")
+async def attachment(
+    ticket_id: str, attachment_id: str, session: SessionDep, me: StaffDep
+) -> Response:
+    for file in await attachments(session=session, ticket_id=ticket_id):
+        if file.id == attachment_id:
+            return Response(file.data, media_type=file.content_type)
+    raise HTTPException(status.HTTP_404_NOT_FOUND, "Bilagan finns inte.")
+
+
+@router.post("/tickets/{ticket_id}/claim")
+async def claim(ticket_id: str, session: SessionDep, web: WebDep, me: StaffDep) -> dict[str, Any]:
+    return await act(web.desk, session, me, ticket_id, DeskAction.CLAIM)
+
+
+@router.post("/tickets/{ticket_id}/reroute")
+async def reroute(
+    ticket_id: str, body: RerouteIn, session: SessionDep, web: WebDep, me: StaffDep
+) -> dict[str, Any]:
+    return await act(
+        web.desk,
+        session,
+        me,
+        ticket_id,
+        DeskAction.REROUTE,
+        text=body.reason,
+        destination=body.destination,
+    )
+
+
+@router.post("/tickets/{ticket_id}/{action}")
+async def with_text(
+    ticket_id: str,
+    action: Literal["notes", "answer", "close"],
+    body: TextIn,
+    session: SessionDep,
+    web: WebDep,
+    me: StaffDep,
+) -> dict[str, Any]:
+    """`notes` adds a note (the URL names the collection); answer and close are as named."""
+    return await act(
+        web.desk, session, me, ticket_id, DeskAction(action.removesuffix("s")), text=body.text
+    )
+
+
+async def found(session: AsyncSession, ticket_id: str) -> Ticket:
+    ticket = await tickets.get_ticket(session=session, ticket_id=ticket_id)
+    if ticket is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+    return ticket
+
+
+async def act(
     desk: Desk,
-) -> APIRouter:
-    SessionDep = Annotated[AsyncSession, Depends(get_session)]
-    StaffDep = Annotated[StaffAccount, Depends(require_staff)]
-    router = APIRouter(prefix="/triage", tags=["triage"])
-
-    async def found(session: AsyncSession, ticket_id: str) -> Ticket:
-        ticket = await tickets.get_ticket(session=session, ticket_id=ticket_id)
-        if ticket is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
-        return ticket
-
-    @router.get("/tickets")
-    async def queue(
-        session: SessionDep,
-        me: StaffDep,
-        destination: Annotated[str | None, Query(max_length=40)] = None,
-        ticket_status: Annotated[TicketStatus | None, Query(alias="status")] = None,
-        older_than_hours: Annotated[int | None, Query(ge=0, le=24 * 365)] = None,
-    ) -> dict[str, Any]:
-        """Your own queues unless `destination` names one (or `alla`)."""
-        found_tickets = await desk.queue(
-            session=session,
-            staff=me,
-            destination=destination,
-            status=ticket_status,
-            older_than_hours=older_than_hours,
-        )
-        shown = destination or (",".join(me.destinations) if me.destinations else ALL)
-        return {"destination": shown, "tickets": [ticket_out(t) for t in found_tickets]}
-
-    @router.get("/tickets/{ticket_id}")
-    async def one(ticket_id: str, session: SessionDep, me: StaffDep) -> dict[str, Any]:
-        ticket = await found(session, ticket_id)
-        trail = await tickets.events(session=session, ticket_id=ticket.id)
-        files = await attachments(session=session, ticket_id=ticket.id)
-        return ticket_out(ticket) | {
-            "events": [e.model_dump(mode="json", exclude={"ticket_id"}) for e in trail],
-            "attachments": [
-                f.model_dump(mode="json", include={"id", "filename", "content_type", "size"})
-                for f in files
-            ],
-        }
-
-    @router.get("/tickets/{ticket_id}/attachments/{attachment_id}")
-    async def attachment(
-        ticket_id: str, attachment_id: str, session: SessionDep, me: StaffDep
-    ) -> Response:
-        for file in await attachments(session=session, ticket_id=ticket_id):
-            if file.id == attachment_id:
-                return Response(file.data, media_type=file.content_type)
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "Bilagan finns inte.")
-
-    async def act(
-        session: AsyncSession, me: StaffAccount, ticket_id: str, action: str, **fields: str
-    ) -> dict[str, Any]:
-        ticket = await found(session, ticket_id)
-        try:
-            await desk.act(session=session, ticket=ticket, staff=me, action=action, **fields)
-        except TicketError as exc:
-            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-        await session.commit()
-        return ticket_out(ticket)
-
-    @router.post("/tickets/{ticket_id}/claim")
-    async def claim(ticket_id: str, session: SessionDep, me: StaffDep) -> dict[str, Any]:
-        return await act(session, me, ticket_id, "claim")
-
-    @router.post("/tickets/{ticket_id}/reroute")
-    async def reroute(
-        ticket_id: str, body: RerouteIn, session: SessionDep, me: StaffDep
-    ) -> dict[str, Any]:
-        return await act(
-            session, me, ticket_id, "reroute", text=body.reason, destination=body.destination
-        )
-
-    @router.post("/tickets/{ticket_id}/{action}")
-    async def with_text(
-        ticket_id: str,
-        action: Literal["notes", "answer", "close"],
-        body: TextIn,
-        session: SessionDep,
-        me: StaffDep,
-    ) -> dict[str, Any]:
-        return await act(session, me, ticket_id, action.removesuffix("s"), text=body.text)
-
-    return router
+    session: AsyncSession,
+    me: StaffAccount,
+    ticket_id: str,
+    action: DeskAction,
+    **fields: str,
+) -> dict[str, Any]:
+    """Do `action` and commit; a refusal is a 409 with the desk's Swedish message."""
+    ticket = await found(session, ticket_id)
+    try:
+        await desk.act(session=session, ticket=ticket, staff=me, action=action, **fields)
+    except TicketError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    await session.commit()
+    return ticket_out(ticket)

@@ -1,10 +1,11 @@
 """The Swedish words of the web form and the triage desk: labels and formats, as data."""
 
-from collections.abc import Mapping
 from datetime import datetime
 
 from domain.compensation import COMPENSATION_TYPES
-from domain.organisations import find_organisation
+
+# Re-exported: the templates reach it as `text.organisation_name`.
+from domain.organisations import organisation_name as organisation_name
 from domain.swedish import SWEDISH_TIME, veckodag_och_tid
 from routing.decision.schemas import Destination, IssueType, LoginMethod, LoginStep, TargetGroup
 from routing.ticketing.models import TicketStatus
@@ -68,7 +69,8 @@ STATUSES: dict[str, str] = {
     TicketStatus.CLOSED: "Stängd",
 }
 
-ACTIONS: dict[str, str] = {
+# The trail's entries (TicketEvent.action), not the desk's actions that make them.
+TRAIL: dict[str, str] = {
     "created": "Skapat",
     "assigned": "Tilldelat",
     "rerouted": "Omdirigerat",
@@ -86,8 +88,3 @@ when = veckodag_och_tid  # 'måndag 3 mars kl. 09.00', as the templates call it
 def stamp(at: datetime) -> str:
     """'2026-03-03 09.15', in Swedish time, for lists and the audit trail."""
     return f"{at.astimezone(SWEDISH_TIME):%Y-%m-%d %H.%M}"
-
-
-def organisation_name(ref: Mapping[str, str]) -> str:
-    org = find_organisation(ref.get("kind", ""), ref.get("code", ""))
-    return org.name if org else "okänd"
