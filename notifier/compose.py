@@ -27,7 +27,9 @@ def unsubscribe_links(settings: Settings) -> Unsubscribe:
 
 def build_renderer(settings: Settings) -> Renderer:
     links = unsubscribe_links(settings)
-    return Renderer(build_environment(), base_url=settings.base_url, unsubscribe_url=links.url)
+    return Renderer(
+        build_environment(), eservice_url=settings.eservice_url, unsubscribe_url=links.url
+    )
 
 
 def topology(settings: Settings) -> Topology:

@@ -59,7 +59,7 @@ def sender_for(services: Services, http: httpx.AsyncClient) -> Sender:
     transports = channels(email=email, http_client=http, sessions=services.sessions)
     renderer = Renderer(
         build_environment(),
-        base_url="http://localhost:8000",
+        eservice_url=None,
         unsubscribe_url=lambda user, event_type: f"http://localhost:8000/u/{user}",
     )
     return Sender(

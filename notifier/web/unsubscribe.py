@@ -70,7 +70,8 @@ def build_router(
         )
         return HTMLResponse(html, status_code=status_code)
 
-    @router.get("/{token}", response_class=HTMLResponse)
+    # HEAD as GET: link checkers and mail providers probe the List-Unsubscribe URL.
+    @router.api_route("/{token}", methods=["GET", "HEAD"], response_class=HTMLResponse)
     async def confirm(token: str) -> HTMLResponse:
         found = unsubscribe.read(token)
         if found is None:
