@@ -113,7 +113,7 @@ class Composer:
         return email
 
     def to_bytes(
-        self, email: EmailMessage, wire: policy.EmailPolicy[EmailMessage] = POLICY
+        self, email: EmailMessage, wire: "policy.EmailPolicy[EmailMessage]" = POLICY
     ) -> bytes:
         """The email as sent (or written), DKIM-signed over exactly these bytes."""
         data = email.as_bytes(policy=wire)
