@@ -16,7 +16,6 @@ import pytest
 from domain.compensation import PermissionLevel
 from notifier.channels.base import Transport
 from notifier.channels.email import email_transport
-from notifier.channels.smtp import default_helo_name
 from notifier.kinds.rendering import Renderer, build_environment
 from notifier.pipeline.events import Event
 from notifier.pipeline.models import OutboxMessage
@@ -148,24 +147,6 @@ async def test_the_ehlo_name_is_the_configured_one(
     assert smtp[1].helo_names == ["utskick.migrationsverket.se"]
 
 
-@pytest.mark.parametrize(
-    ("fqdn", "helo"),
-    [
-        ("app01.migrationsverket.se", "app01.migrationsverket.se"),
-        ("3f2a1b9c0d1e", "migrationsverket.se"),  # a container's name
-        ("localhost", "migrationsverket.se"),
-        ("localhost.localdomain", "migrationsverket.se"),
-    ],
-)
-def test_the_default_ehlo_name_is_fully_qualified(fqdn: str, helo: str) -> None:
-    assert default_helo_name("migrationsverket.se", lambda: fqdn) == helo
-
-
-def test_a_single_label_ehlo_name_is_refused_at_start() -> None:
-    with pytest.raises(ValueError, match="NOTIFIER_SMTP_HELO_NAME must be a dotted name"):
-        Settings(smtp_helo_name="localhost")
-
-
 async def test_message_id_and_from_follow_the_sender(
     settings: Settings, smtp: tuple[int, Mailbox]
 ) -> None:
@@ -213,28 +194,6 @@ async def test_an_announcement_keeps_its_paragraphs_and_links_its_addresses_in_h
     assert f'Läs mer på <a href="{link}">{link}</a>.</p>' in html  # the full stop is text
     assert "<p>&lt;script&gt;alert(1)&lt;/script&gt; och javascript:alert(2)</p>" in html
     assert "<script>" not in html and 'href="javascript' not in html
-
-
-@pytest.mark.parametrize(
-    "base_url",
-    ["http://notifier.migrationsverket.se", "ftp://notifier.example.se", "notifier.example.se"],
-)
-def test_a_non_https_base_url_is_refused_at_start(base_url: str) -> None:
-    with pytest.raises(ValueError, match="NOTIFIER_BASE_URL must be https://"):
-        Settings(base_url=base_url)
-
-
-@pytest.mark.parametrize(
-    "base_url",
-    [
-        "https://notifier.migrationsverket.se",
-        "http://localhost:8000",
-        "http://127.0.0.1:8000",
-        "http://[::1]:8000",
-    ],
-)
-def test_https_or_loopback_base_urls_are_accepted(base_url: str) -> None:
-    assert Settings(base_url=base_url).base_url == base_url
 
 
 def dkim_key(directory: Path) -> tuple[Path, bytes]:
