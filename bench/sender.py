@@ -31,7 +31,8 @@ from sqlmodel import col, select
 from domain.compensation import PermissionLevel
 from domain.sqltypes import utcnow
 from notifier import db
-from notifier.channels.email import SmtpConfig, SmtpTransport, build_email
+from notifier.channels.mime import build_email
+from notifier.channels.smtp import SmtpConfig, SmtpTransport
 from notifier.kinds.rendering import Renderer, build_environment
 from notifier.pipeline.events import Event, parse_payload
 from notifier.pipeline.models import OutboxMessage, OutboxStatus
@@ -84,7 +85,7 @@ def event(number: int) -> Event:
 def renderer() -> Renderer:
     links = Unsubscribe(b"bench-signing-key-not-a-secret", "https://notifier.example.se")
     return Renderer(
-        build_environment(), base_url="https://notifier.example.se", unsubscribe_url=links.url
+        build_environment(), eservice_url="https://eservice.example.se", unsubscribe_url=links.url
     )
 
 

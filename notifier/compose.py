@@ -24,6 +24,7 @@ from notifier import db
 from notifier.channels.base import Transport
 from notifier.channels.email import email_transport
 from notifier.channels.http import HttpTransport
+from notifier.channels.smtp import SmtpTransport
 from notifier.kinds import OutboxKind, Steps
 from notifier.kinds.forwards import ForwardSteps
 from notifier.kinds.notifications import NotificationSteps, placeholder_links
@@ -124,7 +125,7 @@ def kinds(services: Services) -> dict[str, Steps]:
     """Each outbox kind's steps; a kind not named here is queued ready to deliver."""
     settings = services.settings
     renderer = Renderer(
-        build_environment(), base_url=settings.base_url, unsubscribe_url=placeholder_links
+        build_environment(), eservice_url=settings.eservice_url, unsubscribe_url=placeholder_links
     )
     return {
         OutboxKind.NOTIFICATION: NotificationSteps(renderer, unsubscribe_links(services).url),
@@ -137,7 +138,10 @@ def channels(services: Services) -> dict[str, Transport]:
     # No redirects: a forward that moved is a configuration error, reported as permanent.
     client = httpx.AsyncClient(timeout=settings.forward_http_timeout, follow_redirects=False)
     services.resources.push_async_callback(client.aclose)
-    return {"email": email_transport(settings), "http": HttpTransport(client)}
+    email = email_transport(settings)
+    if isinstance(email, SmtpTransport):
+        services.resources.push_async_callback(email.aclose)  # its kept connections
+    return {"email": email, "http": HttpTransport(client)}
 
 
 def build_sender(services: Services) -> Sender:

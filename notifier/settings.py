@@ -2,8 +2,9 @@
 passed down; nothing else reads the environment."""
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from routing.decision.engine import TICKET_DESTINATIONS
@@ -11,6 +12,7 @@ from routing.decision.engine import TICKET_DESTINATIONS
 # The routes that open a ticket: a forward to any other destination is a configuration
 # error, shown at start.
 FORWARD_DESTINATIONS = tuple(sorted(destination.value for destination in TICKET_DESTINATIONS))
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class Settings(BaseSettings):
@@ -22,6 +24,7 @@ class Settings(BaseSettings):
     smtp_url: str | None = None
     mail_from: str = "no-reply@statlig-ersattning.invalid"
     base_url: str = "http://localhost:8000"
+    eservice_url: str | None = None
     admin_token: SecretStr | None = None
 
     # Our own additions.
@@ -56,6 +59,20 @@ class Settings(BaseSettings):
     )
     smtp_timeout: float = Field(30.0, gt=0, description="seconds per SMTP operation")
 
+    # Deliverability: what strict relays and mailbox providers ask of a sender.
+    mail_from_name: str = Field("Migrationsverket", description="display name of From")
+    smtp_helo_name: str | None = Field(
+        None,
+        description="the EHLO name; unset: this machine's FQDN, or the sender's domain "
+        "where the machine has no dotted name",
+    )
+    dkim_selector: str | None = Field(None, description="with dkim_key_file: DKIM-sign")
+    dkim_key_file: Path | None = Field(None, description="PEM private key for DKIM")
+
+    smtp_connections: int = Field(
+        4, ge=1, description="SMTP connections a sender keeps open to the relay, used at once"
+    )
+
     # Support routing. People are shown the real addresses of routing/rules.toml;
     # where their tickets are forwarded is per deployment, and by default nowhere real.
     routing_rules: Path | None = Field(None, description="a rules.toml replacing the shipped one")
@@ -79,6 +96,42 @@ class Settings(BaseSettings):
         if unknown:
             raise ValueError(f"no tickets go to {unknown}; use {list(FORWARD_DESTINATIONS)}")
         return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _https_outside_this_machine(cls, value: str) -> str:
+        """Unsubscribe links must be HTTPS (RFC 8058; the large mailbox providers drop
+        one-click unsubscribe otherwise); plain HTTP only for a service on loopback."""
+        parts = urlsplit(value)
+        local = parts.hostname in LOOPBACK_HOSTS
+        if parts.scheme != "https" and not (parts.scheme == "http" and local):
+            raise ValueError(
+                f"NOTIFIER_BASE_URL must be https:// (http:// only for localhost), not {value!r}"
+            )
+        return value
+
+    @field_validator("eservice_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in ("https", "http"):
+            raise ValueError(f"NOTIFIER_ESERVICE_URL must be an http(s):// address: {value!r}")
+        return value
+
+    @field_validator("smtp_helo_name")
+    @classmethod
+    def _fully_qualified(cls, value: str | None) -> str | None:
+        # Strict relays (Postfix reject_non_fqdn_helo_hostname) refuse a single label.
+        if value is not None and "." not in value.strip("[]."):
+            raise ValueError(f"NOTIFIER_SMTP_HELO_NAME must be a dotted name: {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _dkim_complete(self) -> "Settings":
+        if (self.dkim_selector is None) != (self.dkim_key_file is None):
+            raise ValueError(
+                "set both NOTIFIER_DKIM_SELECTOR and NOTIFIER_DKIM_KEY_FILE, or neither"
+            )
+        return self
 
     @property
     def var_dir(self) -> Path:

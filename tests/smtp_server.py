@@ -15,6 +15,8 @@ from aiosmtpd.controller import Controller
 class Mailbox:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []  # each message exactly as received after DATA
+        self.helo_names: list[str] = []
         self.sessions = 0
         self.busy = 0
 
@@ -22,6 +24,7 @@ class Mailbox:
         self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
     ) -> list[str]:
         self.sessions += 1
+        self.helo_names.append(hostname)
         session.host_name = hostname
         return responses
 
@@ -42,6 +45,7 @@ class Mailbox:
         message = message_from_bytes(envelope.content, policy=policy.default)
         assert isinstance(message, EmailMessage)
         self.messages.append(message)
+        self.raw.append(envelope.original_content)
         return "250 Message accepted"
 
     def message_ids(self) -> list[str]:

@@ -14,6 +14,7 @@ from notifier.pipeline.events import Event
 from tests.pipeline_helpers import event_body
 
 BASE_URL = "https://notifier.example.se"
+ESERVICE_URL = "https://statligersattning.migrationsverket.se/"
 PERSON = "Ali Hassan"
 
 
@@ -21,7 +22,7 @@ PERSON = "Ali Hassan"
 def renderer() -> Renderer:
     return Renderer(
         build_environment(),
-        base_url=BASE_URL,
+        eservice_url=ESERVICE_URL,
         unsubscribe_url=lambda user, event_type: f"{BASE_URL}/unsubscribe/{user}.{event_type}",
     )
 
@@ -75,7 +76,7 @@ def test_every_event_type_renders_subject_text_and_html(
     email = render(renderer, level, event_type=event_type)
     assert email.subject and "\n" not in email.subject
     assert "None" not in everything(email)
-    assert f"{BASE_URL}/" in email.text and f'href="{BASE_URL}/"' in email.html
+    assert ESERVICE_URL in email.text and f'href="{ESERVICE_URL}"' in email.html
     assert email.html.startswith("<!DOCTYPE html>") and 'lang="sv"' in email.html
     if event_type != "service.announcement":
         assert "1.1.3-2026-123456" in email.subject + email.text

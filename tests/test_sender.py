@@ -17,7 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.sqltypes import utcnow
 from notifier import db
 from notifier.channels.base import Files, Results, Transport
-from notifier.channels.email import FileTransport, SmtpConfig, SmtpTransport, build_email
+from notifier.channels.files import FileTransport
+from notifier.channels.mime import build_email
+from notifier.channels.smtp import SmtpConfig, SmtpTransport
 from notifier.kinds.notifications import NotificationSteps, placeholder_links
 from notifier.kinds.rendering import Renderer, build_environment
 from notifier.pipeline.events import Event
@@ -54,9 +56,16 @@ def readable(email: EmailMessage) -> str:
     return "\n".join(headers + parts)
 
 
+def unique_part(message_id: str) -> str:
+    """A Message-ID's left of the @: the outbox's id (the domain is the sender's)."""
+    return message_id.strip("<>").rpartition("@")[0]
+
+
 def notifications() -> NotificationSteps:
     renderer = Renderer(
-        build_environment(), base_url="http://localhost:8000", unsubscribe_url=placeholder_links
+        build_environment(),
+        eservice_url="https://eservice.example.se/",
+        unsubscribe_url=placeholder_links,
     )
     return NotificationSteps(
         renderer, lambda user, event_type: f"http://localhost:8000/unsubscribe/{user}"
@@ -122,18 +131,27 @@ async def test_emails_are_written_as_eml_files_without_smtp(
         ).as_string()
     )  # not folded into an encoded word clients cannot use
     rows = await outbox(queued)
-    assert {str(m["Message-ID"]) for m in emails.values()} == {r.message_id for r in rows}
+    assert {unique_part(str(m["Message-ID"])) for m in emails.values()} == {
+        unique_part(r.message_id) for r in rows
+    }
     assert statuses(rows) == {"full": "sent", "summary": "sent"}
     assert all(r.sent_at is not None and r.attempts == 1 for r in rows)
 
 
-async def test_smtp_delivers_a_batch_over_one_connection(
+async def test_smtp_deals_a_batch_over_its_connections_and_keeps_them_for_the_next(
     queued: AsyncEngine, smtp: tuple[int, Mailbox]
 ) -> None:
     port, mailbox = smtp
     await queue_event(queued)
-    assert await sender(queued, smtp_transport(port)).send_batch() == 4
-    assert len(mailbox.messages) == 4 and mailbox.sessions == 1
+    transport = SmtpTransport(
+        SmtpConfig("127.0.0.1", port), "no-reply@example.se", timeout=5, connections=2
+    )
+    assert await sender(queued, transport).send_batch() == 4
+    assert len(mailbox.messages) == 4 and mailbox.sessions == 2
+    await queue_event(queued)
+    assert await sender(queued, transport).send_batch() == 2
+    assert len(mailbox.messages) == 6 and mailbox.sessions == 2  # the same two, kept
+    await transport.aclose()
     body = mailbox.messages[0].get_body(("plain",))
     assert body is not None and "Utbetalning gjord" in body.get_content()
     assert set(statuses(await outbox(queued)).values()) == {"sent"}
@@ -164,7 +182,9 @@ async def test_smtp_down_then_up_delivers_every_email_exactly_once(queued: Async
         assert await sender(queued, transport).send_batch() == 0
     finally:
         controller.stop()
-    assert sorted(mailbox.message_ids()) == sorted(r.message_id for r in rows)
+    assert sorted(map(unique_part, mailbox.message_ids())) == sorted(
+        unique_part(r.message_id) for r in rows
+    )
     rows = await outbox(queued)
     assert statuses(rows) == {"full": "sent", "summary": "sent"}
     assert [r.attempts for r in rows] == [2, 2]
@@ -241,7 +261,7 @@ async def test_a_ticket_forward_is_sent_as_it_was_written(
     [email] = [read_eml(path) for path in eml_files(tmp_path)]
     assert email["Subject"] == "[S-1] Fråga om ersättning"
     assert email["Reply-To"] == "asker@example.se"
-    assert email["Message-ID"] == "<ticket.t1.sea@statlig-ersattning.invalid>"
+    assert email["Message-ID"] == "<ticket.t1.sea@example.se>"  # the sender's domain
     assert email.get_content() == "Supportärende S-1\n"
 
 
@@ -307,3 +327,24 @@ async def test_the_email_goes_to_the_address_in_force_when_sent(
     assert sent_to == {"new.address@kommun.example.se", "summary@kommun.example.se"}
     rows = {r.user_id: r.recipient for r in await outbox(queued)}
     assert rows["full"] == "new.address@kommun.example.se"
+
+
+async def test_a_kept_connection_the_server_dropped_is_replaced_without_a_retry_later(
+    queued: AsyncEngine,
+) -> None:
+    port = free_port()
+    controller, first = start_smtp(port)
+    transport = SmtpTransport(
+        SmtpConfig("127.0.0.1", port), "no-reply@example.se", timeout=5, connections=1
+    )
+    assert await sender(queued, transport).send_batch() == 2
+    controller.stop()  # the relay restarts: the kept connection is dead
+    controller, second = start_smtp(port)
+    try:
+        await queue_event(queued)
+        assert await sender(queued, transport).send_batch() == 2
+        assert len(second.messages) == 2
+        assert set(statuses(await outbox(queued)).values()) == {"sent"}
+    finally:
+        await transport.aclose()
+        controller.stop()

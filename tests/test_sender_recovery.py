@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.sqltypes import utcnow
 from notifier import db
 from notifier.channels.base import Files, Results
-from notifier.channels.email import FileTransport
+from notifier.channels.files import FileTransport
 from notifier.kinds.notifications import NotificationSteps, placeholder_links
 from notifier.kinds.rendering import Email, Renderer, build_environment
 from notifier.pipeline.events import Event
@@ -87,9 +87,7 @@ async def test_each_event_is_rendered_once_per_permission_level(
     async with db.sessionmaker(engine)() as session:
         await record_events(session=session, events=[event], now=utcnow())
         await session.commit()
-    counting = Counting(
-        build_environment(), base_url="http://localhost:8000", unsubscribe_url=placeholder_links
-    )
+    counting = Counting(build_environment(), eservice_url=None, unsubscribe_url=placeholder_links)
     steps = NotificationSteps(counting, lambda user, _: f"http://localhost:8000/unsubscribe/{user}")
     run = sender(engine, FileTransport(tmp_path, "x@example.se"), kinds={"notification": steps})
 

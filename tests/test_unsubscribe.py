@@ -89,3 +89,18 @@ def test_tokens_are_bound_to_user_and_event_type() -> None:
     assert links.read(token) == ("anna", "payment.disbursed")
     assert links.url("anna", "payment.disbursed") == f"https://example.se/unsubscribe/{token}"
     assert Unsubscribe(b"other", "https://example.se").read(token) is None
+
+
+async def test_head_answers_like_get_and_unsubscribes_nobody(
+    client: httpx.AsyncClient, engine: AsyncEngine, settings: Settings
+) -> None:
+    await a_user(engine)
+    path = path_of(settings, "anna", "payment.disbursed")
+    head = await client.head(path)
+    assert head.status_code == 200  # link checkers and mailbox providers probe with HEAD
+    assert head.headers["content-type"] == (await client.get(path)).headers["content-type"]
+    assert (await client.head(path + "x")).status_code == 404
+    assert await subscribed(engine, "anna") == {
+        "payment.disbursed": True,
+        "application.submitted": True,
+    }

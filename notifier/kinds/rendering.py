@@ -6,11 +6,13 @@ What a template may show is decided here, before it sees anything: with a `summa
 subject can name them. No event carries a personal identity number, and none is rendered.
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 from domain.compensation import COMPENSATION_TYPES, EVENT_TYPES, PermissionLevel
 from domain.organisations import find_organisation
@@ -24,6 +26,9 @@ OUTCOMES = {
 }
 
 UnsubscribeUrl = Callable[[str, str], str]  # (user_id, event_type) -> URL
+
+# A web address in running text; a sentence's closing punctuation is not part of it.
+URL = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,;:!?)\]'’”]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,20 +50,44 @@ def build_environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(kronor=kronor, datum=datum, klockslag=klockslag)
+    env.filters.update(kronor=kronor, datum=datum, klockslag=klockslag, paragraphs=paragraphs)
     return env
 
 
+def paragraphs(text: str) -> Markup:
+    """Plain text as HTML the way it reads as text: a blank line starts a paragraph, a
+    line break stays one, and web addresses are links. Everything else is escaped."""
+    blocks = [block for block in re.split(r"\n\s*\n", text.strip()) if block.strip()]
+    return Markup("\n").join(
+        Markup("<p>%s</p>") % Markup("<br>\n").join(_linked(line) for line in block.splitlines())
+        for block in blocks
+    )
+
+
+def _linked(line: str) -> Markup:
+    parts: list[Markup] = []
+    end = 0
+    for match in URL.finditer(line):
+        url = match.group()
+        parts += [escape(line[end : match.start()]), Markup('<a href="%s">%s</a>') % (url, url)]
+        end = match.end()
+    return Markup("").join([*parts, escape(line[end:])])
+
+
 class Renderer:
-    def __init__(self, env: Environment, *, base_url: str, unsubscribe_url: UnsubscribeUrl) -> None:
+    def __init__(
+        self, env: Environment, *, eservice_url: str | None, unsubscribe_url: UnsubscribeUrl
+    ) -> None:
         self._env = env
-        self._base_url = base_url.rstrip("/")
+        # The e-service's address (NOTIFIER_ESERVICE_URL), never this service's own: that
+        # answers 404 to someone who wants to log in. Unset: the e-service is only named.
+        self._eservice_url = eservice_url
         self._unsubscribe_url = unsubscribe_url
 
     def render(self, event: Event, *, level: PermissionLevel | None, user_id: str) -> Email:
         unsubscribe = self._unsubscribe_url(user_id, event.event_type)
         context = visible_context(event, level) | {
-            "link": self._base_url + "/",
+            "eservice_url": self._eservice_url,
             "unsubscribe_url": unsubscribe,
         }
         name = event.event_type

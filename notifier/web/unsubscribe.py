@@ -79,7 +79,8 @@ class UnsubscribePages:
 PagesDep = Annotated[UnsubscribePages, Depends(state_dependency(STATE, UnsubscribePages))]
 
 
-@router.get("/{token}", response_class=HTMLResponse)
+# HEAD as GET: link checkers and mail providers probe the List-Unsubscribe URL.
+@router.api_route("/{token}", methods=["GET", "HEAD"], response_class=HTMLResponse)
 async def confirm(token: str, pages: PagesDep) -> HTMLResponse:
     found = pages.links.read(token)
     if found is None:
