@@ -333,7 +333,7 @@ async def test_a_kept_connection_the_server_dropped_is_replaced_without_a_retry_
     queued: AsyncEngine,
 ) -> None:
     port = free_port()
-    controller, first = start_smtp(port)
+    controller, _ = start_smtp(port)
     transport = SmtpTransport(
         SmtpConfig("127.0.0.1", port), "no-reply@example.se", timeout=5, connections=1
     )
