@@ -1,6 +1,7 @@
 """The triage desk's work on a ticket, shared by its JSON API and its HTML pages: the
 queue a person sees, and each action with the Swedish message of what went wrong."""
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -144,8 +145,22 @@ class Desk:
 
 
 async def attachments(*, session: AsyncSession, ticket_id: str) -> list[Attachment]:
-    query = select(Attachment).where(Attachment.ticket_id == ticket_id)
-    return list((await session.exec(query.order_by(col(Attachment.created_at)))).all())
+    return (await attachments_by_ticket(session, {ticket_id})).get(ticket_id, [])
+
+
+async def attachments_by_ticket(
+    session: AsyncSession, ticket_ids: set[str]
+) -> dict[str, list[Attachment]]:
+    """Each ticket's attachments, oldest first."""
+    query = (
+        select(Attachment)
+        .where(col(Attachment.ticket_id).in_(ticket_ids))
+        .order_by(col(Attachment.created_at), col(Attachment.id))
+    )
+    by_ticket: dict[str, list[Attachment]] = defaultdict(list)
+    for attachment in (await session.exec(query)).all():
+        by_ticket[attachment.ticket_id].append(attachment)
+    return by_ticket
 
 
 def ticket_out(ticket: Ticket) -> dict[str, Any]:
