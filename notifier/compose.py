@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 import httpx
+from prometheus_client import start_http_server
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -32,6 +33,7 @@ from notifier.kinds.rendering import Renderer, build_environment
 from notifier.pipeline.broker import Topology
 from notifier.pipeline.consumer import Consumer
 from notifier.pipeline.sender import RetryPolicy, Sender
+from notifier.pipeline.telemetry import PipelineMetrics
 from notifier.settings import Settings
 from notifier.web.security import signing_key
 from notifier.web.unsubscribe import Unsubscribe
@@ -66,6 +68,8 @@ class Services:
     clock: Callable[[], datetime] = utcnow
     # Set when new outbox rows are committed: a sender in this process starts at once.
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    # This process's consumer and sender figures (/metrics, or NOTIFIER_METRICS_PORT).
+    metrics: PipelineMetrics = field(default_factory=PipelineMetrics)
 
 
 def build_services(
@@ -114,6 +118,7 @@ def build_consumer(services: Services) -> Consumer:
         batch_wait=settings.consumer_batch_ms / 1000,
         prefetch=settings.consumer_prefetch,
         on_stored=services.wake.set,
+        metrics=services.metrics,
     )
 
 
@@ -159,10 +164,17 @@ def build_sender(services: Services) -> Sender:
         lease=timedelta(seconds=settings.send_lease_seconds),
         poll_interval=settings.send_poll_seconds,
         wake=services.wake,
+        metrics=services.metrics,
     )
 
 
 async def run_workers(services: Services) -> None:
     """Run the roles' workers without HTTP (`notifier consume`, `notifier send`)."""
+    if (port := services.settings.metrics_port) is not None:
+        # A thread of prometheus_client's: scrapes never wait for the event loop.
+        server, _ = start_http_server(
+            port, addr=services.settings.metrics_host, registry=services.metrics.registry
+        )
+        services.resources.callback(server.shutdown)
     async with services.resources:
         await asyncio.gather(*(worker() for worker in services.workers))

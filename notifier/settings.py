@@ -35,6 +35,14 @@ class Settings(BaseSettings):
         "in ./var/secret_key, fine for one node",
     )
     log_level: str = "INFO"
+    metrics_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="a `consume` or `send` process alone serves its live /metrics on this "
+        "port; `serve` adds them to its own /metrics",
+    )
+    metrics_host: str = Field("127.0.0.1", description="where metrics_port listens")
     # The public form's POSTs per client (`limits` notation); counted per process.
     support_rate_limit: str = "10 per 10 minutes"
 

@@ -31,6 +31,7 @@ from notifier.pipeline.broker import (
 )
 from notifier.pipeline.events import Event, InvalidEvent, parse_event
 from notifier.pipeline.outbox import Recorded, record_events
+from notifier.pipeline.telemetry import PipelineMetrics, reason_class
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class Consumer:
         batch_wait: float = 0.05,
         prefetch: int | None = None,
         on_stored: Callable[[], None] = lambda: None,
+        metrics: PipelineMetrics | None = None,
     ) -> None:
         self._url = amqp_url
         self._engine = engine
@@ -61,6 +63,7 @@ class Consumer:
         self._prefetch = prefetch or 2 * batch_size
         # Told after each commit that added outbox rows (wakes a sender in this process).
         self._on_stored = on_stored
+        self._metrics = metrics or PipelineMetrics()
         self._connection: AbstractRobustConnection | None = None
         self._inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
         self.consuming = asyncio.Event()
@@ -122,12 +125,16 @@ class Consumer:
     async def handle(
         self, channel: AbstractChannel, batch: Sequence[AbstractIncomingMessage]
     ) -> None:
+        self._metrics.consumer_batch.observe(len(batch))
         valid: list[tuple[AbstractIncomingMessage, Event]] = []
         for message in batch:
             try:
-                valid.append((message, parse_event(message.body)))
+                event = parse_event(message.body)
             except InvalidEvent as exc:
                 await self.dead_letter(channel, message, str(exc))
+                continue
+            valid.append((message, event))
+            self._metrics.consumed.labels(event_type=event.event_type).inc()
         if valid:
             await self._store_and_ack(channel, valid)
         self.acknowledged += len(batch)
@@ -163,6 +170,7 @@ class Consumer:
             recorded = await record_events(session=session, events=events, now=utcnow())
             await session.commit()
         if recorded.messages:
+            self._metrics.matched.inc(recorded.messages)
             self._on_stored()
         if recorded.duplicates:
             log.info("skipped %d events already processed", recorded.duplicates)
@@ -187,6 +195,7 @@ class Consumer:
     ) -> None:
         """Publish to the dead-letter queue (confirmed), then acknowledge the original."""
         log.warning("dead-lettering a message: %s", reason)
+        self._metrics.dead_lettered.labels(reason=reason_class(reason)).inc()
         headers = dict(message.headers or {}) | {
             REASON_HEADER: reason,
             ROUTING_KEY_HEADER: message.routing_key or "",

@@ -38,6 +38,7 @@ from notifier.channels.base import (
 )
 from notifier.kinds import Prepared, Ready, Steps
 from notifier.pipeline.models import OutboxMessage, OutboxStatus
+from notifier.pipeline.telemetry import PipelineMetrics
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class Sender:
         lease: timedelta = timedelta(seconds=20),
         poll_interval: float = 1.0,
         wake: asyncio.Event | None = None,
+        metrics: PipelineMetrics | None = None,
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
     ) -> None:
@@ -79,6 +81,7 @@ class Sender:
         self._poll_interval = poll_interval
         # Set when new rows are committed in this process: no waiting for the next poll.
         self._wake = wake or asyncio.Event()
+        self._metrics = metrics or PipelineMetrics()
         self._clock = clock
         self._rng = rng or random.Random()
 
@@ -102,6 +105,7 @@ class Sender:
         claimed, prepared = await self._claim()
         if not claimed:
             return 0
+        self._metrics.sender_batch.observe(len(claimed))
         renewing = asyncio.create_task(self._renew(claimed))
         try:
             outcomes = await self._deliver(claimed, prepared)
@@ -171,7 +175,8 @@ class Sender:
             failure = TransientDeliveryError(f"no transport for channel {channel!r}")
             return {m.id: failure for m in messages if m.id is not None}
         try:
-            return await transport.deliver(messages, prepared.files)
+            with self._metrics.delivery_seconds.labels(channel=channel).time():
+                return await transport.deliver(messages, prepared.files)
         except Exception as exc:
             log.exception("the %s transport failed", channel)
             failure = TransientDeliveryError(f"{type(exc).__name__}: {exc}")
@@ -190,12 +195,14 @@ class Sender:
             for row in rows:
                 # A transport that forgot a row: try it again rather than lose it.
                 outcome = outcomes.get(row.id or 0, TransientDeliveryError("no outcome"))
-                if outcome is not None:
-                    await session.exec(
-                        update(OutboxMessage)
-                        .where(col(OutboxMessage.id) == row.id)
-                        .values(**self._failure(row, outcome, now))
-                    )
+                if outcome is None:
+                    self._metrics.outcome(row.kind, None, final=True)
+                    continue
+                values = self._failure(row, outcome, now)
+                self._metrics.outcome(row.kind, outcome, final="status" in values)
+                await session.exec(
+                    update(OutboxMessage).where(col(OutboxMessage.id) == row.id).values(**values)
+                )
             await session.commit()
         if len(sent) < len(rows):
             log.warning("sent %d of %d messages", len(sent), len(rows))

@@ -1,12 +1,13 @@
-"""GET /metrics for Prometheus: the state of the outbox and of the ticket queues.
+"""GET /metrics for Prometheus: the state of the outbox and of the ticket queues, and the
+live figures of this process's consumer and sender (under `serve`).
 
-Read from the database at scrape time, so the figures are those of the whole deployment
-however many consume, send and api processes run, and no counter lives in a global.
+The state is read from the database at scrape time, so it is that of the whole deployment
+however many consume, send and api processes run; no counter lives in a global.
 """
 
 from collections.abc import Iterable, Iterator
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -17,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.sqltypes import utcnow
 from domain.web import SessionDep
 from notifier.pipeline.models import OutboxMessage, OutboxStatus
+from notifier.pipeline.telemetry import PipelineMetrics
 from routing.ticketing.models import Ticket
 
 
@@ -71,8 +73,11 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/metrics", include_in_schema=False)
-async def metrics(session: SessionDep) -> Response:
+async def metrics(request: Request, session: SessionDep) -> Response:
+    """The deployment's state, then this process's own consumer and sender figures."""
     families = await read_metrics(session)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_Snapshot(families))
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    own: PipelineMetrics = request.app.state.services.metrics
+    body = generate_latest(registry) + generate_latest(own.registry)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
