@@ -6,13 +6,16 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, 
 
 from domain.compensation import COMPENSATION_TYPES, EVENT_TYPES, PermissionLevel
 from domain.organisations import OrganisationRef
+from domain.text import SingleLine
 
 
 class UserIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: EmailStr = Field(max_length=320)
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), SingleLine
+    ]
     organisation: OrganisationRef
 
 

@@ -20,6 +20,7 @@ from notifier import db
 from notifier.kinds.tickets import answer_hook, forward_hook
 from notifier.settings import Settings
 from notifier.web import explain, metrics, unsubscribe
+from notifier.web.hardening import harden
 from notifier.web.security import admin_dependency, admin_token_check, signing_key
 from routing.decision.rules import RuleSet, default_rules, load_rules
 from routing.ticketing.tickets import TicketCreatedHook
@@ -85,6 +86,7 @@ def create_app(services: Services, *, migrate_on_start: bool = False) -> FastAPI
         lifespan=lifespan,
     )
     app.state.services = services
+    harden(app, services.settings)
     app.add_exception_handler(RequestValidationError, _validation_error)
     get_session = db.session_dependency(services.sessions)
     require_admin = admin_dependency(services.settings)

@@ -16,6 +16,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.sqltypes import utcnow
+from domain.text import text_error
 from routing.decision.schemas import Decision, Destination, Inquiry
 from routing.ticketing.models import Ticket, TicketEvent, TicketStatus
 
@@ -232,6 +233,8 @@ async def _record(
     reason: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> TicketEvent:
+    if reason and (bad := text_error(reason, multiline=True)):
+        raise TicketError(bad)  # the desk's pages pass form text straight through
     now = utcnow()
     ticket.updated_at = now
     event = TicketEvent(

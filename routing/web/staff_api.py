@@ -9,6 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, StringConstraints
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.text import SingleLine
 from routing.decision.schemas import Destination
 from routing.ticketing import staff
 from routing.ticketing.staff import StaffAccount
@@ -20,7 +21,9 @@ _bearer = HTTPBearer(auto_error=False)
 
 
 class StaffIn(BaseModel):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), SingleLine
+    ]
     roles: list[Annotated[str, StringConstraints(max_length=40)]] = Field(
         default_factory=lambda: [staff.STAFF_ROLE], max_length=10
     )
