@@ -29,6 +29,9 @@ def async_url(url: str) -> URL:
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """The engine; a failing statement's error never carries its parameters (names, emails,
+    message texts), so a logged traceback holds no personal data."""
+    kwargs.setdefault("hide_parameters", True)
     parsed = async_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, **kwargs)
