@@ -4,6 +4,8 @@ Plain `sqlite:///…` and `postgresql://…` URLs are accepted (CONTRACTS §2); 
 picks its async driver itself.
 """
 
+import contextlib
+import os
 from collections.abc import AsyncIterator, Callable
 from importlib.resources import files
 from pathlib import Path
@@ -40,7 +42,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 def _sqlite_engine(url: URL, **kwargs: Any) -> AsyncEngine:
     if url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        _private_file(Path(url.database))
     engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -54,6 +56,14 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> AsyncEngine:
         cursor.close()
 
     return engine
+
+
+def _private_file(path: Path) -> None:
+    """Create the database file readable by this user only (it holds names and emails);
+    SQLite gives its -wal and -shm files the same mode."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

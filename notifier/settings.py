@@ -8,6 +8,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The routes that open a ticket (routing.engine.TICKET_DESTINATIONS), named here so that
 # configuration errors show at start.
+# A shorter signing key can be guessed or searched; an empty one lets anyone forge every
+# unsubscribe link and staff session.
+MIN_SECRET_BYTES = 32
+
 FORWARD_DESTINATIONS = ("sea", "sen", "mv_kontaktcenter_kommun", "mv_kontaktcenter_region")
 
 
@@ -65,6 +69,17 @@ class Settings(BaseSettings):
         description="JSON: destination → URL; where set, tickets are POSTed there, not mailed",
     )
     forward_http_timeout: float = Field(10.0, description="seconds per HTTP forward")
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < MIN_SECRET_BYTES:
+            raise ValueError(
+                f"NOTIFIER_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes; generate one "
+                "with: python -c 'import secrets; print(secrets.token_urlsafe(32))' — or leave "
+                "it unset for a random key kept in ./var/secret_key"
+            )
+        return value
 
     @field_validator("forward_mailboxes", "forward_endpoints")
     @classmethod
