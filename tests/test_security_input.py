@@ -150,3 +150,19 @@ async def test_triage_page_note_with_nul_is_422(
     assert note.status_code == 422
     assert "otillåtna tecken" in note.text
     assert (await client.get("/triage?mottagare=sea%00")).status_code == 400
+
+
+async def test_staff_with_a_200_character_name_can_work_a_ticket(
+    client: httpx.AsyncClient, admin: dict[str, str], services: Services
+) -> None:
+    ticket_id = await open_ticket(client)
+    _, long_named = await mint(client, admin, name="Å" * 200)
+    _, twin = await mint(client, admin, name="Å" * 200)
+    claim = f"/api/v1/triage/tickets/{ticket_id}/claim"
+    assert (await client.post(claim, headers=long_named)).status_code == 200
+    note = f"/api/v1/triage/tickets/{ticket_id}/notes"
+    assert (await client.post(note, json={"text": "Ok."}, headers=twin)).status_code == 200
+    trail = (await client.get(f"/api/v1/triage/tickets/{ticket_id}", headers=twin)).json()
+    actors = [e["actor"] for e in trail["events"] if e["actor"].startswith("staff:")]
+    assert all(len(actor) <= 128 for actor in actors)
+    assert len(set(actors)) == 2  # two people with one long name stay two in the trail
