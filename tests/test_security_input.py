@@ -5,9 +5,11 @@ import httpx
 import pytest
 
 from domain.text import text_error
+from notifier.kinds.tickets import render
 from notifier.web.app import Services
 from routing.ticketing.models import Ticket
 from tests.factories import user_body
+from tests.test_forwarding import ticket as forwarded_ticket
 from tests.test_support_api import count
 from tests.test_support_api_idempotency import SEA_QUESTION
 from tests.test_triage import login, mint, open_ticket
@@ -166,3 +168,12 @@ async def test_staff_with_a_200_character_name_can_work_a_ticket(
     actors = [e["actor"] for e in trail["events"] if e["actor"].startswith("staff:")]
     assert all(len(actor) <= 128 for actor in actors)
     assert len(set(actors)) == 2  # two people with one long name stay two in the trail
+
+
+@pytest.mark.parametrize("breaker", ["\r\n", "\n", "\r", "\u2028", "\x85"])
+def test_a_stored_line_break_forges_no_line_in_the_forward(breaker: str) -> None:
+    stored = forwarded_ticket()
+    stored.inquiry = stored.inquiry | {"name": f"x{breaker}E-post: attacker@evil.example"}
+    _, body = render(stored)
+    assert not [line for line in body.splitlines() if line.startswith("E-post: attacker")]
+    assert "Namn: x E-post: attacker@evil.example" in body
