@@ -71,7 +71,7 @@ async def create_ticket(
         reference=new_reference(),
         status=TicketStatus.NEW,
         destination=decision.primary.destination,
-        inquiry=inquiry.model_dump(mode="json", exclude_none=True),
+        inquiry=_stored(inquiry),
         decision=decision.model_dump(mode="json"),
         rule_id=decision.rule.id,
         rule_version=decision.rule.version,
@@ -89,16 +89,41 @@ async def get_ticket(*, session: AsyncSession, ticket_id: str) -> Ticket | None:
     return await session.get(Ticket, ticket_id)
 
 
-def idempotency_key(client_key: str, inquiry: Inquiry) -> str:
-    """What is stored for a client's Idempotency-Key: bound to the inquiry, so the same key
-    with another question opens another ticket and never reveals someone else's."""
-    canonical = inquiry.model_dump_json(exclude={"asked_at"})
-    return hashlib.sha256(f"{client_key}\n{canonical}".encode()).hexdigest()
+def idempotency_key(client_key: str) -> str:
+    """What is stored for a client's Idempotency-Key: its hash, so the key itself, which the
+    client may reuse as a secret, is never kept."""
+    return hashlib.sha256(client_key.encode()).hexdigest()
 
 
-async def get_ticket_by_idempotency_key(*, session: AsyncSession, key: str) -> Ticket | None:
+class IdempotencyKeyReused(TicketError):
+    """The key already opened a ticket for another inquiry."""
+
+
+async def replay(*, session: AsyncSession, key: str, inquiry: Inquiry) -> Ticket | None:
+    """The ticket this key opened, if the inquiry is the same one; None if the key is new.
+
+    The same key with another inquiry is a client's mistake, not a new ticket (and never
+    shows the other ticket): IdempotencyKeyReused.
+    """
     result = await session.exec(select(Ticket).where(Ticket.idempotency_key == key))
-    return result.first()
+    earlier = result.first()
+    if earlier is None:
+        return None
+    if _comparable(earlier.inquiry) != _comparable(_stored(inquiry)):
+        raise IdempotencyKeyReused(
+            "Idempotency-Key har redan använts för en annan fråga. Använd en ny nyckel för "
+            "en ny fråga."
+        )
+    return earlier
+
+
+def _stored(inquiry: Inquiry) -> dict[str, Any]:
+    return inquiry.model_dump(mode="json", exclude_none=True)
+
+
+def _comparable(stored: dict[str, Any]) -> dict[str, Any]:
+    # A retry is the same question asked again, possibly stamped at another moment.
+    return {name: value for name, value in stored.items() if name != "asked_at"}
 
 
 async def get_ticket_by_reference(*, session: AsyncSession, reference: str) -> Ticket | None:

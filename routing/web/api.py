@@ -71,10 +71,8 @@ def build_router(
         if not needs_ticket(decision):
             return TicketAnswer(decision=decision, ticket=None)
         _reject(checks.missing_for_ticket(inquiry))
-        key = tickets.idempotency_key(idempotency_key, inquiry) if idempotency_key else None
-        if key and (
-            earlier := await tickets.get_ticket_by_idempotency_key(session=session, key=key)
-        ):
+        key = tickets.idempotency_key(idempotency_key) if idempotency_key else None
+        if key and (earlier := await _replay(session, key, inquiry)):
             return answer_from(earlier)
         try:
             ticket = await tickets.create_ticket(
@@ -87,7 +85,7 @@ def build_router(
         except IntegrityError:
             # The same retry, arrived at the same moment, committed first.
             await session.rollback()
-            found = await tickets.get_ticket_by_idempotency_key(session=session, key=key or "")
+            found = await _replay(session, key, inquiry) if key else None
             if key is None or found is None:
                 raise
             return answer_from(found)
@@ -95,6 +93,14 @@ def build_router(
         return TicketAnswer(decision=decision, ticket=ticket_out(ticket))
 
     return router
+
+
+async def _replay(session: AsyncSession, key: str, inquiry: Inquiry) -> Ticket | None:
+    try:
+        return await tickets.replay(session=session, key=key, inquiry=inquiry)
+    except tickets.IdempotencyKeyReused as reused:
+        error = {"loc": ("header", "Idempotency-Key"), "msg": str(reused), "type": "reused"}
+        raise RequestValidationError([error]) from None
 
 
 def answer_from(earlier: Ticket) -> TicketAnswer:
