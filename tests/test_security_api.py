@@ -37,3 +37,12 @@ async def test_a_retry_stamped_at_another_moment_is_the_same_question(
     )
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json()["ticket"]["id"] == first.json()["ticket"]["id"]
+
+
+async def test_a_trailing_slash_never_redirects_to_the_host_header(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    for path in ("/api/v1/staff/", "/support/", "/triage/"):
+        response = await client.get(path, headers=admin | {"Host": "evil.example"})
+        assert "evil.example" not in response.headers.get("location", "")
+        assert response.status_code == 404

@@ -8,4 +8,7 @@ from notifier.web.requestguard import ControlCharacterGuard
 
 
 def harden(app: FastAPI, settings: Settings) -> None:
+    # Starlette's slash redirect builds its absolute Location from the Host header, which
+    # the client chooses: no redirect, a wrong path is a 404.
+    app.router.redirect_slashes = False
     app.add_middleware(ControlCharacterGuard)
