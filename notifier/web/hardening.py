@@ -4,11 +4,18 @@ the application factory."""
 from fastapi import FastAPI
 
 from notifier.settings import Settings
+from notifier.web.bodylimit import BodyLimit
 from notifier.web.requestguard import ControlCharacterGuard
+from routing.web import support
+
+# JSON bodies and the desk's forms are small; the support form carries a screenshot.
+MAX_BODY = 1024 * 1024
+BODY_LIMITS = {"/support/arende": support.MAX_BODY}
 
 
 def harden(app: FastAPI, settings: Settings) -> None:
     # Starlette's slash redirect builds its absolute Location from the Host header, which
     # the client chooses: no redirect, a wrong path is a 404.
     app.router.redirect_slashes = False
+    app.add_middleware(BodyLimit, default=MAX_BODY, paths=BODY_LIMITS)
     app.add_middleware(ControlCharacterGuard)
