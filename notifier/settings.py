@@ -1,6 +1,7 @@
 """Configuration from the environment (CONTRACTS §2), read once by the entry point and
 passed down; nothing else reads the environment."""
 
+import ipaddress
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
@@ -34,8 +35,14 @@ class Settings(BaseSettings):
         "in ./var/secret_key, fine for one node",
     )
     log_level: str = "INFO"
-    # The public form's POSTs per client (`limits` notation); counted per process.
+    # New tickets per client, form and API together (`limits` notation).
     support_rate_limit: str = "10 per 10 minutes"
+    trusted_proxies: str = Field(
+        "", description="comma-separated addresses or networks whose X-Forwarded-For is believed"
+    )
+    rate_limit_storage_url: str | None = Field(
+        None, description="e.g. redis://host:6379/0: one limit for every process; unset: memory"
+    )
 
     # The notification pipeline (issue 3). The names of CONTRACTS §1; other names only for
     # a test or staging run sharing a broker.
@@ -79,6 +86,13 @@ class Settings(BaseSettings):
                 "with: python -c 'import secrets; print(secrets.token_urlsafe(32))' — or leave "
                 "it unset for a random key kept in ./var/secret_key"
             )
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            ipaddress.ip_network(item, strict=False)  # ValueError names the bad entry
         return value
 
     @field_validator("forward_mailboxes", "forward_endpoints")

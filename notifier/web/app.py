@@ -20,7 +20,7 @@ from notifier import db
 from notifier.kinds.tickets import answer_hook, forward_hook
 from notifier.settings import Settings
 from notifier.web import explain, metrics, unsubscribe
-from notifier.web.hardening import harden
+from notifier.web.hardening import harden, ticket_rate_limit
 from notifier.web.security import admin_dependency, admin_token_check, signing_key
 from routing.decision.rules import RuleSet, default_rules, load_rules
 from routing.ticketing.tickets import TicketCreatedHook
@@ -28,6 +28,7 @@ from routing.ticketing.triage import Desk
 from routing.web import support as web
 from routing.web.api import build_router as build_support_router
 from routing.web.csrf import Csrf
+from routing.web.limits import api_rate_limit
 from routing.web.pages import Pages
 from routing.web.ratelimit import RateLimit
 from routing.web.staff_api import build_admin_router as build_staff_router
@@ -92,6 +93,7 @@ def create_app(services: Services, *, migrate_on_start: bool = False) -> FastAPI
     require_admin = admin_dependency(services.settings)
     forward = forward_hook(services.settings)
     key = signing_key(services.settings)  # may read ./var/secret_key: once
+    rate_limit = ticket_rate_limit(services.settings)
     app.include_router(
         build_admin_router(get_session=get_session, require_admin=require_admin),
         prefix="/api/v1",
@@ -106,10 +108,19 @@ def create_app(services: Services, *, migrate_on_start: bool = False) -> FastAPI
             rules=services.rules,
             on_ticket_created=forward,
             now=lambda: services.clock(),
+            ticket_limit=api_rate_limit(rate_limit, "support-ticket"),
         ),
         prefix="/api/v1",
     )
-    _add_web(app, services, get_session, key=key, forward=forward, require_admin=require_admin)
+    _add_web(
+        app,
+        services,
+        get_session,
+        key=key,
+        forward=forward,
+        require_admin=require_admin,
+        rate_limit=rate_limit,
+    )
     _add_unsubscribe(app, services, get_session, key=key)
     _add_health(app, services)
     app.include_router(metrics.build_router(services.sessions))
@@ -124,6 +135,7 @@ def _add_web(
     key: bytes,
     forward: TicketCreatedHook,
     require_admin: Callable[..., None],
+    rate_limit: RateLimit,
 ) -> None:
     """The support form and the triage desk: HTML from templates/web/."""
     settings = services.settings
@@ -134,7 +146,6 @@ def _add_web(
     )
     secure = settings.base_url.startswith("https://")
     pages = Pages(env, Csrf(key, secure=secure))
-    rate_limit = RateLimit(settings.support_rate_limit)
     app.include_router(
         web.build_router(
             get_session=get_session,

@@ -2,6 +2,8 @@
 the application factory."""
 
 from fastapi import FastAPI
+from limits.aio.storage import MemoryStorage, Storage
+from limits.storage import storage_from_string
 
 from notifier.settings import Settings
 from notifier.web.bodylimit import BodyLimit
@@ -9,6 +11,8 @@ from notifier.web.docs import replace_cdn_docs
 from notifier.web.headers import SecurityHeaders
 from notifier.web.requestguard import ControlCharacterGuard
 from routing.web import support
+from routing.web.limits import networks
+from routing.web.ratelimit import RateLimit
 
 # JSON bodies and the desk's forms are small; the support form carries a screenshot.
 MAX_BODY = 1024 * 1024
@@ -24,3 +28,22 @@ def harden(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(ControlCharacterGuard)
     # Outermost, so that even the guards' own refusals carry the headers.
     app.add_middleware(SecurityHeaders, https=settings.base_url.startswith("https://"))
+
+
+def ticket_rate_limit(settings: Settings) -> RateLimit:
+    """New tickets per client, form and API alike, in the shared store when configured."""
+    return RateLimit(
+        settings.support_rate_limit,
+        storage=rate_limit_storage(settings.rate_limit_storage_url),
+        trusted_proxies=networks(settings.trusted_proxies),
+    )
+
+
+def rate_limit_storage(url: str | None) -> Storage:
+    if not url:
+        return MemoryStorage()
+    # `limits` names its asyncio storages async+redis://…; operators write redis://….
+    scheme = url if url.startswith("async+") else f"async+{url}"
+    storage = storage_from_string(scheme, implementation="redispy")
+    assert isinstance(storage, Storage)
+    return storage

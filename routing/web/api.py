@@ -3,7 +3,7 @@ ticket where the route is Migrationsverket's."""
 
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Response, status
 from fastapi.exceptions import RequestValidationError
@@ -45,6 +45,7 @@ def build_router(
     rules: RuleSet,
     on_ticket_created: tickets.TicketCreatedHook | None = None,
     now: Callable[[], datetime] = utcnow,
+    ticket_limit: Callable[..., Any] | None = None,
 ) -> APIRouter:
     """The composition root hands in the session, the rules, what to do when a ticket is
     created (forwarding) and the clock."""
@@ -60,7 +61,7 @@ def build_router(
         """Where would this inquiry go? Nothing is stored."""
         return decide(inquiry)
 
-    @router.post("/tickets")
+    @router.post("/tickets", dependencies=[Depends(ticket_limit)] if ticket_limit else [])
     async def open_ticket(
         inquiry: Inquiry,
         session: SessionDep,

@@ -195,8 +195,7 @@ def build_router(
 
     async def _guard(request: Request) -> Response | None:
         """Too large or too often: refuse before reading the body."""
-        client = request.client.host if request.client else "unknown"
-        wait = await rate_limit.hit("support-ticket", client)
+        wait = await rate_limit.hit("support-ticket", rate_limit.client_of(request))
         if wait is not None:
             response = pages.problem(request, 429, "För många försök", TOO_MANY)
             response.headers["Retry-After"] = str(wait)

@@ -79,7 +79,7 @@ def build_router(
 
     @router.post("/logga-in")
     async def login(request: Request, session: SessionDep) -> Response:
-        client = request.client.host if request.client else "unknown"
+        client = rate_limit.client_of(request)
         if (wait := await rate_limit.hit("triage-login", client)) is not None:
             refused = pages.problem(request, 429, "För många försök", TOO_MANY)
             refused.headers["Retry-After"] = str(wait)
