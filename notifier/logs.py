@@ -11,13 +11,15 @@ _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "co
 
 
 # What a log line must never carry, whatever logged it: personal identity numbers
-# (personnummer and samordningsnummer, 10 or 12 digits), email addresses, and the row
-# values PostgreSQL puts in an error's DETAIL.
+# (personnummer and samordningsnummer, 10 or 12 digits), email addresses, the row values
+# PostgreSQL puts in an error's DETAIL, and the tokens of links sent to people.
 _REDACTIONS = (
     (re.compile(r"(?<!\d)(?:\d{2})?\d{6}[-+]?\d{4}(?!\d)"), "[personnummer]"),
     (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "[e-post]"),
     (re.compile(r"(Failing row contains )\(.*?\)(?=\.?$)", re.MULTILINE), r"\1(…)"),
     (re.compile(r"(Key \([^)]*\)=)\(.*?\)( already exists| is not present)"), r"\1(…)\2"),
+    # Link tokens in the access log: whoever reads the log could use them.
+    (re.compile(r"(/(?:unsubscribe|mina-notifieringar|support/skickad)/)[^\s\"?]+"), r"\1[token]"),
 )
 
 

@@ -89,5 +89,7 @@ def test_tokens_are_bound_to_user_and_event_type() -> None:
     links = Unsubscribe(b"key", "https://example.se/")
     token = links.token("anna", "payment.disbursed")
     assert links.read(token) == ("anna", "payment.disbursed")
-    assert links.url("anna", "payment.disbursed") == f"https://example.se/unsubscribe/{token}"
+    url = links.url("anna", "payment.disbursed")  # each token is new (encrypted)
+    assert url.startswith("https://example.se/unsubscribe/")
+    assert links.read(url.rsplit("/", 1)[1]) == ("anna", "payment.disbursed")
     assert Unsubscribe(b"other", "https://example.se").read(token) is None
