@@ -1,15 +1,19 @@
-"""Unsubscribe links (issue 10, #10): opaque, valid for a year, redacted in the log."""
+"""Unsubscribe links (issue 10, #10): opaque, valid for a year, redacted in the log; and
+the triage desk's sessions (#11): server-side, so logging out ends them."""
 
 import base64
 import io
 import logging
 from datetime import timedelta
 
+import httpx
 import pytest
 from itsdangerous import URLSafeSerializer
 
 from notifier.logs import JsonFormatter, RedactPersonalData
 from notifier.web.unsubscribe import SALT, Unsubscribe
+from tests.test_triage import login, mint
+from tests.test_web_form import csrf_of
 
 KEY = b"k" * 32
 T0 = 1_800_000_000.0
@@ -69,3 +73,44 @@ def test_the_access_log_never_carries_a_link_token() -> None:
         access.removeHandler(handler)
     assert token not in stream.getvalue() and "abc.def" not in stream.getvalue()
     assert "/unsubscribe/[token]" in stream.getvalue()
+
+
+async def test_logging_out_ends_the_session_even_for_a_copied_cookie(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    _, staff = await mint(client, admin)
+    assert (await login(client, staff)).status_code == 303
+    copied = client.cookies.get("staff_session", path="/triage")
+    assert copied and (await client.get("/triage")).status_code == 200
+    page = await client.get("/triage")
+    assert (
+        await client.post("/triage/logga-ut", data={"csrf_token": csrf_of(page)})
+    ).status_code == 303
+    client.cookies.set("staff_session", copied, path="/triage")
+    assert (await client.get("/triage")).status_code == 401
+
+
+async def test_revoking_the_account_ends_its_sessions(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    account_id, staff = await mint(client, admin)
+    await login(client, staff)
+    assert (await client.get("/triage")).status_code == 200
+    assert (await client.delete(f"/api/v1/staff/{account_id}", headers=admin)).status_code == 204
+    assert (await client.get("/triage")).status_code == 401
+
+
+async def test_the_cookie_names_no_account(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    account_id, staff = await mint(client, admin)
+    await login(client, staff)
+    cookie = client.cookies.get("staff_session", path="/triage") or ""
+    assert account_id not in cookie and account_id.encode() not in _b64(cookie.split(".")[0])
+
+
+def _b64(text: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except ValueError:
+        return b""

@@ -179,7 +179,6 @@ def _add_web(
             get_session=get_session,
             pages=pages,
             desk=desk,
-            signing_key=key,
             rate_limit=rate_limit,
             secure_cookies=secure,
         )

@@ -1,15 +1,16 @@
 """The triage desk's HTML pages under /triage: log in once with a staff token, then a
-signed session cookie; every POST carries the CSRF token and redirects back (PRG)."""
+server-side session (routing.ticketing.staff_sessions); every POST carries the CSRF token
+and redirects back (PRG)."""
 
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import RedirectResponse, Response
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from routing.ticketing import staff, tickets
+from routing.ticketing import staff, staff_sessions, tickets
 from routing.ticketing.models import TicketStatus
 from routing.ticketing.staff import StaffAccount
 from routing.ticketing.tickets import TicketError
@@ -36,22 +37,15 @@ def build_router(
     get_session: Callable[[], AsyncIterator[AsyncSession]],
     pages: Pages,
     desk: Desk,
-    signing_key: bytes,
     rate_limit: RateLimit,
     secure_cookies: bool = False,
 ) -> APIRouter:
     SessionDep = Annotated[AsyncSession, Depends(get_session)]
     router = APIRouter(prefix="/triage", include_in_schema=False)
-    sessions = URLSafeTimedSerializer(signing_key, salt="staff-session")
 
     async def who(request: Request, session: AsyncSession) -> StaffAccount | None:
-        try:
-            account_id = sessions.loads(
-                request.cookies.get(COOKIE, ""), max_age=SESSION_HOURS * 3600
-            )
-        except BadSignature:
-            return None
-        return await staff.by_id(session=session, account_id=str(account_id))
+        token = request.cookies.get(COOKIE, "")
+        return await staff_sessions.account_of(session=session, token=token)
 
     def login_page(request: Request, code: int, errors: dict[str, str] | None = None) -> Response:
         return pages.render(
@@ -94,10 +88,13 @@ def build_router(
             return login_page(request, status.HTTP_401_UNAUTHORIZED, {"token": message})
         if not account.is_staff:
             return pages.problem(request, 403, "Ingen behörighet", staff_forbidden)
+        lasts = timedelta(hours=SESSION_HOURS)
+        token = await staff_sessions.open_session(session=session, account=account, lasts=lasts)
+        await session.commit()
         response = RedirectResponse("/triage", status.HTTP_303_SEE_OTHER)
         response.set_cookie(
             COOKIE,
-            sessions.dumps(account.id),
+            token,
             max_age=SESSION_HOURS * 3600,
             httponly=True,
             samesite="strict",
@@ -107,10 +104,12 @@ def build_router(
         return response
 
     @router.post("/logga-ut")
-    async def logout(request: Request) -> Response:
+    async def logout(request: Request, session: SessionDep) -> Response:
         form = await request.form(max_files=0, max_fields=5)
         if not pages.csrf.valid(request, _text(form.get(CSRF_FIELD))):
             return pages.problem(request, 403, "Formuläret kunde inte skickas", REFUSED)
+        await staff_sessions.end_session(session=session, token=request.cookies.get(COOKIE, ""))
+        await session.commit()
         response = RedirectResponse("/triage/logga-in", status.HTTP_303_SEE_OTHER)
         response.delete_cookie(COOKIE, path="/triage")
         return response
