@@ -11,6 +11,7 @@ from starlette.requests import Request
 
 from notifier.settings import Settings
 from notifier.web.app import Services, create_app
+from notifier.web.hardening import close_storage
 from routing.ticketing.models import Ticket
 from routing.web.limits import client_address, networks
 from tests.conftest import require_service
@@ -88,16 +89,19 @@ def redis_url() -> str:
 
 
 async def apps(services: Services, n: int) -> AsyncIterator[list[httpx.AsyncClient]]:
+    """`n` apps, as `n` processes would run them, behind a proxy at 10.0.0.2."""
+    built = [create_app(services) for _ in range(n)]
     clients = [
         httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=create_app(services), client=("10.0.0.2", 1)),
+            transport=httpx.ASGITransport(app=app, client=("10.0.0.2", 1)),
             base_url="http://testserver",
         )
-        for _ in range(n)
+        for app in built
     ]
     yield clients
-    for one in clients:
+    for one, app in zip(clients, built, strict=True):
         await one.aclose()
+        await close_storage(app.state.rate_limit.storage)
 
 
 async def test_processes_sharing_redis_share_one_limit(

@@ -93,7 +93,7 @@ def create_app(services: Services, *, migrate_on_start: bool = False) -> FastAPI
     require_admin = admin_dependency(services.settings)
     forward = forward_hook(services.settings)
     key = signing_key(services.settings)  # may read ./var/secret_key: once
-    rate_limit = ticket_rate_limit(services.settings)
+    rate_limit = app.state.rate_limit = ticket_rate_limit(services.settings)
     app.include_router(
         build_admin_router(get_session=get_session, require_admin=require_admin),
         prefix="/api/v1",

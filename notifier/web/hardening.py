@@ -47,3 +47,10 @@ def rate_limit_storage(url: str | None) -> Storage:
     storage = storage_from_string(scheme, implementation="redispy")
     assert isinstance(storage, Storage)
     return storage
+
+
+async def close_storage(storage: Storage) -> None:
+    """Close a Redis storage's connections (limits has no close of its own)."""
+    client = getattr(getattr(storage, "bridge", None), "storage", None)
+    if client is not None:
+        await client.aclose()
