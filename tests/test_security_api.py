@@ -46,3 +46,13 @@ async def test_a_trailing_slash_never_redirects_to_the_host_header(
         response = await client.get(path, headers=admin | {"Host": "evil.example"})
         assert "evil.example" not in response.headers.get("location", "")
         assert response.status_code == 404
+
+
+async def test_the_openapi_schema_names_the_closed_sets(client: httpx.AsyncClient) -> None:
+    schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    compensation = schemas["Inquiry"]["properties"]["compensation_type"]["enum"]
+    assert "dygnsschablon-ensamkommande" in compensation and None in compensation
+    grants = schemas["PermissionsIn"]["properties"]["grants"]["propertyNames"]["enum"]
+    assert grants == [c for c in compensation if c is not None]
+    events = schemas["SubscriptionsIn"]["properties"]["event_types"]["items"]["enum"]
+    assert "payment.disbursed" in events

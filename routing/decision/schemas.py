@@ -70,7 +70,10 @@ class Inquiry(BaseModel):
     organisation: OrganisationRef | None = None
     login_step: LoginStep | None = None
     login_method: LoginMethod | None = None
-    compensation_type: str | None = Field(None, max_length=64)
+    # The schema names the closed set, so schema-valid requests are valid (issue 10, #17).
+    compensation_type: str | None = Field(
+        None, max_length=64, json_schema_extra={"enum": [*sorted(COMPENSATION_TYPES), None]}
+    )
     target_group: TargetGroup | None = None
     browser: UserAgent | None = None
     diarienummer: Short | None = None
