@@ -112,15 +112,7 @@ def create_app(services: Services, *, migrate_on_start: bool = False) -> FastAPI
         ),
         prefix="/api/v1",
     )
-    _add_web(
-        app,
-        services,
-        get_session,
-        key=key,
-        forward=forward,
-        require_admin=require_admin,
-        rate_limit=rate_limit,
-    )
+    _add_web(app, services, get_session, key=key, forward=forward, require_admin=require_admin)
     _add_unsubscribe(app, services, get_session, key=key)
     _add_health(app, services)
     app.include_router(metrics.build_router(services.sessions))
@@ -135,7 +127,6 @@ def _add_web(
     key: bytes,
     forward: TicketCreatedHook,
     require_admin: Callable[..., None],
-    rate_limit: RateLimit,
 ) -> None:
     """The support form and the triage desk: HTML from templates/web/."""
     settings = services.settings
@@ -146,6 +137,7 @@ def _add_web(
     )
     secure = settings.base_url.startswith("https://")
     pages = Pages(env, Csrf(key, secure=secure))
+    rate_limit: RateLimit = app.state.rate_limit  # shared with the JSON API's tickets
     app.include_router(
         web.build_router(
             get_session=get_session,

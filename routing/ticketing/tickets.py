@@ -5,7 +5,6 @@ Every change appends a TicketEvent naming who, what and why. The functions add t
 session and flush, never commit: the request (or batch) that calls them commits once.
 """
 
-import hashlib
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
@@ -71,7 +70,7 @@ async def create_ticket(
         reference=new_reference(),
         status=TicketStatus.NEW,
         destination=decision.primary.destination,
-        inquiry=_stored(inquiry),
+        inquiry=stored_inquiry(inquiry),
         decision=decision.model_dump(mode="json"),
         rule_id=decision.rule.id,
         rule_version=decision.rule.version,
@@ -89,41 +88,9 @@ async def get_ticket(*, session: AsyncSession, ticket_id: str) -> Ticket | None:
     return await session.get(Ticket, ticket_id)
 
 
-def idempotency_key(client_key: str) -> str:
-    """What is stored for a client's Idempotency-Key: its hash, so the key itself, which the
-    client may reuse as a secret, is never kept."""
-    return hashlib.sha256(client_key.encode()).hexdigest()
-
-
-class IdempotencyKeyReused(TicketError):
-    """The key already opened a ticket for another inquiry."""
-
-
-async def replay(*, session: AsyncSession, key: str, inquiry: Inquiry) -> Ticket | None:
-    """The ticket this key opened, if the inquiry is the same one; None if the key is new.
-
-    The same key with another inquiry is a client's mistake, not a new ticket (and never
-    shows the other ticket): IdempotencyKeyReused.
-    """
-    result = await session.exec(select(Ticket).where(Ticket.idempotency_key == key))
-    earlier = result.first()
-    if earlier is None:
-        return None
-    if _comparable(earlier.inquiry) != _comparable(_stored(inquiry)):
-        raise IdempotencyKeyReused(
-            "Idempotency-Key har redan använts för en annan fråga. Använd en ny nyckel för "
-            "en ny fråga."
-        )
-    return earlier
-
-
-def _stored(inquiry: Inquiry) -> dict[str, Any]:
+def stored_inquiry(inquiry: Inquiry) -> dict[str, Any]:
+    """The inquiry as a ticket keeps it."""
     return inquiry.model_dump(mode="json", exclude_none=True)
-
-
-def _comparable(stored: dict[str, Any]) -> dict[str, Any]:
-    # A retry is the same question asked again, possibly stamped at another moment.
-    return {name: value for name, value in stored.items() if name != "asked_at"}
 
 
 async def get_ticket_by_reference(*, session: AsyncSession, reference: str) -> Ticket | None:

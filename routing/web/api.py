@@ -16,7 +16,7 @@ from routing.decision import checks
 from routing.decision.engine import needs_ticket, route
 from routing.decision.rules import RuleSet
 from routing.decision.schemas import Decision, Inquiry
-from routing.ticketing import tickets
+from routing.ticketing import idempotency, tickets
 from routing.ticketing.models import Ticket
 
 # Optional: a client that retries a POST with the same key and inquiry gets the ticket
@@ -72,7 +72,7 @@ def build_router(
         if not needs_ticket(decision):
             return TicketAnswer(decision=decision, ticket=None)
         _reject(checks.missing_for_ticket(inquiry))
-        key = tickets.idempotency_key(idempotency_key) if idempotency_key else None
+        key = idempotency.idempotency_key(idempotency_key) if idempotency_key else None
         if key and (earlier := await _replay(session, key, inquiry)):
             return answer_from(earlier)
         try:
@@ -98,8 +98,8 @@ def build_router(
 
 async def _replay(session: AsyncSession, key: str, inquiry: Inquiry) -> Ticket | None:
     try:
-        return await tickets.replay(session=session, key=key, inquiry=inquiry)
-    except tickets.IdempotencyKeyReused as reused:
+        return await idempotency.replay(session=session, key=key, inquiry=inquiry)
+    except idempotency.IdempotencyKeyReused as reused:
         error = {"loc": ("header", "Idempotency-Key"), "msg": str(reused), "type": "reused"}
         raise RequestValidationError([error]) from None
 
