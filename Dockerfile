@@ -5,14 +5,16 @@ FROM python:3.11-slim AS build
 WORKDIR /src
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
+# Exactly the locked versions, each checked against its hash; then our own package alone.
+RUN pip install --no-cache-dir --require-hashes -r requirements.lock
 COPY notifier notifier
 COPY subscriptions subscriptions
 COPY routing routing
 COPY domain domain
 COPY templates templates
 COPY migrations migrations
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir --no-deps .
 
 FROM python:3.11-slim
 RUN useradd --system --create-home --home-dir /app notifier

@@ -48,7 +48,11 @@ def _parser() -> argparse.ArgumentParser:
 def _http(settings: Settings, args: argparse.Namespace, *, roles: Collection[Role]) -> int:
     # Without a broker HTTP still serves; /readyz names "rabbitmq" until it answers.
     app = create_app(build_services(settings, roles=roles), migrate_on_start=True)
-    config = uvicorn.Config(app, host=args.host, port=args.port, log_config=None)
+    # No proxy_headers: uvicorn would believe X-Forwarded-For from any loopback peer; the
+    # app reads it only from NOTIFIER_TRUSTED_PROXIES (rate limits).
+    config = uvicorn.Config(
+        app, host=args.host, port=args.port, log_config=None, proxy_headers=False
+    )
     uvicorn.Server(config).run()
     return 0
 

@@ -4,6 +4,8 @@ Plain `sqlite:///…` and `postgresql://…` URLs are accepted (CONTRACTS §2); 
 picks its async driver itself.
 """
 
+import contextlib
+import os
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,9 @@ def async_url(url: str) -> URL:
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """The engine; a failing statement's error never carries its parameters (names, emails,
+    message texts), so a logged traceback holds no personal data."""
+    kwargs.setdefault("hide_parameters", True)
     parsed = async_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, **kwargs)
@@ -36,7 +41,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 def _sqlite_engine(url: URL, **kwargs: Any) -> AsyncEngine:
     if url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        _private_file(Path(url.database))
     engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -50,6 +55,14 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> AsyncEngine:
         cursor.close()
 
     return engine
+
+
+def _private_file(path: Path) -> None:
+    """Create the database file readable by this user only (it holds names and emails);
+    SQLite gives its -wal and -shm files the same mode."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

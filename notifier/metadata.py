@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 import notifier.pipeline.models
 import routing.ticketing.models
 import routing.ticketing.staff
+import routing.ticketing.staff_sessions
 import subscriptions.models
 
 __all__ = ["target_metadata"]
@@ -12,6 +13,7 @@ _MODELS = (
     notifier.pipeline.models,
     routing.ticketing.models,
     routing.ticketing.staff,
+    routing.ticketing.staff_sessions,
     subscriptions.models,
 )
 target_metadata = SQLModel.metadata

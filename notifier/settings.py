@@ -1,6 +1,7 @@
 """Configuration from the environment (CONTRACTS §2), read once by the entry point and
 passed down; nothing else reads the environment."""
 
+import ipaddress
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -13,6 +14,9 @@ from routing.decision.engine import TICKET_DESTINATIONS
 # error, shown at start.
 FORWARD_DESTINATIONS = tuple(sorted(destination.value for destination in TICKET_DESTINATIONS))
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+# A shorter signing key can be guessed or searched; an empty one lets anyone forge every
+# unsubscribe link and staff session.
+MIN_SECRET_BYTES = 32
 
 
 class Settings(BaseSettings):
@@ -43,8 +47,14 @@ class Settings(BaseSettings):
         "port; `serve` adds them to its own /metrics",
     )
     metrics_host: str = Field("127.0.0.1", description="where metrics_port listens")
-    # The public form's POSTs per client (`limits` notation); counted per process.
+    # New tickets per client, form and API together (`limits` notation).
     support_rate_limit: str = "10 per 10 minutes"
+    trusted_proxies: str = Field(
+        "", description="comma-separated addresses or networks whose X-Forwarded-For is believed"
+    )
+    rate_limit_storage_url: str | None = Field(
+        None, description="e.g. redis://host:6379/0: one limit for every process; unset: memory"
+    )
 
     # The notification pipeline. The names of CONTRACTS §1; other names only for
     # a test or staging run sharing a broker.
@@ -96,6 +106,24 @@ class Settings(BaseSettings):
         description="JSON: destination → URL; where set, tickets are POSTed there, not mailed",
     )
     forward_http_timeout: float = Field(10.0, description="seconds per HTTP forward")
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < MIN_SECRET_BYTES:
+            raise ValueError(
+                f"NOTIFIER_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes; generate one "
+                "with: python -c 'import secrets; print(secrets.token_urlsafe(32))' — or leave "
+                "it unset for a random key kept in ./var/secret_key"
+            )
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            ipaddress.ip_network(item, strict=False)  # ValueError names the bad entry
+        return value
 
     @field_validator("forward_mailboxes", "forward_endpoints")
     @classmethod

@@ -2,17 +2,32 @@
 
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    JsonValue,
+    StringConstraints,
+    model_validator,
+)
 
 from domain.compensation import COMPENSATION_TYPES, EVENT_TYPES, PermissionLevel
 from domain.organisations import OrganisationRef
+from domain.text import SingleLine
+
+# The closed sets, named in the OpenAPI schema so that schema-valid requests are valid.
+_COMPENSATION_TYPES: list[JsonValue] = [*sorted(COMPENSATION_TYPES)]
+_EVENT_TYPES: list[JsonValue] = [*sorted(EVENT_TYPES)]
 
 
 class UserIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: EmailStr = Field(max_length=320)
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), SingleLine
+    ]
     organisation: OrganisationRef
 
 
@@ -23,7 +38,9 @@ class UserOut(UserIn):
 class PermissionsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    grants: dict[str, PermissionLevel]
+    grants: dict[str, PermissionLevel] = Field(
+        json_schema_extra={"propertyNames": {"enum": _COMPENSATION_TYPES}}
+    )
 
     @model_validator(mode="after")
     def _known(self) -> Self:
@@ -37,7 +54,9 @@ class SubscriptionsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool
-    event_types: list[str] = Field(max_length=len(EVENT_TYPES))
+    event_types: list[str] = Field(
+        max_length=len(EVENT_TYPES), json_schema_extra={"items": {"enum": _EVENT_TYPES}}
+    )
 
     @model_validator(mode="after")
     def _known(self) -> Self:

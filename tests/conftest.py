@@ -108,7 +108,7 @@ def settings(var_dir: Path) -> Settings:
         amqp_url=AMQP_URL,
         admin_token=ADMIN_TOKEN,
         mail_dir=var_dir / "mail",
-        secret_key="test-secret-key",
+        secret_key="test-secret-key-of-at-least-32-bytes",
     )
 
 

@@ -1,9 +1,11 @@
 """Test data from small functions with keyword overrides."""
 
+import io
 import json
 import uuid
 from typing import Any
 
+from PIL import Image
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from subscriptions.models import PermissionGrant, Subscription, User
@@ -88,3 +90,10 @@ async def add_user(
         session.add(PermissionGrant(user_id=user_id, compensation_type=ctype, level=level))
     for event_type in subscribed:
         session.add(Subscription(user_id=user_id, event_type=event_type, enabled=enabled))
+
+
+def tiny_image(kind: str = "PNG") -> bytes:
+    """A real 4×4 image in `kind` (PNG, JPEG): uploads are decoded."""
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4), (0, 90, 160)).save(out, format=kind)
+    return out.getvalue()

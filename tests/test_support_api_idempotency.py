@@ -27,17 +27,6 @@ async def test_a_retry_with_the_same_key_returns_the_first_ticket(
     assert await count(services, OutboxMessage) == 1  # forwarded once
 
 
-async def test_the_same_key_with_another_question_opens_another_ticket(
-    client: httpx.AsyncClient, services: Services
-) -> None:
-    key = {"Idempotency-Key": "shared-key"}
-    first = await client.post(TICKETS, json=SEA_QUESTION, headers=key)
-    other = await client.post(TICKETS, json=SEA_QUESTION | {"message": "Annat"}, headers=key)
-
-    assert (first.status_code, other.status_code) == (201, 201)
-    assert other.json()["ticket"]["id"] != first.json()["ticket"]["id"]
-
-
 async def test_without_a_key_each_post_is_a_new_ticket(
     client: httpx.AsyncClient, services: Services
 ) -> None:

@@ -69,7 +69,9 @@ async def test_a_tampered_token_changes_nothing(
 ) -> None:
     await a_user(engine)
     path = path_of(settings, "anna", "payment.disbursed")
-    forged = path_of(Settings(secret_key="another-key"), "anna", "payment.disbursed")
+    forged = path_of(
+        Settings(secret_key="another-key-also-at-least-32-bytes"), "anna", "payment.disbursed"
+    )
     for bad in (path[:-3] + "abc", forged, "/unsubscribe/nonsense"):
         assert (await client.post(bad)).status_code == 404
         assert (await client.get(bad)).status_code == 404
@@ -87,7 +89,9 @@ def test_tokens_are_bound_to_user_and_event_type() -> None:
     links = Unsubscribe(b"key", "https://example.se/")
     token = links.token("anna", "payment.disbursed")
     assert links.read(token) == ("anna", "payment.disbursed")
-    assert links.url("anna", "payment.disbursed") == f"https://example.se/unsubscribe/{token}"
+    url = links.url("anna", "payment.disbursed")  # each token is new (encrypted)
+    assert url.startswith("https://example.se/unsubscribe/")
+    assert links.read(url.rsplit("/", 1)[1]) == ("anna", "payment.disbursed")
     assert Unsubscribe(b"other", "https://example.se").read(token) is None
 
 
@@ -99,7 +103,8 @@ async def test_head_answers_like_get_and_unsubscribes_nobody(
     head = await client.head(path)
     assert head.status_code == 200  # link checkers and mailbox providers probe with HEAD
     assert head.headers["content-type"] == (await client.get(path)).headers["content-type"]
-    assert (await client.head(path + "x")).status_code == 404
+    # (Base64 ignores what follows a token's padding, so a forged token is made anew.)
+    assert (await client.head(path.rsplit("/", 1)[0] + "/not-a-token")).status_code == 404
     assert await subscribed(engine, "anna") == {
         "payment.disbursed": True,
         "application.submitted": True,

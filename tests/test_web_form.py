@@ -11,9 +11,10 @@ from sqlmodel import select
 from notifier.compose import Services
 from routing.ticketing import tickets
 from routing.ticketing.models import Attachment
+from tests.factories import tiny_image
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+PNG = tiny_image("PNG")
+JPEG = tiny_image("JPEG")
 LOGIN_STEP1 = {"issue_type": "login", "organisation": "kommun:0180", "login_step": "1"}
 SEA = {
     "issue_type": "compensation",
@@ -250,7 +251,8 @@ async def test_a_screenshot_is_stored_with_the_ticket(
     [ticket] = await all_tickets(services)
     async with services.sessions() as session:
         [stored] = (await session.exec(select(Attachment))).all()
-    assert (stored.ticket_id, stored.content_type, stored.data) == (ticket.id, kind, image)
+    assert (stored.ticket_id, stored.content_type) == (ticket.id, kind)
+    assert stored.data[:3] == image[:3]  # re-encoded, in the format it came in
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 with no mail server."""
 
 import asyncio
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,7 +29,8 @@ class FileTransport:
         return await asyncio.to_thread(self._write_all, messages, files or {})
 
     def _write_all(self, messages: list[OutboxMessage], files: Files) -> Results:
-        self._directory.mkdir(parents=True, exist_ok=True)
+        # Emails carry personal data: only the service's user may read them.
+        self._directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         results: Results = {}
         for message in messages:
             assert message.id is not None
@@ -43,5 +45,8 @@ class FileTransport:
         name = re.sub(r"[^A-Za-z0-9._-]", "_", self._composer.message_id(message).strip("<>"))
         path = self._directory / f"{name}.eml"
         partial = path.with_suffix(".eml.partial")
-        partial.write_bytes(self._composer.to_bytes(self._composer.build(message, files)))
+        data = self._composer.to_bytes(self._composer.build(message, files))
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
         partial.replace(path)  # whole files only, for whoever watches the folder

@@ -158,7 +158,12 @@ def render(ticket: Ticket) -> tuple[str, str]:
     ]
     if code := inquiry.get("compensation_type"):
         lines.append(f"Ersättning: {COMPENSATION_TYPES[code].name}")
-    lines += [f"{label}: {inquiry[key]}" for key, label in FIELD_LABELS.items() if inquiry.get(key)]
+    # One line per field whatever was stored: a line break in a value would forge a line.
+    lines += [
+        f"{label}: {' '.join(str(inquiry[key]).split())}"
+        for key, label in FIELD_LABELS.items()
+        if inquiry.get(key)
+    ]
     lines += ["", "Meddelande:", inquiry.get("message") or "(inget meddelande)", ""]
     lines.append(f"Dirigerat av regel {ticket.rule_id} (version {ticket.rule_version}).")
     return subject, "\n".join(lines) + "\n"

@@ -16,6 +16,7 @@ from notifier import db
 from notifier.compose import Services
 from notifier.kinds.tickets import answer_hook, forward_hook
 from notifier.web import explain, metrics, unsubscribe
+from notifier.web.hardening import close_storage, harden, ticket_rate_limit
 from notifier.web.security import admin_dependency, admin_token_check
 from routing.ticketing.tickets import TicketCreatedHook
 from routing.ticketing.triage import Desk
@@ -24,7 +25,6 @@ from routing.web import staff_api, support, support_ticket, triage_api, triage_l
 from routing.web.csrf import Csrf
 from routing.web.deps import RoutingWeb
 from routing.web.pages import Pages
-from routing.web.ratelimit import RateLimit
 from subscriptions import api as users_api
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,7 @@ def create_app(services: Services, *, migrate_on_start: bool = False) -> FastAPI
                 for task in tasks:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
+                await close_storage(app.state.routing.rate_limit.storage)
 
     app = FastAPI(
         title="Notifieringar och supportvägledning – Ansök om statlig ersättning",
@@ -50,6 +51,7 @@ def create_app(services: Services, *, migrate_on_start: bool = False) -> FastAPI
     )
     app.state.services = services
     app.state.sessions = services.sessions  # read by domain.web.SessionDep
+    harden(app, services.settings)
     app.add_exception_handler(RequestValidationError, _validation_error)
     require_admin = admin_dependency(services.settings)
     forward = forward_hook(services.settings)
@@ -91,7 +93,8 @@ def _routing_web(services: Services, *, key: bytes, forward: TicketCreatedHook) 
             on_ticket_created=forward,
             on_ticket_answered=answer_hook(settings),
         ),
-        rate_limit=RateLimit(settings.support_rate_limit),
+        # New tickets per client, from the form and the JSON API alike.
+        rate_limit=ticket_rate_limit(settings),
         signing_key=key,
         is_admin_token=admin_token_check(settings),
         on_ticket_created=forward,

@@ -1,5 +1,7 @@
 """The admin bearer token and the service's signing key."""
 
+import contextlib
+import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -8,7 +10,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from notifier.settings import Settings
+from notifier.settings import MIN_SECRET_BYTES, Settings
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -50,7 +52,25 @@ def signing_key(settings: Settings) -> bytes:
         return settings.secret_key.get_secret_value().encode()
     path: Path = settings.var_dir / "secret_key"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(32))
-        path.chmod(0o600)
-    return path.read_text().strip().encode()
+        _create_key_file(path)
+    key = path.read_text().strip().encode()
+    if len(key) < MIN_SECRET_BYTES:
+        raise RuntimeError(f"{path} holds a key shorter than {MIN_SECRET_BYTES} bytes")
+    return key
+
+
+def _create_key_file(path: Path) -> None:
+    """Write a new key where no other process can see it half-written, then link it into
+    place: of two first starts, one links and the other reads the winner's key."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(MIN_SECRET_BYTES))
+            file.flush()
+            os.fsync(file.fileno())
+        with contextlib.suppress(FileExistsError):  # another start linked its key first
+            os.link(temporary, path)
+    finally:
+        temporary.unlink()

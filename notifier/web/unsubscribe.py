@@ -5,9 +5,16 @@ A POST to the link turns that one subscription off; that is what mail clients se
 button that POSTs, because link scanners and previewers follow every link in a mail.
 """
 
+import base64
+import hashlib
+import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Annotated
 
+from cryptography.fernet import Fernet, InvalidToken
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -18,26 +25,38 @@ from domain.web import SessionDep, state_dependency
 from subscriptions import store
 
 SALT = "unsubscribe.v1"  # a token for this purpose only, not valid elsewhere
+VALID_FOR = timedelta(days=366)  # a year of emails stays unsubscribable
 
 
 class Unsubscribe:
-    """Signs and reads unsubscribe tokens; builds their URLs."""
+    """Makes and reads unsubscribe tokens; builds their URLs.
 
-    def __init__(self, key: bytes, base_url: str) -> None:
-        self._serializer = URLSafeSerializer(key, salt=SALT)
+    A token is encrypted and authenticated (Fernet, with a key derived from the signing
+    key for this purpose only): it names no user id or event type to whoever reads the
+    email or a log, and it expires after a year. Tokens of the older signed, readable kind
+    (in emails already sent) are still honoured until they age out of mailboxes.
+    """
+
+    def __init__(self, key: bytes, base_url: str, *, now: Callable[[], float] = time.time) -> None:
+        derived = hashlib.sha256(b"unsubscribe.v2\0" + key).digest()
+        self._fernet = Fernet(base64.urlsafe_b64encode(derived))
+        self._legacy = URLSafeSerializer(key, salt=SALT)
         self._base_url = base_url.rstrip("/")
+        self._now = now
 
     def token(self, user_id: str, event_type: str) -> str:
-        return self._serializer.dumps([user_id, event_type])
+        payload = json.dumps([user_id, event_type]).encode()
+        return self._fernet.encrypt_at_time(payload, int(self._now())).decode()
 
     def url(self, user_id: str, event_type: str) -> str:
         return f"{self._base_url}/unsubscribe/{self.token(user_id, event_type)}"
 
     def read(self, token: str) -> tuple[str, str] | None:
         try:
-            value = self._serializer.loads(token)
-        except BadSignature:
-            return None
+            ttl = int(VALID_FOR.total_seconds())
+            value = json.loads(self._fernet.decrypt_at_time(token, ttl, int(self._now())))
+        except (InvalidToken, ValueError):
+            value = self._read_legacy(token)
         if (
             isinstance(value, list)
             and len(value) == 2
@@ -45,6 +64,12 @@ class Unsubscribe:
         ):
             return value[0], value[1]
         return None
+
+    def _read_legacy(self, token: str) -> object:
+        try:
+            return self._legacy.loads(token)
+        except BadSignature:
+            return None
 
 
 def page_environment() -> Environment:
@@ -80,7 +105,8 @@ PagesDep = Annotated[UnsubscribePages, Depends(state_dependency(STATE, Unsubscri
 
 
 # HEAD as GET: link checkers and mail providers probe the List-Unsubscribe URL.
-@router.api_route("/{token}", methods=["GET", "HEAD"], response_class=HTMLResponse)
+@router.head("/{token}", response_class=HTMLResponse, include_in_schema=False)
+@router.get("/{token}", response_class=HTMLResponse)
 async def confirm(token: str, pages: PagesDep) -> HTMLResponse:
     found = pages.links.read(token)
     if found is None:

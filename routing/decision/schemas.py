@@ -16,6 +16,7 @@ from pydantic import (
 
 from domain.compensation import COMPENSATION_TYPES
 from domain.organisations import OrganisationRef
+from domain.text import MultiLine, SingleLine
 
 
 class IssueType(StrEnum):
@@ -57,8 +58,9 @@ class Destination(StrEnum):
     SELF_SERVICE = "self_service"
 
 
-Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-Long = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
+Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), SingleLine]
+Long = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000), MultiLine]
+UserAgent = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000), SingleLine]
 
 
 class Inquiry(BaseModel):
@@ -68,9 +70,12 @@ class Inquiry(BaseModel):
     organisation: OrganisationRef | None = None
     login_step: LoginStep | None = None
     login_method: LoginMethod | None = None
-    compensation_type: str | None = Field(None, max_length=64)
+    # The schema names the closed set, so schema-valid requests are valid (issue 10, #17).
+    compensation_type: str | None = Field(
+        None, max_length=64, json_schema_extra={"enum": [*sorted(COMPENSATION_TYPES), None]}
+    )
     target_group: TargetGroup | None = None
-    browser: Long | None = None  # the User-Agent
+    browser: UserAgent | None = None
     diarienummer: Short | None = None
     case_officer: Short | None = None
     name: Short | None = None

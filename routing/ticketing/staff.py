@@ -20,6 +20,7 @@ from domain.sqltypes import UTCDateTime, utcnow
 
 STAFF_ROLE = "staff"  # may work tickets; an account without it is known but refused (403)
 TOKEN_PREFIX = "stf_"
+ACTOR_MAX = 128  # TicketEvent.actor and Ticket.assignee
 
 
 class StaffAccount(SQLModel, table=True):
@@ -40,8 +41,13 @@ class StaffAccount(SQLModel, table=True):
 
     @property
     def actor(self) -> str:
-        """How the audit trail names this person."""
-        return f"staff:{self.name}"
+        """How the audit trail names this person: within the trail's actor and assignee
+        columns, a long name shortened and told apart by the start of the account id."""
+        actor = f"staff:{self.name}"
+        if len(actor) <= ACTOR_MAX:
+            return actor
+        suffix = f"… ({self.id[:8]})"
+        return actor[: ACTOR_MAX - len(suffix)] + suffix
 
 
 def hash_token(token: str) -> str:

@@ -5,7 +5,6 @@ Every change appends a TicketEvent naming who, what and why. The functions add t
 session and flush, never commit: the request (or batch) that calls them commits once.
 """
 
-import hashlib
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
@@ -16,6 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.sqltypes import utcnow
+from domain.text import text_error
 from routing.decision.schemas import Decision, Destination, Inquiry
 from routing.ticketing.models import Ticket, TicketEvent, TicketStatus
 
@@ -70,7 +70,7 @@ async def create_ticket(
         reference=new_reference(),
         status=TicketStatus.NEW,
         destination=decision.primary.destination,
-        inquiry=inquiry.model_dump(mode="json", exclude_none=True),
+        inquiry=stored_inquiry(inquiry),
         decision=decision.model_dump(mode="json"),
         rule_id=decision.rule.id,
         rule_version=decision.rule.version,
@@ -88,16 +88,9 @@ async def get_ticket(*, session: AsyncSession, ticket_id: str) -> Ticket | None:
     return await session.get(Ticket, ticket_id)
 
 
-def idempotency_key(client_key: str, inquiry: Inquiry) -> str:
-    """What is stored for a client's Idempotency-Key: bound to the inquiry, so the same key
-    with another question opens another ticket and never reveals someone else's."""
-    canonical = inquiry.model_dump_json(exclude={"asked_at"})
-    return hashlib.sha256(f"{client_key}\n{canonical}".encode()).hexdigest()
-
-
-async def get_ticket_by_idempotency_key(*, session: AsyncSession, key: str) -> Ticket | None:
-    result = await session.exec(select(Ticket).where(Ticket.idempotency_key == key))
-    return result.first()
+def stored_inquiry(inquiry: Inquiry) -> dict[str, Any]:
+    """The inquiry as a ticket keeps it."""
+    return inquiry.model_dump(mode="json", exclude_none=True)
 
 
 async def get_ticket_by_reference(*, session: AsyncSession, reference: str) -> Ticket | None:
@@ -232,6 +225,8 @@ async def _record(
     reason: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> TicketEvent:
+    if reason and (bad := text_error(reason, multiline=True)):
+        raise TicketError(bad)  # the desk's pages pass form text straight through
     now = utcnow()
     ticket.updated_at = now
     event = TicketEvent(

@@ -4,18 +4,20 @@ ticket where the route is Migrationsverket's."""
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.web import SessionDep
 from routing.decision import checks
 from routing.decision.engine import needs_ticket, route
 from routing.decision.schemas import Decision, Inquiry
-from routing.ticketing import tickets
+from routing.ticketing import idempotency, tickets
 from routing.ticketing.models import Ticket
 from routing.web.deps import RoutingWeb, WebDep
+from routing.web.limits import API_TOO_MANY
 
 # Optional: a client that retries a POST with the same key and inquiry gets the ticket
 # the first one opened (200) instead of a second ticket.
@@ -46,7 +48,16 @@ async def dry_run(inquiry: Inquiry, web: WebDep) -> Decision:
     return decide(web, inquiry)
 
 
-@router.post("/tickets")
+async def ticket_budget(request: Request, web: WebDep) -> None:
+    """New tickets count against the client's budget, the web form's and this API's alike."""
+    limit = web.rate_limit
+    if (wait := await limit.hit("support-ticket", limit.client_of(request))) is not None:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS, API_TOO_MANY, headers={"Retry-After": str(wait)}
+        )
+
+
+@router.post("/tickets", dependencies=[Depends(ticket_budget)])
 async def open_ticket(
     inquiry: Inquiry,
     session: SessionDep,
@@ -58,8 +69,8 @@ async def open_ticket(
     if not needs_ticket(decision):
         return TicketAnswer(decision=decision, ticket=None)
     _reject(checks.missing_for_ticket(inquiry))
-    key = tickets.idempotency_key(idempotency_key, inquiry) if idempotency_key else None
-    if key and (earlier := await tickets.get_ticket_by_idempotency_key(session=session, key=key)):
+    key = idempotency.idempotency_key(idempotency_key) if idempotency_key else None
+    if key and (earlier := await _replay(session, key, inquiry)):
         return answer_from(earlier)
     try:
         ticket = await tickets.create_ticket(
@@ -72,7 +83,7 @@ async def open_ticket(
     except IntegrityError:
         # The same retry, arrived at the same moment, committed first.
         await session.rollback()
-        found = await tickets.get_ticket_by_idempotency_key(session=session, key=key or "")
+        found = await _replay(session, key, inquiry) if key else None
         if key is None or found is None:
             raise
         return answer_from(found)
@@ -83,6 +94,14 @@ async def open_ticket(
 def decide(web: RoutingWeb, inquiry: Inquiry) -> Decision:
     _reject(checks.missing_for_route(inquiry))
     return route(inquiry, web.rules, web.now())
+
+
+async def _replay(session: AsyncSession, key: str, inquiry: Inquiry) -> Ticket | None:
+    try:
+        return await idempotency.replay(session=session, key=key, inquiry=inquiry)
+    except idempotency.IdempotencyKeyReused as reused:
+        error = {"loc": ("header", "Idempotency-Key"), "msg": str(reused), "type": "reused"}
+        raise RequestValidationError([error]) from None
 
 
 def answer_from(earlier: Ticket) -> TicketAnswer:

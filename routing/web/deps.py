@@ -42,10 +42,5 @@ class RoutingWeb:
         """Signs the support form's receipt link (reference and destination)."""
         return URLSafeTimedSerializer(self.signing_key, salt="support-receipt")
 
-    @cached_property
-    def staff_sessions(self) -> URLSafeTimedSerializer:
-        """Signs the triage desk's session cookie (the staff account's id)."""
-        return URLSafeTimedSerializer(self.signing_key, salt="staff-session")
-
 
 WebDep = Annotated[RoutingWeb, Depends(state_dependency(STATE, RoutingWeb))]

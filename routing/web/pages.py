@@ -91,8 +91,7 @@ class Pages:
 
     async def limit(self, request: Request, rate_limit: RateLimit, scope: str) -> None:
         """Count the request against the client's budget; over it, raise `Refused` (429)."""
-        client = request.client.host if request.client else "unknown"
-        if (wait := await rate_limit.hit(scope, client)) is not None:
+        if (wait := await rate_limit.hit(scope, rate_limit.client_of(request))) is not None:
             refused = self.refuse(request, 429, "För många försök", TOO_MANY)
             refused.response.headers["Retry-After"] = str(wait)
             raise refused

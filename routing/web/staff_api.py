@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, StringConstraints
 
+from domain.text import SingleLine
 from domain.web import SessionDep, gated
 from routing.decision.schemas import Destination
 from routing.ticketing import staff
@@ -22,7 +23,9 @@ _routes = APIRouter(prefix="/staff", tags=["admin"])
 
 
 class StaffIn(BaseModel):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), SingleLine
+    ]
     roles: list[Annotated[str, StringConstraints(max_length=40)]] = Field(
         default_factory=lambda: [staff.STAFF_ROLE], max_length=10
     )

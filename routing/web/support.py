@@ -123,7 +123,8 @@ def _css() -> bytes:
 
 
 def _number(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) < 3 else None
+    # isdigit() alone is true for "²" and "①", which int() refuses: ASCII digits only.
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) < 3 else None
 
 
 def _before(answers: Mapping[str, str], number: int) -> set[str]:

@@ -6,6 +6,7 @@ from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import BaseModel, Field, StringConstraints
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.text import MultiLine, SingleLine
 from domain.web import SessionDep
 from routing.ticketing import tickets
 from routing.ticketing.models import Ticket, TicketStatus
@@ -21,14 +22,16 @@ router = APIRouter(prefix="/triage", tags=["triage"])
 
 
 class TextIn(BaseModel):
-    text: str = Field("", max_length=MAX_TEXT)
+    text: Annotated[str, Field(max_length=MAX_TEXT), MultiLine] = ""
 
 
 class RerouteIn(BaseModel):
-    destination: str = Field(max_length=40)
+    destination: Annotated[str, Field(max_length=40), SingleLine]
     # Mandatory: the person was told another route, and the trail must say why.
     reason: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT),
+        MultiLine,
     ]
 
 

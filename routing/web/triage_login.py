@@ -1,14 +1,15 @@
-"""Logging in to the triage desk's pages: a staff token once, then a signed session
-cookie; and `StaffPageDep`, the gate every desk page stands behind."""
+"""Logging in to the triage desk's pages: a staff token once, then a server-side session
+(routing.ticketing.staff_sessions) that logging out or revoking the account ends at once;
+and `StaffPageDep`, the gate every desk page stands behind."""
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import RedirectResponse, Response
-from itsdangerous import BadSignature
 
 from domain.web import SessionDep
-from routing.ticketing import staff
+from routing.ticketing import staff, staff_sessions
 from routing.ticketing.staff import StaffAccount
 from routing.web.deps import RoutingWeb, WebDep
 from routing.web.pages import PageRoute, Refused
@@ -39,12 +40,8 @@ def forbidden(web: RoutingWeb, request: Request) -> Refused:
 
 async def staff_page(request: Request, session: SessionDep, web: WebDep) -> StaffAccount:
     """The staff account of the session cookie; else the login page (401) or 403."""
-    cookie = request.cookies.get(COOKIE, "")
-    try:
-        account_id = web.staff_sessions.loads(cookie, max_age=SESSION_HOURS * 3600)
-    except BadSignature:
-        raise Refused(login_page(web, request, status.HTTP_401_UNAUTHORIZED)) from None
-    me = await staff.by_id(session=session, account_id=str(account_id))
+    token = request.cookies.get(COOKIE, "")
+    me = await staff_sessions.account_of(session=session, token=token)
     if me is None:
         raise Refused(login_page(web, request, status.HTTP_401_UNAUTHORIZED))
     if not me.is_staff:
@@ -71,10 +68,13 @@ async def login(request: Request, session: SessionDep, web: WebDep) -> Response:
         return login_page(web, request, status.HTTP_401_UNAUTHORIZED, {"token": message})
     if not account.is_staff:
         raise forbidden(web, request)
+    lasts = timedelta(hours=SESSION_HOURS)
+    token = await staff_sessions.open_session(session=session, account=account, lasts=lasts)
+    await session.commit()
     response = RedirectResponse("/triage", status.HTTP_303_SEE_OTHER)
     response.set_cookie(
         COOKIE,
-        web.staff_sessions.dumps(account.id),
+        token,
         max_age=SESSION_HOURS * 3600,
         httponly=True,
         samesite="strict",
@@ -85,8 +85,10 @@ async def login(request: Request, session: SessionDep, web: WebDep) -> Response:
 
 
 @router.post("/logga-ut")
-async def logout(request: Request, web: WebDep) -> Response:
+async def logout(request: Request, session: SessionDep, web: WebDep) -> Response:
     await web.pages.form(request, max_fields=5)
+    await staff_sessions.end_session(session=session, token=request.cookies.get(COOKIE, ""))
+    await session.commit()
     response = RedirectResponse("/triage/logga-in", status.HTTP_303_SEE_OTHER)
     response.delete_cookie(COOKIE, path="/triage")
     return response

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from email_validator import EmailNotValidError, validate_email
 
 from domain.organisations import OrganisationRef, find_organisation
+from domain.text import printable, text_error
 from routing.decision.schemas import Inquiry, IssueType, LoginStep, TargetGroup
 from routing.web import webtext
 
@@ -139,13 +140,18 @@ def inquiry(answers: Mapping[str, str], user_agent: str | None) -> Inquiry:
     elif compensation:
         fields["compensation_type"] = compensation
     if user_agent:
-        fields["browser"] = user_agent[:5000]
+        fields["browser"] = printable(user_agent)[:5000]
     return Inquiry.model_validate(fields)
 
 
 def detail_errors(values: Mapping[str, str]) -> dict[str, str]:
     """What is wrong with the ticket form's own fields, in the order they are shown."""
     errors = too_long({name: values.get(name, "") for name in DETAILS})
+    for name in DETAILS:
+        if name not in errors and (
+            bad := text_error(values.get(name, ""), multiline=name == "message")
+        ):
+            errors[name] = bad
     email = values.get("email", "").strip()
     if "email" not in errors:
         if not email:

@@ -52,7 +52,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "NOTIFIER_DATABASE_URL": f"sqlite:///{var}/notifier.db",
         "NOTIFIER_MAIL_DIR": str(var / "mail"),
         "NOTIFIER_ADMIN_TOKEN": ADMIN_TOKEN,
-        "NOTIFIER_SECRET_KEY": "browser-secret-key",
+        "NOTIFIER_SECRET_KEY": "browser-secret-key-of-at-least-32-bytes",
         "NOTIFIER_SUPPORT_RATE_LIMIT": "1000 per minute",
     }
     log = (var / "server.log").open("wb")

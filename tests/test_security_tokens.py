@@ -1,0 +1,116 @@
+"""Unsubscribe links (issue 10, #10): opaque, valid for a year, redacted in the log; and
+the triage desk's sessions (#11): server-side, so logging out ends them."""
+
+import base64
+import io
+import logging
+from datetime import timedelta
+
+import httpx
+import pytest
+from itsdangerous import URLSafeSerializer
+
+from notifier.logs import JsonFormatter, RedactPersonalData
+from notifier.web.unsubscribe import SALT, Unsubscribe
+from tests.test_triage import login, mint
+from tests.test_web_form import csrf_of
+
+KEY = b"k" * 32
+T0 = 1_800_000_000.0
+USER = "user-4711-anna"
+
+
+def links(at: float) -> Unsubscribe:
+    return Unsubscribe(KEY, "https://example.se", now=lambda: at)
+
+
+def test_a_token_names_neither_the_user_nor_the_event_type() -> None:
+    token = links(T0).token(USER, "payment.disbursed")
+    padded = token + "=" * (-len(token) % 4)
+    decoded = base64.urlsafe_b64decode(padded)
+    for secret in (USER, "payment.disbursed"):
+        assert secret not in token and secret.encode() not in decoded
+    assert links(T0).read(token) == (USER, "payment.disbursed")
+
+
+@pytest.mark.parametrize(
+    ("age", "valid"), [(timedelta(days=300), True), (timedelta(days=367), False)]
+)
+def test_a_token_is_valid_for_a_year(age: timedelta, valid: bool) -> None:
+    token = links(T0).token(USER, "payment.disbursed")
+    assert (links(T0 + age.total_seconds()).read(token) is not None) is valid
+
+
+def test_a_tampered_token_or_another_key_reads_as_nothing() -> None:
+    token = links(T0).token(USER, "payment.disbursed")
+    flipped = token[:20] + ("A" if token[20] != "A" else "B") + token[21:]
+    assert links(T0).read(flipped) is None
+    assert Unsubscribe(b"o" * 32, "https://example.se", now=lambda: T0).read(token) is None
+
+
+def test_links_in_emails_already_sent_still_unsubscribe() -> None:
+    legacy = URLSafeSerializer(KEY, salt=SALT).dumps([USER, "payment.disbursed"])
+    assert links(T0).read(legacy) == (USER, "payment.disbursed")
+
+
+def test_the_access_log_never_carries_a_link_token() -> None:
+    token = links(T0).token(USER, "payment.disbursed")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RedactPersonalData())
+    access = logging.getLogger("test.uvicorn.access")
+    access.addHandler(handler)
+    try:
+        # uvicorn's access log line, with its own arguments.
+        access.error(
+            '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5", "POST", f"/unsubscribe/{token}", "1.1", 200
+        )
+        access.error(
+            '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5", "GET", "/support/skickad/abc.def", "1.1", 200
+        )
+    finally:
+        access.removeHandler(handler)
+    assert token not in stream.getvalue() and "abc.def" not in stream.getvalue()
+    assert "/unsubscribe/[token]" in stream.getvalue()
+
+
+async def test_logging_out_ends_the_session_even_for_a_copied_cookie(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    _, staff = await mint(client, admin)
+    assert (await login(client, staff)).status_code == 303
+    copied = client.cookies.get("staff_session", path="/triage")
+    assert copied and (await client.get("/triage")).status_code == 200
+    page = await client.get("/triage")
+    assert (
+        await client.post("/triage/logga-ut", data={"csrf_token": csrf_of(page)})
+    ).status_code == 303
+    client.cookies.set("staff_session", copied, path="/triage")
+    assert (await client.get("/triage")).status_code == 401
+
+
+async def test_revoking_the_account_ends_its_sessions(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    account_id, staff = await mint(client, admin)
+    await login(client, staff)
+    assert (await client.get("/triage")).status_code == 200
+    assert (await client.delete(f"/api/v1/staff/{account_id}", headers=admin)).status_code == 204
+    assert (await client.get("/triage")).status_code == 401
+
+
+async def test_the_cookie_names_no_account(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    account_id, staff = await mint(client, admin)
+    await login(client, staff)
+    cookie = client.cookies.get("staff_session", path="/triage") or ""
+    assert account_id not in cookie and account_id.encode() not in _b64(cookie.split(".")[0])
+
+
+def _b64(text: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except ValueError:
+        return b""
