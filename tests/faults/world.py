@@ -97,6 +97,11 @@ class World:
         await asyncio.sleep(1.5)
         return self.tally(expected)
 
+    async def arrived(self, count: int, *, within: float = 60) -> None:
+        """Wait until the sink accepted `count` messages: the pipeline is moving."""
+        accepted = lambda: len(read_sink(self.sink_log).accepted) >= count  # noqa: E731
+        assert await wait_for(accepted, within), f"fewer than {count} emails in {within} s"
+
     async def sql(self, query: str, *args: Any) -> list[asyncpg.Record]:
         connection = await asyncpg.connect(self.database_url)
         try:
