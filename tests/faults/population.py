@@ -140,8 +140,9 @@ def malformed(count: int, *, seed: int = 7) -> list[bytes]:
         lambda n: json.dumps({"schema_version": 2, "event_id": str(uuid.uuid4())}).encode(),
         lambda n: json.dumps({"schema_version": 1, "event_id": "nope", "event_type": PAID}),
         lambda n: json.dumps(_event(str(uuid.uuid4()), PAID, "okand-typ", _org(rng), False)),
-        lambda n: json.dumps(_event(str(uuid.uuid4()), PAID, DYGN, {"kind": "kommun",
-                                                                     "code": "9999"}, False)),
+        lambda n: json.dumps(
+            _event(str(uuid.uuid4()), PAID, DYGN, {"kind": "kommun", "code": "9999"}, False)
+        ),
         lambda n: b"\xff\xfe" + rng.randbytes(64),
     ]
     return [_bytes(kinds[n % len(kinds)](n)) for n in range(count)]

@@ -32,5 +32,10 @@ async def test_consumer_killed_three_times_loses_nothing_and_adds_nothing(
         await stream
         found = await w.delivered(w.expected(), within=60)
         found.recovery_s = w.tally(w.expected(), fault_at).recovery_s
-        verdict(record, found, missing_0=found.missing == 0, extra_0=found.extra == 0,
-                same_message_id=found.resent_new_id == 0)
+        verdict(
+            record,
+            found,
+            missing_0=found.missing == 0,
+            extra_0=found.extra == 0,
+            same_message_id=found.resent_new_id == 0,
+        )

@@ -22,5 +22,10 @@ async def test_three_consumers_two_senders_deliver_each_email_exactly_once(
         # Each event twice, as the e-service may deliver it: consumers race on the copies.
         await w.publish_events(bodies + bodies[:500], pause=0.5)
         found = await w.delivered(w.expected(), within=60)
-        verdict(record, found, missing_0=found.missing == 0, extra_0=found.extra == 0,
-                duplicated_0=found.duplicated == 0)
+        verdict(
+            record,
+            found,
+            missing_0=found.missing == 0,
+            extra_0=found.extra == 0,
+            duplicated_0=found.duplicated == 0,
+        )

@@ -8,9 +8,10 @@ import os
 import subprocess
 from pathlib import Path
 
+import asyncpg
 import pytest
 
-from tests.conftest import AMQP_URL
+from tests.conftest import AMQP_URL, PG_ADMIN_URL
 from tests.faults import population
 from tests.faults.counting import Tally, verdict
 from tests.faults.processes import Link, now
@@ -56,17 +57,24 @@ async def test_rabbitmq_gone_mid_stream_consumer_reconnects_by_itself(
 
 async def _broker_away(link: Link) -> None:
     if STOP_RABBITMQ:
-        subprocess.run(["rabbitmqctl", "stop_app"], check=True, capture_output=True)
+        await _rabbitmqctl("stop_app")
     else:
         await link.cut()
 
 
 async def _broker_back(link: Link) -> None:
     if STOP_RABBITMQ:
-        subprocess.run(["rabbitmqctl", "start_app"], check=True, capture_output=True)
-        subprocess.run(["rabbitmqctl", "await_startup"], check=False, capture_output=True)
+        await _rabbitmqctl("start_app")
+        await _rabbitmqctl("await_startup")
     else:
         await link.restore()
+
+
+async def _rabbitmqctl(command: str) -> None:
+    process = await asyncio.create_subprocess_exec(
+        "rabbitmqctl", command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    assert await process.wait() == 0, f"rabbitmqctl {command} failed"
 
 
 async def test_database_connections_killed_and_refused_nothing_lost(
@@ -96,10 +104,6 @@ async def test_database_connections_killed_and_refused_nothing_lost(
 
 async def _database(w: World, *, allow: bool) -> None:
     """Only this scenario's database: the PostgreSQL server is shared."""
-    import asyncpg
-
-    from tests.conftest import PG_ADMIN_URL
-
     name = w.database_url.rsplit("/", 1)[1]
     admin = await asyncpg.connect(PG_ADMIN_URL)
     try:
@@ -130,9 +134,15 @@ async def test_mail_server_down_25_s_everything_delivered_nothing_failed(
         back_at = now()
         found = await w.delivered(expected, within=60)
         found.recovery_s = w.tally(expected, back_at).recovery_s
-        rows = await w.sql("SELECT status, count(*) AS n, max(attempts) AS most "
-                           "FROM outbox GROUP BY status")
+        rows = await w.sql(
+            "SELECT status, count(*) AS n, max(attempts) AS most FROM outbox GROUP BY status"
+        )
         statuses = {row["status"]: row["n"] for row in rows}
         found.notes.append(f"outbox {statuses}, most attempts {max(r['most'] for r in rows)}")
-        verdict(record, found, missing_0=found.missing == 0, extra_0=found.extra == 0,
-                none_failed=set(statuses) == {"sent"})
+        verdict(
+            record,
+            found,
+            missing_0=found.missing == 0,
+            extra_0=found.extra == 0,
+            none_failed=set(statuses) == {"sent"},
+        )

@@ -49,12 +49,19 @@ async def test_poison_flood_dead_letters_each_with_reason_and_delivers_every_val
         peak = max(await sampler, baseline)
         found.dead_lettered = await w.dead_lettered()
         reasons = await _reasons(w, found.dead_lettered)
-        found.notes.append(f"consumer RSS {baseline // 1024} MiB after warm-up, "
-                           f"peak {peak // 1024} MiB, end {rss_kib(consumer.pid) // 1024} MiB")
-        verdict(record, found, missing_0=found.missing == 0, extra_0=found.extra == 0,
-                all_dead_lettered=found.dead_lettered == POISON,
-                each_with_reason=reasons == POISON,
-                memory_flat=peak - baseline < RSS_SLACK_KIB)
+        found.notes.append(
+            f"consumer RSS {baseline // 1024} MiB after warm-up, "
+            f"peak {peak // 1024} MiB, end {rss_kib(consumer.pid) // 1024} MiB"
+        )
+        verdict(
+            record,
+            found,
+            missing_0=found.missing == 0,
+            extra_0=found.extra == 0,
+            all_dead_lettered=found.dead_lettered == POISON,
+            each_with_reason=reasons == POISON,
+            memory_flat=peak - baseline < RSS_SLACK_KIB,
+        )
 
 
 async def _dead(w: World, count: int) -> bool:

@@ -37,9 +37,15 @@ async def test_deferred_messages_arrive_later_refused_recipients_fail_once(
             f"deferred {len(deferred)} (then sent after a retry: {retried_sent}); "
             f"refused {len(refused)}: 550 answers {len(refusals)}, failed rows {failed_rows}"
         )
-        verdict(record, found, missing_0=found.missing == 0, extra_0=found.extra == 0,
-                deferred_some=len(deferred) > 0.1 * len(expected),
-                deferred_all_delivered_later=retried_sent == len(deferred),
-                refused_failed_once={u for u, _ in failed} <= set(REFUSED)
-                and {a for _, a in failed} == {1} and failed_rows == len(refused),
-                refused_never_retried=len(refusals) == len(refused))
+        verdict(
+            record,
+            found,
+            missing_0=found.missing == 0,
+            extra_0=found.extra == 0,
+            deferred_some=len(deferred) > 0.1 * len(expected),
+            deferred_all_delivered_later=retried_sent == len(deferred),
+            refused_failed_once={u for u, _ in failed} <= set(REFUSED)
+            and {a for _, a in failed} == {1}
+            and failed_rows == len(refused),
+            refused_never_retried=len(refusals) == len(refused),
+        )

@@ -48,8 +48,12 @@ async def test_sender_killed_while_delivering_recovers_with_the_same_message_ids
         found.recovery_s = w.tally(expected, fault_at).recovery_s
         found.notes.append(f"lease env: {lease_env() or 'service defaults'}")
         recovered = found.recovery_s is not None and found.recovery_s < RECOVERY_TARGET_S
-        verdict(record, found, missing_0=found.missing == 0, extra_0=found.extra == 0,
-                same_message_id=found.resent_new_id == 0,
-                duplicates_only_in_flight=found.duplicated <= 2 * 100,
-                recovered_within_30s=recovered)
-
+        verdict(
+            record,
+            found,
+            missing_0=found.missing == 0,
+            extra_0=found.extra == 0,
+            same_message_id=found.resent_new_id == 0,
+            duplicates_only_in_flight=found.duplicated <= 2 * 100,
+            recovered_within_30s=recovered,
+        )

@@ -91,9 +91,7 @@ class World:
     async def delivered(self, expected: set[tuple[str, str]], *, within: float) -> Tally:
         """Wait (at most `within` s) until every expected email arrived, then a moment
         more for late duplicates; the tally either way."""
-        deadline = now() + within
-        while self.tally(expected).missing and now() < deadline:
-            await asyncio.sleep(0.5)
+        await wait_for(lambda: not self.tally(expected).missing, within)
         await asyncio.sleep(1.5)
         return self.tally(expected)
 
@@ -148,8 +146,9 @@ async def world(
         channel = await amqp.channel()
         await declare(channel, topology)
         await channel.close()
-        yield World(name, database_url, topology, fleet, amqp, people, sink_port,
-                    workdir / "sink.jsonl")
+        yield World(
+            name, database_url, topology, fleet, amqp, people, sink_port, workdir / "sink.jsonl"
+        )
     finally:
         fleet.stop_all()
         await _remove(amqp, topology, database_url)
@@ -188,16 +187,25 @@ async def _seed(url: str, people: list[population.FaultUser]) -> None:
         async with db.sessionmaker(engine)() as session:
             for user in people:
                 kind, code = user.org
-                session.add(User(id=user.id, email=user.email, name=f"Namn {user.id}",
-                                 org_kind=kind, org_code=code))
+                session.add(
+                    User(
+                        id=user.id,
+                        email=user.email,
+                        name=f"Namn {user.id}",
+                        org_kind=kind,
+                        org_code=code,
+                    )
+                )
             await session.flush()
             for user in people:
                 for ctype, level in user.grants.items():
-                    session.add(PermissionGrant(user_id=user.id, compensation_type=ctype,
-                                                level=level))
+                    session.add(
+                        PermissionGrant(user_id=user.id, compensation_type=ctype, level=level)
+                    )
                 for event_type in user.subscribed:
-                    session.add(Subscription(user_id=user.id, event_type=event_type,
-                                             enabled=user.enabled))
+                    session.add(
+                        Subscription(user_id=user.id, event_type=event_type, enabled=user.enabled)
+                    )
             await session.commit()
     finally:
         await engine.dispose()
@@ -215,7 +223,7 @@ async def _remove(amqp: AbstractRobustConnection, topology: Topology, url: str) 
         admin = await asyncpg.connect(PG_ADMIN_URL)
         try:
             name = url.rsplit("/", 1)[1]
-            await admin.execute(f"ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true")
+            await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await admin.close()
