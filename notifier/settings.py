@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     send_backoff_max_seconds: float = Field(3600.0, ge=0, description="longest wait")
     send_lease_seconds: float = Field(300.0, gt=0, description="a claimed row's send window")
     smtp_timeout: float = Field(30.0, gt=0, description="seconds per SMTP operation")
+    # 90 days: a quarter covers complaints about a missed email and the follow-up of a
+    # closed ticket, and is far beyond the sender's longest retry window (hours); the
+    # e-service keeps the case record, here are only copies, so longer serves no purpose
+    # (GDPR art. 5(1)(e), storage limitation).
+    retention_days: int = Field(
+        90, ge=1, description="personal data in sent emails, events and closed tickets"
+    )
 
     # Support routing (issue 4). People are shown the real addresses of routing/rules.toml;
     # where their tickets are forwarded is per deployment, and by default nowhere real.
