@@ -2,8 +2,12 @@
 (on SQLite and PostgreSQL)."""
 
 import asyncio
+import os
+import subprocess
+import sys
 import uuid
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -12,7 +16,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.sqltypes import utcnow
 from notifier import db
-from notifier.cli import main
 from notifier.pipeline.models import OutboxMessage, OutboxStatus, ProcessedEvent
 from notifier.pipeline.retention import purge
 from routing.ticketing import tickets
@@ -146,23 +149,28 @@ async def test_purging_twice_finds_nothing_the_second_time(engine: AsyncEngine) 
     assert (second.outbox, second.events, second.tickets) == (0, 0, 0)
 
 
-async def test_the_purge_command_counts_what_it_removed(
-    tmp_path: Any, monkeypatch: Any, capsys: Any
-) -> None:
+async def test_the_purge_command_counts_what_it_removed(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/purge.db"
     other = db.create_engine(url)
     await db.migrate(other)
     event = processed(OLD)
     await store(other, event, email(event, OutboxStatus.SENT, OLD))
     await other.dispose()
-    monkeypatch.setenv("NOTIFIER_DATABASE_URL", url)
-    monkeypatch.setenv("NOTIFIER_RETENTION_DAYS", "30")
+    env = os.environ | {
+        "NOTIFIER_DATABASE_URL": url,
+        "NOTIFIER_RETENTION_DAYS": "30",
+        "PYTHONPATH": str(Path(__file__).parents[1]),
+    }
 
-    # `notifier purge` runs its own event loop: off this test's loop, in a thread.
-    assert await asyncio.to_thread(main, ["purge"]) == 0
+    # A process of its own: the command configures logging and runs its own event loop.
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "notifier", "purge"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, check=True,
+    )  # fmt: skip
 
-    out = capsys.readouterr().out
-    assert "äldre än 30 dagar" in out and "1 mejl, 1 händelser, 0 stängda ärenden" in out
+    assert "äldre än 30 dagar" in done.stdout
+    assert "1 mejl, 1 händelser, 0 stängda ärenden" in done.stdout
 
 
 async def _closed_ticket(session: AsyncSession, *, screenshot: bool = False) -> Ticket:
