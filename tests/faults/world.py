@@ -149,6 +149,11 @@ async def world(
         yield World(
             name, database_url, topology, fleet, amqp, people, sink_port, workdir / "sink.jsonl"
         )
+    except BaseException:
+        # pytest shows this with the failure; the temporary folder may be gone by then.
+        for log, text in fleet.logs():
+            print(f"--- {log} (last 30 lines)", *text.splitlines()[-30:], sep="\n")
+        raise
     finally:
         fleet.stop_all()
         await _remove(amqp, topology, database_url)
