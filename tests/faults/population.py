@@ -22,6 +22,7 @@ ANNOUNCEMENT = "service.announcement"
 # Events go to these; OTHER only ever hears of announcements to every organisation.
 ORGANISATIONS = [("kommun", "0180"), ("kommun", "1480"), ("kommun", "1280"), ("region", "01")]
 OTHER = ("kommun", "0580")
+ALL_ORGS = [*ORGANISATIONS, OTHER]
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ def users(*, refused: Iterable[str] = ()) -> list[FaultUser]:
     refused = set(refused)
     everything = (PAID, DECIDED, ANNOUNCEMENT)
     found = []
-    for kind, code in [*ORGANISATIONS, OTHER]:
+    for kind, code in ALL_ORGS:
         shapes: list[tuple[str, dict[str, str], tuple[str, ...], bool]] = [
             ("full", {DYGN: "full", FAST: "summary"}, everything, True),
             ("summary", {DYGN: "summary"}, (PAID, DECIDED), True),
