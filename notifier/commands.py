@@ -5,11 +5,12 @@ import argparse
 import asyncio
 import contextlib
 import sys
+from datetime import timedelta
 from typing import Any
 
 from notifier import compose, db
 from notifier.compose import Role, build_services
-from notifier.pipeline import dead_letters, sample
+from notifier.pipeline import dead_letters, retention, sample
 from notifier.settings import Settings
 
 
@@ -24,6 +25,8 @@ def add_commands(commands: "argparse._SubParsersAction[Any]") -> None:
     actions.add_parser("replay", help="publish them to the exchange again").set_defaults(
         run=_replay
     )
+    purge = commands.add_parser("purge", help="remove personal data past NOTIFIER_RETENTION_DAYS")
+    purge.set_defaults(run=_purge)
     commands.add_parser(
         "publish-sample", help="sample users and one event of each type, to see emails"
     ).set_defaults(run=_publish_sample)
@@ -65,6 +68,17 @@ def _replay(settings: Settings, args: argparse.Namespace) -> int:
         dead_letters.replay(settings.amqp_url, compose.topology(settings), progress=bar)
     )
     print(f"{count} meddelanden lades tillbaka på {settings.events_exchange}.")
+    return 0
+
+
+def _purge(settings: Settings, args: argparse.Namespace) -> int:
+    older_than = timedelta(days=settings.retention_days)
+    done = asyncio.run(retention.purge_database(settings.database_url, older_than=older_than))
+    print(
+        f"Personuppgifter äldre än {settings.retention_days} dagar borttagna: "
+        f"{done.outbox} mejl, {done.events} händelser, {done.tickets} stängda ärenden "
+        f"({done.attachments} bilagor)."
+    )
     return 0
 
 

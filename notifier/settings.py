@@ -76,6 +76,13 @@ class Settings(BaseSettings):
         description="a claim, renewed while delivering: a crashed sender's rows wait no longer",
     )
     smtp_timeout: float = Field(30.0, gt=0, description="seconds per SMTP operation")
+    # 90 days: a quarter covers complaints about a missed email and the follow-up of a
+    # closed ticket, and is far beyond the sender's longest retry window (hours); the
+    # e-service keeps the case record, here are only copies, so longer serves no purpose
+    # (GDPR art. 5(1)(e), storage limitation).
+    retention_days: int = Field(
+        90, ge=1, description="personal data in sent emails, events and closed tickets"
+    )
 
     # Deliverability: what strict relays and mailbox providers ask of a sender.
     mail_from_name: str = Field("Migrationsverket", description="display name of From")

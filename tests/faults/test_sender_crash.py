@@ -1,0 +1,46 @@
+"""Scenario 2: the sender SIGKILLed while it delivers, twice, and restarted at once, with
+the service's default settings: rows it had claimed but not marked sent are due again
+when their lease (short, renewed while delivering) ends.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from tests.faults import population
+from tests.faults.counting import Tally, verdict
+from tests.faults.processes import now
+from tests.faults.world import world
+
+pytestmark = pytest.mark.faults
+
+RECOVERY_TARGET_S = 30.0
+
+
+async def test_sender_killed_while_delivering_recovers_with_the_same_message_ids(
+    workdir: Path, record: list[Tally]
+) -> None:
+    async with world("2 sender SIGKILL x2", workdir) as w:
+        w.sink()
+        w.fleet.service("consume")
+        sender = w.fleet.service("send")
+        await w.publish_events(population.events(2000))
+        expected = w.expected()
+        fault_at = now()
+        for share in (0.3, 0.6):
+            await w.arrived(int(share * len(expected)))
+            w.fleet.kill(sender)  # mid-batch: the sink is receiving
+            fault_at = now()
+            sender = w.fleet.service("send")
+        found = await w.delivered(expected, within=60)
+        found.recovery_s = w.tally(expected, fault_at).recovery_s
+        recovered = found.recovery_s is not None and found.recovery_s < RECOVERY_TARGET_S
+        verdict(
+            record,
+            found,
+            missing_0=found.missing == 0,
+            extra_0=found.extra == 0,
+            same_message_id=found.resent_new_id == 0,
+            duplicates_only_in_flight=found.duplicated <= 2 * 100,
+            recovered_within_30s=recovered,
+        )
