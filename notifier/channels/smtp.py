@@ -102,13 +102,16 @@ class SmtpTransport:
                         rest = [m.id for m in messages if m.id is not None and m.id not in results]
                         results.update(dict.fromkeys(rest, failure))
                         return results
-                outcome = await self._send(client, message, files)
-                if not fresh and isinstance(outcome, TransientDeliveryError):
-                    # A kept connection the server has closed meanwhile: once more, anew.
+                try:
+                    results[message.id] = await self._send(client, message, files)
+                except _Dropped as dropped:
                     client.close()
-                    client, fresh = None, True
-                    outcome = await self._retry(message, files)
-                results[message.id] = outcome
+                    client = None
+                    # A kept connection the server closed meanwhile: once more, anew. On a
+                    # fresh one it is the server's answer, retried later like any other.
+                    results[message.id] = (
+                        dropped.failure if fresh else await self._retry(message, files)
+                    )
                 fresh = False
         finally:
             if client is not None and client.is_connected:
@@ -121,6 +124,8 @@ class SmtpTransport:
             return failure
         try:
             return await self._send(client, message, files)
+        except _Dropped as dropped:
+            return dropped.failure
         finally:
             if client.is_connected:
                 self._idle.append(client)
@@ -149,9 +154,19 @@ class SmtpTransport:
         attachments = files.get(message.id or 0, ())
         try:
             await send(client, self._composer.build(message, attachments), self._composer)
+        except (aiosmtplib.SMTPServerDisconnected, ConnectionError) as exc:
+            raise _Dropped(classify(exc)) from exc
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             return classify(exc)
         return None
+
+
+class _Dropped(Exception):
+    """The connection was gone (not an answer of the server's)."""
+
+    def __init__(self, failure: Exception) -> None:
+        super().__init__(str(failure))
+        self.failure = failure
 
 
 async def send(client: aiosmtplib.SMTP, email: EmailMessage, composer: Composer) -> None:
