@@ -27,12 +27,17 @@ from notifier.channels.http import HttpTransport
 from notifier.channels.smtp import SmtpTransport
 from notifier.kinds import OutboxKind, Steps
 from notifier.kinds.forwards import ForwardSteps
-from notifier.kinds.notifications import NotificationSteps, placeholder_links
+from notifier.kinds.notifications import (
+    NotificationSteps,
+    placeholder_links,
+    placeholder_preferences,
+)
 from notifier.kinds.rendering import Renderer, build_environment
 from notifier.pipeline.broker import Topology
 from notifier.pipeline.consumer import Consumer
 from notifier.pipeline.sender import RetryPolicy, Sender
 from notifier.settings import Settings
+from notifier.web.preferences import PreferenceLinks
 from notifier.web.security import signing_key
 from notifier.web.unsubscribe import Unsubscribe
 from routing.decision.rules import RuleSet, default_rules, load_rules
@@ -125,10 +130,16 @@ def kinds(services: Services) -> dict[str, Steps]:
     """Each outbox kind's steps; a kind not named here is queued ready to deliver."""
     settings = services.settings
     renderer = Renderer(
-        build_environment(), eservice_url=settings.eservice_url, unsubscribe_url=placeholder_links
+        build_environment(),
+        eservice_url=settings.eservice_url,
+        unsubscribe_url=placeholder_links,
+        preferences_url=placeholder_preferences,
     )
+    preferences = PreferenceLinks(services.key, settings.base_url).url
     return {
-        OutboxKind.NOTIFICATION: NotificationSteps(renderer, unsubscribe_links(services).url),
+        OutboxKind.NOTIFICATION: NotificationSteps(
+            renderer, unsubscribe_links(services).url, preferences
+        ),
         OutboxKind.TICKET: ForwardSteps(),
     }
 

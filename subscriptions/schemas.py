@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, 
 
 from domain.compensation import COMPENSATION_TYPES, EVENT_TYPES, PermissionLevel
 from domain.organisations import OrganisationRef
+from subscriptions.models import Delivery
 
 
 class UserIn(BaseModel):
@@ -38,6 +39,8 @@ class SubscriptionsIn(BaseModel):
 
     enabled: bool
     event_types: list[str] = Field(max_length=len(EVENT_TYPES))
+    # Absent: immediate, as before the field existed (a PUT replaces it too).
+    delivery: Delivery = Delivery.IMMEDIATE
 
     @model_validator(mode="after")
     def _known(self) -> Self:
@@ -57,3 +60,4 @@ class SubscriptionsOut(BaseModel):
     """True when every stored subscription is on (a one-click unsubscribe turns one off)."""
     event_types: list[str]
     subscriptions: list[SubscriptionState]
+    delivery: Delivery
