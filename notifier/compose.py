@@ -8,12 +8,14 @@ AsyncExitStack, closed when the app's lifespan or `run_workers` ends.
 """
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable, Collection, Coroutine
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -26,6 +28,7 @@ from notifier.channels.email import email_transport
 from notifier.channels.http import HttpTransport
 from notifier.channels.smtp import SmtpTransport
 from notifier.kinds import OutboxKind, Steps
+from notifier.kinds.digest import DigestSteps
 from notifier.kinds.forwards import ForwardSteps
 from notifier.kinds.notifications import (
     NotificationSteps,
@@ -33,6 +36,7 @@ from notifier.kinds.notifications import (
     placeholder_preferences,
 )
 from notifier.kinds.rendering import Renderer, build_environment
+from notifier.pipeline import digests
 from notifier.pipeline.broker import Topology
 from notifier.pipeline.consumer import Consumer
 from notifier.pipeline.sender import RetryPolicy, Sender
@@ -97,6 +101,8 @@ def build_services(
         services.checks["rabbitmq"] = consumer.check
     if Role.SEND in roles:
         services.workers.append(build_sender(services).run)
+        # Every sender may make the day's digests: their unique message ids keep it once.
+        services.workers.append(digest_clock(services))
     return services
 
 
@@ -141,6 +147,7 @@ def kinds(services: Services) -> dict[str, Steps]:
             renderer, unsubscribe_links(services).url, preferences
         ),
         OutboxKind.TICKET: ForwardSteps(),
+        OutboxKind.DIGEST: DigestSteps(renderer, preferences),
     }
 
 
@@ -170,6 +177,18 @@ def build_sender(services: Services) -> Sender:
         lease=timedelta(seconds=settings.send_lease_seconds),
         poll_interval=settings.send_poll_seconds,
         wake=services.wake,
+    )
+
+
+def digest_clock(services: Services) -> Worker:
+    """Makes the daily digests at the configured local time; the sender sends them."""
+    settings = services.settings
+    return functools.partial(
+        digests.run_daily,
+        services.sessions,
+        at=settings.digest_time,
+        zone=ZoneInfo(settings.digest_zone),
+        on_created=services.wake.set,
     )
 
 
