@@ -10,6 +10,7 @@ left to show: the digest is cancelled, no email.
 
 import logging
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import update
@@ -21,7 +22,7 @@ from domain.sqltypes import utcnow
 from domain.swedish import SWEDISH_TIME
 from notifier.channels.base import PermanentDeliveryError
 from notifier.kinds import Prepared
-from notifier.kinds.rendering import PreferencesUrl, Renderer, visible_context
+from notifier.kinds.rendering import Email, PreferencesUrl, Renderer, visible_context
 from notifier.pipeline.events import Event, parse_payload
 from notifier.pipeline.models import OutboxKind, OutboxMessage, OutboxStatus, ProcessedEvent
 from notifier.pipeline.outbox import target
@@ -110,23 +111,36 @@ class DigestSteps:
         return visible
 
     def _fill(self, row: OutboxMessage, items: list[Item]) -> None:
-        own = self._preferences_url(row.user_id or "")
-        env = self._renderer.env
-        context = {
-            "groups": group(items),
-            "count": len(items),
-            "day": row.created_at.astimezone(SWEDISH_TIME).date(),
-            "eservice_url": self._renderer.eservice_url,
-            "preferences_url": own,
-        }
-        row.subject = " ".join(env.get_template("digest.subject.txt").render(context).split())
-        row.body_text = env.get_template("digest.txt").render(context)
-        row.body_html = env.get_template("digest.html").render(context)
-        row.headers = row.headers | {
+        day = row.created_at.astimezone(SWEDISH_TIME).date()
+        email = render_digest(
+            self._renderer, items, day=day, preferences_url=self._preferences_url(row.user_id or "")
+        )
+        row.subject, row.body_text, row.body_html = email.subject, email.text, email.html
+        row.headers = row.headers | email.headers
+
+
+def render_digest(
+    renderer: Renderer, items: list[Item], *, day: date, preferences_url: str
+) -> Email:
+    """One user's digest of `items`, each already at the level it may be shown at."""
+    env = renderer.env
+    context = {
+        "groups": group(items),
+        "count": len(items),
+        "day": day,
+        "eservice_url": renderer.eservice_url,
+        "preferences_url": preferences_url,
+    }
+    return Email(
+        subject=" ".join(env.get_template("digest.subject.txt").render(context).split()),
+        text=env.get_template("digest.txt").render(context),
+        html=env.get_template("digest.html").render(context),
+        headers={
             # RFC 8058: a one-click POST to the page turns every notification off.
-            "List-Unsubscribe": f"<{own}>",
+            "List-Unsubscribe": f"<{preferences_url}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        }
+        },
+    )
 
 
 async def _grants(session: AsyncSession, user_id: str) -> dict[str, PermissionLevel]:
