@@ -85,7 +85,10 @@ def event(number: int) -> Event:
 def renderer() -> Renderer:
     links = Unsubscribe(b"bench-signing-key-not-a-secret", "https://notifier.example.se")
     return Renderer(
-        build_environment(), eservice_url="https://eservice.example.se", unsubscribe_url=links.url
+        build_environment(),
+        eservice_url="https://eservice.example.se",
+        unsubscribe_url=links.url,
+        preferences_url=lambda user_id: f"https://notifier.example.se/mina-notifieringar/{user_id}",
     )
 
 

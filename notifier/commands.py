@@ -1,5 +1,6 @@
-"""The pipeline's commands: `consume`, `send`, `dead-letters list|replay`,
-`publish-sample` (CONTRACTS §4). Registered on the `notifier` parser by notifier.cli."""
+"""The pipeline's commands: `consume`, `send`, `digest [--now]`, `dead-letters
+list|replay`, `publish-sample` (CONTRACTS §4). Registered on the `notifier` parser by
+notifier.cli."""
 
 import argparse
 import asyncio
@@ -7,16 +8,21 @@ import contextlib
 import sys
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from domain.sqltypes import utcnow
 from notifier import compose, db
 from notifier.compose import Role, build_services
-from notifier.pipeline import dead_letters, retention, sample
+from notifier.pipeline import dead_letters, digests, retention, sample
 from notifier.settings import Settings
 
 
 def add_commands(commands: "argparse._SubParsersAction[Any]") -> None:
     commands.add_parser("consume", help="only the RabbitMQ consumer").set_defaults(run=_consume)
     commands.add_parser("send", help="only the outbox sender").set_defaults(run=_send)
+    digest = commands.add_parser("digest", help="make and send the daily digests that are due")
+    digest.add_argument("--now", action="store_true", help="every pending one, at once")
+    digest.set_defaults(run=_digest)
     dead = commands.add_parser("dead-letters", help="inspect or re-queue dead-lettered events")
     actions = dead.add_subparsers(required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="reason, event id and time of each dead letter")
@@ -45,6 +51,30 @@ def _consume(settings: Settings, args: argparse.Namespace) -> int:
 
 def _send(settings: Settings, args: argparse.Namespace) -> int:
     return _workers(settings, Role.SEND)
+
+
+def _digest(settings: Settings, args: argparse.Namespace) -> int:
+    services = build_services(settings)
+    print(asyncio.run(send_digests(services, now=args.now)))
+    return 0
+
+
+async def send_digests(services: compose.Services, *, now: bool) -> str:
+    """Make the digests that are due (all held items with `now`), then send what the
+    outbox has due, the digests among it."""
+    async with services.resources:
+        settings = services.settings
+        found = digests.due(
+            utcnow(), settings.digest_time, ZoneInfo(settings.digest_zone), force=now
+        )
+        if found is None:
+            return f"Inga sammanfattningar förrän klockan {settings.digest_time:%H:%M}."
+        day, cutoff = found
+        made = await digests.create_digests(services.sessions, now=utcnow(), day=day, cutoff=cutoff)
+        sender = compose.build_sender(services)
+        while await sender.send_batch():
+            pass
+    return f"{made} nya sammanfattningar för {day.isoformat()}."
 
 
 def _list(settings: Settings, args: argparse.Namespace) -> int:

@@ -8,12 +8,14 @@ AsyncExitStack, closed when the app's lifespan or `run_workers` ends.
 """
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable, Collection, Coroutine
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from prometheus_client import start_http_server
@@ -27,14 +29,21 @@ from notifier.channels.email import email_transport
 from notifier.channels.http import HttpTransport
 from notifier.channels.smtp import SmtpTransport
 from notifier.kinds import OutboxKind, Steps
+from notifier.kinds.digest import DigestSteps
 from notifier.kinds.forwards import ForwardSteps
-from notifier.kinds.notifications import NotificationSteps, placeholder_links
+from notifier.kinds.notifications import (
+    NotificationSteps,
+    placeholder_links,
+    placeholder_preferences,
+)
 from notifier.kinds.rendering import Renderer, build_environment
+from notifier.pipeline import digests
 from notifier.pipeline.broker import Topology
 from notifier.pipeline.consumer import Consumer
 from notifier.pipeline.sender import RetryPolicy, Sender
 from notifier.pipeline.telemetry import PipelineMetrics
 from notifier.settings import Settings
+from notifier.web.preferences import PreferenceLinks
 from notifier.web.security import signing_key
 from notifier.web.unsubscribe import Unsubscribe
 from routing.decision.rules import RuleSet, default_rules, load_rules
@@ -96,6 +105,8 @@ def build_services(
         services.checks["rabbitmq"] = consumer.check
     if Role.SEND in roles:
         services.workers.append(build_sender(services).run)
+        # Every sender may make the day's digests: their unique message ids keep it once.
+        services.workers.append(digest_clock(services))
     return services
 
 
@@ -130,11 +141,18 @@ def kinds(services: Services) -> dict[str, Steps]:
     """Each outbox kind's steps; a kind not named here is queued ready to deliver."""
     settings = services.settings
     renderer = Renderer(
-        build_environment(), eservice_url=settings.eservice_url, unsubscribe_url=placeholder_links
+        build_environment(),
+        eservice_url=settings.eservice_url,
+        unsubscribe_url=placeholder_links,
+        preferences_url=placeholder_preferences,
     )
+    preferences = PreferenceLinks(services.key, settings.base_url).url
     return {
-        OutboxKind.NOTIFICATION: NotificationSteps(renderer, unsubscribe_links(services).url),
+        OutboxKind.NOTIFICATION: NotificationSteps(
+            renderer, unsubscribe_links(services).url, preferences
+        ),
         OutboxKind.TICKET: ForwardSteps(),
+        OutboxKind.DIGEST: DigestSteps(renderer, preferences),
     }
 
 
@@ -165,6 +183,18 @@ def build_sender(services: Services) -> Sender:
         poll_interval=settings.send_poll_seconds,
         wake=services.wake,
         metrics=services.metrics,
+    )
+
+
+def digest_clock(services: Services) -> Worker:
+    """Makes the daily digests at the configured local time; the sender sends them."""
+    settings = services.settings
+    return functools.partial(
+        digests.run_daily,
+        services.sessions,
+        at=settings.digest_time,
+        zone=ZoneInfo(settings.digest_zone),
+        on_created=services.wake.set,
     )
 
 

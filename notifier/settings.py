@@ -2,6 +2,7 @@
 passed down; nothing else reads the environment."""
 
 import ipaddress
+from datetime import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -93,6 +94,10 @@ class Settings(BaseSettings):
     )
     dkim_selector: str | None = Field(None, description="with dkim_key_file: DKIM-sign")
     dkim_key_file: Path | None = Field(None, description="PEM private key for DKIM")
+
+    # Daily digests go out at this local time (Swedish time: the recipients' day).
+    digest_time: time = Field(time(7, 0), description="e.g. 07:00; local to digest_zone")
+    digest_zone: str = Field("Europe/Stockholm", description="an IANA time zone")
 
     smtp_connections: int = Field(
         4, ge=1, description="SMTP connections a sender keeps open to the relay, used at once"

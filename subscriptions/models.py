@@ -4,22 +4,39 @@ User ids are given by the e-service, which owns the users; we mirror them.
 """
 
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Index, String
+from sqlalchemy import Column, ForeignKey, Index, String, text
 from sqlmodel import Field, SQLModel
 
 from domain.sqltypes import UTCDateTime, utcnow
 
 
+class Delivery(StrEnum):
+    """How a user's notifications reach them (CONTRACTS §3)."""
+
+    IMMEDIATE = "immediate"  # one email per event
+    DAILY = "daily"  # one digest a day
+
+
 class User(SQLModel, table=True):
     __tablename__ = "users"
-    __table_args__ = (Index("ix_users_organisation", "org_kind", "org_code"),)
+    __table_args__ = (
+        Index("ix_users_organisation", "org_kind", "org_code"),
+        # The consumer asks for the daily users once per batch.
+        Index("ix_users_delivery", "delivery"),
+    )
 
     id: str = Field(primary_key=True, max_length=128)
     email: str = Field(max_length=320)
     name: str = Field(max_length=200)
     org_kind: str = Field(max_length=10)
     org_code: str = Field(max_length=4)
+    # A server default, so rows inserted without it (bulk loads, COPY) are immediate.
+    delivery: str = Field(
+        default=Delivery.IMMEDIATE,
+        sa_column=Column(String(10), nullable=False, server_default=text("'immediate'")),
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -15,6 +15,7 @@ from pydantic import (
 from domain.compensation import COMPENSATION_TYPES, EVENT_TYPES, PermissionLevel
 from domain.organisations import OrganisationRef
 from domain.text import SingleLine
+from subscriptions.models import Delivery
 
 # The closed sets, named in the OpenAPI schema so that schema-valid requests are valid.
 _COMPENSATION_TYPES: list[JsonValue] = [*sorted(COMPENSATION_TYPES)]
@@ -57,6 +58,8 @@ class SubscriptionsIn(BaseModel):
     event_types: list[str] = Field(
         max_length=len(EVENT_TYPES), json_schema_extra={"items": {"enum": _EVENT_TYPES}}
     )
+    # Absent: immediate, as before the field existed (a PUT replaces it too).
+    delivery: Delivery = Delivery.IMMEDIATE
 
     @model_validator(mode="after")
     def _known(self) -> Self:
@@ -76,3 +79,4 @@ class SubscriptionsOut(BaseModel):
     """True when every stored subscription is on (a one-click unsubscribe turns one off)."""
     event_types: list[str]
     subscriptions: list[SubscriptionState]
+    delivery: Delivery

@@ -158,3 +158,21 @@ async def test_admin_api_is_closed_without_a_configured_token(
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         assert (await c.get(USER, headers=admin)).status_code == 401
         assert (await c.get(USER, headers={"Authorization": "Bearer "})).status_code == 401
+
+
+async def test_delivery_is_stored_and_a_put_without_it_means_immediate(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    await client.put(USER, json=user_body(), headers=admin)
+    daily = subscriptions_body("payment.disbursed") | {"delivery": "daily"}
+    assert (await client.put(f"{USER}/subscriptions", json=daily, headers=admin)).json()[
+        "delivery"
+    ] == "daily"
+    assert (await client.get(f"{USER}/subscriptions", headers=admin)).json()["delivery"] == "daily"
+    await client.put(f"{USER}/subscriptions", json=subscriptions_body(), headers=admin)
+    stored = (await client.get(f"{USER}/subscriptions", headers=admin)).json()
+    assert stored["delivery"] == "immediate"
+    weekly = subscriptions_body() | {"delivery": "weekly"}
+    assert (
+        await client.put(f"{USER}/subscriptions", json=weekly, headers=admin)
+    ).status_code == 422

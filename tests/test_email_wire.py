@@ -33,6 +33,7 @@ def renderer(eservice_url: str | None = ESERVICE_URL) -> Renderer:
         build_environment(),
         eservice_url=eservice_url,
         unsubscribe_url=lambda user, event_type: f"{BASE_URL}/unsubscribe/{user}.{event_type}",
+        preferences_url=lambda user: f"{BASE_URL}/mina-notifieringar/{user}",
     )
 
 

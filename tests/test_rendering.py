@@ -24,6 +24,7 @@ def renderer() -> Renderer:
         build_environment(),
         eservice_url=ESERVICE_URL,
         unsubscribe_url=lambda user, event_type: f"{BASE_URL}/unsubscribe/{user}.{event_type}",
+        preferences_url=lambda user: f"{BASE_URL}/mina-notifieringar/{user}",
     )
 
 

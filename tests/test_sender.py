@@ -20,7 +20,11 @@ from notifier.channels.base import Files, Results, Transport
 from notifier.channels.files import FileTransport
 from notifier.channels.mime import build_email
 from notifier.channels.smtp import SmtpConfig, SmtpTransport
-from notifier.kinds.notifications import NotificationSteps, placeholder_links
+from notifier.kinds.notifications import (
+    NotificationSteps,
+    placeholder_links,
+    placeholder_preferences,
+)
 from notifier.kinds.rendering import Renderer, build_environment
 from notifier.pipeline.events import Event
 from notifier.pipeline.models import OutboxKind, OutboxMessage
@@ -66,9 +70,12 @@ def notifications() -> NotificationSteps:
         build_environment(),
         eservice_url="https://eservice.example.se/",
         unsubscribe_url=placeholder_links,
+        preferences_url=placeholder_preferences,
     )
     return NotificationSteps(
-        renderer, lambda user, event_type: f"http://localhost:8000/unsubscribe/{user}"
+        renderer,
+        lambda user, event_type: f"http://localhost:8000/unsubscribe/{user}",
+        lambda user: f"http://localhost:8000/mina-notifieringar/{user}",
     )
 
 

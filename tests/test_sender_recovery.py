@@ -13,7 +13,11 @@ from domain.sqltypes import utcnow
 from notifier import db
 from notifier.channels.base import Files, Results
 from notifier.channels.files import FileTransport
-from notifier.kinds.notifications import NotificationSteps, placeholder_links
+from notifier.kinds.notifications import (
+    NotificationSteps,
+    placeholder_links,
+    placeholder_preferences,
+)
 from notifier.kinds.rendering import Email, Renderer, build_environment
 from notifier.pipeline.events import Event
 from notifier.pipeline.models import OutboxMessage
@@ -87,8 +91,17 @@ async def test_each_event_is_rendered_once_per_permission_level(
     async with db.sessionmaker(engine)() as session:
         await record_events(session=session, events=[event], now=utcnow())
         await session.commit()
-    counting = Counting(build_environment(), eservice_url=None, unsubscribe_url=placeholder_links)
-    steps = NotificationSteps(counting, lambda user, _: f"http://localhost:8000/unsubscribe/{user}")
+    counting = Counting(
+        build_environment(),
+        eservice_url=None,
+        unsubscribe_url=placeholder_links,
+        preferences_url=placeholder_preferences,
+    )
+    steps = NotificationSteps(
+        counting,
+        lambda user, _: f"http://localhost:8000/unsubscribe/{user}",
+        lambda user: f"http://localhost:8000/mina-notifieringar/{user}",
+    )
     run = sender(engine, FileTransport(tmp_path, "x@example.se"), kinds={"notification": steps})
 
     assert await run.send_batch() == 6

@@ -2,8 +2,8 @@
 its stored event at the permission level recorded when it was matched.
 
 The event is validated once per event and each email rendered once per (event, level):
-what differs per recipient (the unsubscribe link) is filled into the rendered text, so a
-payment run's thousand recipients of one event cost one render, not a thousand.
+what differs per recipient (the unsubscribe and preference links) is filled into the
+rendered text, so a payment run's thousand recipients of one event cost one render, not a thousand.
 """
 
 import logging
@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.compensation import PermissionLevel
 from notifier.channels.base import PermanentDeliveryError
 from notifier.kinds import Prepared
-from notifier.kinds.rendering import Email, Renderer, UnsubscribeUrl
+from notifier.kinds.rendering import Email, PreferencesUrl, Renderer, UnsubscribeUrl
 from notifier.pipeline.events import Event, parse_payload
 from notifier.pipeline.models import OutboxMessage, OutboxStatus, ProcessedEvent
 from subscriptions.models import User
@@ -25,14 +25,22 @@ log = logging.getLogger(__name__)
 # Stands for the recipient's own link in an email rendered for every recipient alike.
 # Only URL-safe characters, so it reads the same in text, HTML and headers.
 PLACEHOLDER = "https://placeholder.invalid/per-recipient-link"
+PREFERENCES_PLACEHOLDER = "https://placeholder.invalid/per-recipient-preferences"
 
 
 class NotificationSteps:
-    """`renderer` is built with `placeholder_links`; `unsubscribe_url` makes the real ones."""
+    """`renderer` is built with `placeholder_links` and `placeholder_preferences`;
+    `unsubscribe_url` and `preferences_url` make the real ones."""
 
-    def __init__(self, renderer: Renderer, unsubscribe_url: UnsubscribeUrl) -> None:
+    def __init__(
+        self,
+        renderer: Renderer,
+        unsubscribe_url: UnsubscribeUrl,
+        preferences_url: PreferencesUrl,
+    ) -> None:
         self._renderer = renderer
         self._unsubscribe_url = unsubscribe_url
+        self._preferences_url = preferences_url
 
     async def prepare(
         self, session: AsyncSession, rows: list[OutboxMessage], prepared: Prepared
@@ -94,13 +102,22 @@ class NotificationSteps:
 
     def _fill(self, row: OutboxMessage, email: Email, event_type: str) -> None:
         """The row (in memory only) as this recipient's email."""
-        own = self._unsubscribe_url(row.user_id or "", event_type)
-        row.subject = email.subject
-        row.body_text = email.text.replace(PLACEHOLDER, own)
-        row.body_html = email.html.replace(PLACEHOLDER, own)
-        row.headers = row.headers | {
-            name: value.replace(PLACEHOLDER, own) for name, value in email.headers.items()
+        links = {
+            PLACEHOLDER: self._unsubscribe_url(row.user_id or "", event_type),
+            PREFERENCES_PLACEHOLDER: self._preferences_url(row.user_id or ""),
         }
+        row.subject = email.subject
+        row.body_text = fill(email.text, links)
+        row.body_html = fill(email.html, links)
+        row.headers = row.headers | {
+            name: fill(value, links) for name, value in email.headers.items()
+        }
+
+
+def fill(text: str, links: dict[str, str]) -> str:
+    for placeholder, link in links.items():
+        text = text.replace(placeholder, link)
+    return text
 
 
 def _parse(payload: dict[str, Any] | None) -> Event | Exception:
@@ -115,3 +132,8 @@ def _parse(payload: dict[str, Any] | None) -> Event | Exception:
 def placeholder_links(user_id: str, event_type: str) -> str:
     """For the renderer: every recipient's link is filled in per row by NotificationSteps."""
     return PLACEHOLDER
+
+
+def placeholder_preferences(user_id: str) -> str:
+    """For the renderer, like `placeholder_links`."""
+    return PREFERENCES_PLACEHOLDER

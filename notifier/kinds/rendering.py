@@ -26,6 +26,7 @@ OUTCOMES = {
 }
 
 UnsubscribeUrl = Callable[[str, str], str]  # (user_id, event_type) -> URL
+PreferencesUrl = Callable[[str], str]  # user_id -> the user's "Mina notifieringar" page
 
 # A web address in running text; a sentence's closing punctuation is not part of it.
 URL = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,;:!?)\]'’”]")
@@ -76,19 +77,34 @@ def _linked(line: str) -> Markup:
 
 class Renderer:
     def __init__(
-        self, env: Environment, *, eservice_url: str | None, unsubscribe_url: UnsubscribeUrl
+        self,
+        env: Environment,
+        *,
+        eservice_url: str | None,
+        unsubscribe_url: UnsubscribeUrl,
+        preferences_url: PreferencesUrl,
     ) -> None:
         self._env = env
         # The e-service's address (NOTIFIER_ESERVICE_URL), never this service's own: that
         # answers 404 to someone who wants to log in. Unset: the e-service is only named.
         self._eservice_url = eservice_url
         self._unsubscribe_url = unsubscribe_url
+        self._preferences_url = preferences_url
+
+    @property
+    def env(self) -> Environment:
+        return self._env
+
+    @property
+    def eservice_url(self) -> str | None:
+        return self._eservice_url
 
     def render(self, event: Event, *, level: PermissionLevel | None, user_id: str) -> Email:
         unsubscribe = self._unsubscribe_url(user_id, event.event_type)
         context = visible_context(event, level) | {
             "eservice_url": self._eservice_url,
             "unsubscribe_url": unsubscribe,
+            "preferences_url": self._preferences_url(user_id),
         }
         name = event.event_type
         subject = self._env.get_template(f"{name}.subject.txt").render(context)

@@ -31,12 +31,15 @@ class OutboxStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"  # permanent failure or retries exhausted; kept with its reason
     CANCELLED = "cancelled"  # e.g. the recipient was deleted before sending
+    HELD = "held"  # a digest item: never claimed itself, sent inside its user's digest
 
 
 class OutboxKind(StrEnum):
     NOTIFICATION = "notification"  # an application event, to one subscribed user
     TICKET = "ticket"  # a support ticket forwarded to its destination
     TICKET_ANSWER = "ticket_answer"  # staff's answer, to the person who asked
+    DIGEST_ITEM = "digest_item"  # an event for a user with daily delivery, held
+    DIGEST = "digest"  # one user's daily digest of their held items
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -8,6 +8,9 @@ parameter processing cost about 20 µs a row, more than everything else the cons
 Values the same for a whole batch (timestamps, empty headers) go through the columns' own
 bind processors once, so they are stored exactly as SQLAlchemy stores them elsewhere.
 Emails are rendered at send time from the stored event and the row's grant level.
+
+A user with daily delivery gets a held digest item instead of a pending notification:
+the sender never claims it, and notifier.kinds.digest sends it in that user's digest.
 """
 
 import hashlib
@@ -24,6 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from notifier.pipeline.events import Event
 from notifier.pipeline.models import OutboxKind, OutboxMessage, OutboxStatus, ProcessedEvent
 from subscriptions.matching import Recipient, Target, by_organisation, load_candidates, recipients
+from subscriptions.models import Delivery, User
 
 # The tables themselves: a Core insert skips the ORM's per-row bookkeeping (hot path).
 PROCESSED_TABLE = ProcessedEvent.metadata.tables[ProcessedEvent.__tablename__]
@@ -60,20 +64,20 @@ def target(event: Event) -> Target:
 Row = tuple[Any, ...]
 PROCESSED_COLUMNS = ("event_id", "event_type", "payload", "recipients", "processed_at")
 # An outbox row is its per-recipient values followed by the batch's constant ones.
-OUTBOX_VARYING = ("message_id", "event_id", "user_id", "recipient", "level")
+OUTBOX_VARYING = ("message_id", "event_id", "user_id", "recipient", "level", "kind", "status")
+IMMEDIATE = (OutboxKind.NOTIFICATION.value, OutboxStatus.PENDING.value)
+HELD = (OutboxKind.DIGEST_ITEM.value, OutboxStatus.HELD.value)
 
 
 def outbox_constants(now: datetime) -> dict[str, Any]:
     """Every other outbox column (the id aside): inserting by hand skips model defaults."""
     return {
         "channel": "email",
-        "kind": OutboxKind.NOTIFICATION.value,
         "ticket_id": None,
         "subject": None,
         "body_text": None,
         "body_html": None,
         "headers": {},
-        "status": OutboxStatus.PENDING.value,
         "attempts": 0,
         "next_attempt_at": now,
         "last_error": None,
@@ -105,6 +109,7 @@ async def _rows(
     targets = [target(event) for event in new]
     candidates = await load_candidates(session=session, targets=targets)
     grouped = by_organisation(candidates)
+    daily = await _daily_users(session) if candidates else set()
     when = _bound(PROCESSED_TABLE, "processed_at", now, dialect)
     constants = tuple(
         _bound(OUTBOX_TABLE, name, value, dialect) for name, value in outbox_constants(now).items()
@@ -117,14 +122,24 @@ async def _rows(
         # Serialised once, by pydantic: both drivers take JSON columns as text.
         payload = event.model_dump_json(exclude_none=True)
         processed.append((event.id, event.event_type, payload, len(found), when))
-        messages += [_outbox_row(event.id, r, constants) for r in found]
+        messages += [
+            _outbox_row(event.id, r, HELD if r.user_id in daily else IMMEDIATE, constants)
+            for r in found
+        ]
     return processed, messages
 
 
-def _outbox_row(event_id: str, recipient: Recipient, constants: Row) -> Row:
+async def _daily_users(session: AsyncSession) -> set[str]:
+    """Few users choose daily delivery: one indexed query a batch, not a column of the
+    matching query (subscriptions.matching is about who, not how)."""
+    found = await session.exec(select(User.id).where(col(User.delivery) == Delivery.DAILY))
+    return set(found.all())
+
+
+def _outbox_row(event_id: str, recipient: Recipient, how: tuple[str, str], constants: Row) -> Row:
     level = recipient.level.value if recipient.level else None
     mid = message_id(event_id, recipient.user_id)
-    return (mid, event_id, recipient.user_id, recipient.email, level, *constants)
+    return (mid, event_id, recipient.user_id, recipient.email, level, *how, *constants)
 
 
 def _bound(table: Table, column: str, value: Any, dialect: Dialect) -> Any:

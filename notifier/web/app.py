@@ -15,7 +15,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from notifier import db
 from notifier.compose import Services
 from notifier.kinds.tickets import answer_hook, forward_hook
-from notifier.web import explain, metrics, unsubscribe
+from notifier.web import explain, metrics, preferences, unsubscribe
 from notifier.web.hardening import close_storage, harden, ticket_rate_limit
 from notifier.web.security import admin_dependency, admin_token_check
 from routing.ticketing.tickets import TicketCreatedHook
@@ -65,6 +65,9 @@ def create_app(services: Services, *, migrate_on_start: bool = False) -> FastAPI
         unsubscribe.Unsubscribe(key, services.settings.base_url)
     )
     app.include_router(unsubscribe.router)
+    links = preferences.PreferenceLinks(key, services.settings.base_url)
+    app.state.preferences = preferences.PreferencePages(links, app.state.routing.pages)
+    app.include_router(preferences.router)
     _add_health(app, services)
     app.include_router(metrics.router)
     return app
