@@ -37,7 +37,7 @@ from notifier.kinds.notifications import (
     placeholder_preferences,
 )
 from notifier.kinds.rendering import Renderer, build_environment
-from notifier.pipeline import digests
+from notifier.pipeline import digests, retention
 from notifier.pipeline.broker import Topology
 from notifier.pipeline.consumer import Consumer
 from notifier.pipeline.sender import RetryPolicy, Sender
@@ -107,6 +107,13 @@ def build_services(
         services.workers.append(build_sender(services).run)
         # Every sender may make the day's digests: their unique message ids keep it once.
         services.workers.append(digest_clock(services))
+        services.workers.append(
+            functools.partial(
+                retention.run_daily,
+                services.sessions,
+                older_than=timedelta(days=settings.retention_days),
+            )
+        )
     return services
 
 

@@ -16,11 +16,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.sqltypes import utcnow
 from notifier import db
+from notifier.compose import Role, build_services
+from notifier.pipeline import retention
 from notifier.pipeline.models import OutboxMessage, OutboxStatus, ProcessedEvent
 from notifier.pipeline.retention import purge
+from notifier.settings import Settings
 from routing.ticketing import tickets
 from routing.ticketing.models import Attachment, Ticket, TicketStatus
-from tests.pipeline_helpers import event_body
+from tests.pipeline_helpers import event_body, eventually
 from tests.test_tickets import new_ticket
 
 NOW = utcnow()
@@ -199,3 +202,23 @@ async def _age(engine: AsyncEngine, *ticket_ids: str) -> None:
 async def _all(engine: AsyncEngine, model: Any) -> list[Any]:
     async with db.sessionmaker(engine)() as session:
         return list((await session.exec(select(model))).all())
+
+
+async def test_every_sender_purges_at_start_and_then_daily(
+    engine: AsyncEngine, settings: Settings
+) -> None:
+    event = processed(OLD)
+    old_sent = email(event, OutboxStatus.SENT, OLD)
+    await store(engine, event, old_sent)
+    services = build_services(settings, engine, roles=(Role.SEND,))
+    [daily] = [w for w in services.workers if getattr(w, "func", None) is retention.run_daily]
+    task = asyncio.create_task(daily())
+    try:
+
+        async def purged() -> bool:
+            [row] = await _all(engine, OutboxMessage)
+            return row.recipient == ""
+
+        await eventually(purged, what="the old email purged by the daily loop")
+    finally:
+        task.cancel()

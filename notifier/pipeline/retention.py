@@ -13,7 +13,10 @@ audit trail stay (NOTIFIER_RETENTION_DAYS, `notifier purge`, daily under `serve`
 Every step is idempotent and works in chunks, each chunk its own transaction.
 """
 
+import asyncio
+import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,6 +39,9 @@ KEPT_EVENT_FIELDS = frozenset(
 PURGED = "purged"
 ADDRESS = re.compile(r"[^\s<>\"',;:]+@[^\s<>\"',;:]+")
 CHUNK = 500
+DAY = timedelta(days=1)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +67,25 @@ async def purge(
         tickets, attachments = tickets + done.tickets, attachments + done.attachments
         if done.tickets < CHUNK:
             return Purged(outbox, events, tickets, attachments)
+
+
+async def run_daily(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    older_than: timedelta,
+    clock: Callable[[], datetime] = utcnow,
+) -> None:
+    """Until cancelled: purge at start and then once a day. Running twice purges nothing
+    more, so every sender process may run it."""
+    while True:
+        try:
+            purged = await purge(sessions, older_than=older_than, now=clock())
+            log.info("retention: purged %s", purged)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("the retention purge failed; trying again in a day")
+        await asyncio.sleep(DAY.total_seconds())
 
 
 async def purge_database(url: str, *, older_than: timedelta) -> Purged:
