@@ -50,3 +50,8 @@ class Subscription(SQLModel, table=True):
     user_id: str = Field(sa_column=_user_fk())
     event_type: str = Field(primary_key=True, max_length=64)
     enabled: bool = True
+    # "immediate" (one email per event) or "daily" (one digest a day): schemas.Delivery.
+    # The server default fills the rows stored before the column existed.
+    delivery: str = Field(
+        default="immediate", max_length=10, sa_column_kwargs={"server_default": "immediate"}
+    )

@@ -1,5 +1,6 @@
 """The admin API's request and response bodies (CONTRACTS §3)."""
 
+from enum import StrEnum
 from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
@@ -33,11 +34,17 @@ class PermissionsIn(BaseModel):
         return self
 
 
+class Delivery(StrEnum):
+    IMMEDIATE = "immediate"  # one email per event
+    DAILY = "daily"  # the day's notifications gathered into one digest
+
+
 class SubscriptionsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool
     event_types: list[str] = Field(max_length=len(EVENT_TYPES))
+    delivery: Delivery = Delivery.IMMEDIATE
 
     @model_validator(mode="after")
     def _known(self) -> Self:
@@ -50,10 +57,13 @@ class SubscriptionsIn(BaseModel):
 class SubscriptionState(BaseModel):
     event_type: str
     enabled: bool
+    delivery: Delivery
 
 
 class SubscriptionsOut(BaseModel):
     enabled: bool
     """True when every stored subscription is on (a one-click unsubscribe turns one off)."""
     event_types: list[str]
+    delivery: Delivery
+    """Daily when every stored subscription is gathered into the digest."""
     subscriptions: list[SubscriptionState]

@@ -9,6 +9,7 @@ from domain.organisations import OrganisationRef
 from domain.sqltypes import utcnow
 from subscriptions.models import PermissionGrant, Subscription, User
 from subscriptions.schemas import (
+    Delivery,
     PermissionsIn,
     SubscriptionsIn,
     SubscriptionsOut,
@@ -84,10 +85,15 @@ async def get_subscriptions(*, session: AsyncSession, user_id: str) -> Subscript
             .order_by(col(Subscription.event_type))
         )
     ).all()
+    daily = bool(rows) and all(row.delivery == Delivery.DAILY for row in rows)
     return SubscriptionsOut(
         enabled=bool(rows) and all(row.enabled for row in rows),
         event_types=[row.event_type for row in rows],
-        subscriptions=[SubscriptionState(event_type=r.event_type, enabled=r.enabled) for r in rows],
+        delivery=Delivery.DAILY if daily else Delivery.IMMEDIATE,
+        subscriptions=[
+            SubscriptionState(event_type=r.event_type, enabled=r.enabled, delivery=r.delivery)
+            for r in rows
+        ],
     )
 
 
@@ -96,7 +102,12 @@ async def put_subscriptions(
 ) -> None:
     await session.exec(delete(Subscription).where(col(Subscription.user_id) == user_id))
     session.add_all(
-        Subscription(user_id=user_id, event_type=event_type, enabled=subscriptions.enabled)
+        Subscription(
+            user_id=user_id,
+            event_type=event_type,
+            enabled=subscriptions.enabled,
+            delivery=subscriptions.delivery.value,
+        )
         for event_type in dict.fromkeys(subscriptions.event_types)
     )
     await session.flush()
