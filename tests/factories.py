@@ -18,3 +18,14 @@ def permissions_body(**grants: str) -> dict[str, Any]:
 
 def subscriptions_body(*event_types: str, enabled: bool = True) -> dict[str, Any]:
     return {"enabled": enabled, "event_types": list(event_types) or ["payment.disbursed"]}
+
+
+def bulk_line(user_id: str, **overrides: Any) -> dict[str, Any]:
+    """One line of POST /api/v1/users/bulk: a user, their grants and subscriptions."""
+    line: dict[str, Any] = {
+        "id": user_id,
+        **user_body(),
+        **permissions_body(),
+        "subscriptions": subscriptions_body(),
+    }
+    return line | overrides

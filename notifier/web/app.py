@@ -33,6 +33,7 @@ from routing.web.staff_api import build_admin_router as build_staff_router
 from routing.web.staff_api import staff_dependency
 from routing.web.triage_api import build_router as build_triage_api
 from routing.web.triage_pages import build_router as build_triage_pages
+from subscriptions import bulk
 from subscriptions.api import build_router as build_admin_router
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,9 @@ def create_app(services: Services, *, migrate_on_start: bool = False) -> FastAPI
     app.include_router(
         build_admin_router(get_session=get_session, require_admin=require_admin),
         prefix="/api/v1",
+    )
+    app.include_router(
+        bulk.build_router(get_session=get_session, require_admin=require_admin), prefix="/api/v1"
     )
     app.include_router(
         explain.build_router(get_session=get_session, require_admin=require_admin),

@@ -1,0 +1,113 @@
+"""Writing a batch of bulk-loaded users (subscriptions.bulk) inside the caller's
+transaction; never commits.
+
+Per batch: the ids already stored, one upsert of the user rows, their grants and
+subscriptions deleted and inserted anew, which is what the three PUTs do one user at a
+time. Rows go through the driver on the session's own connection: COPY on PostgreSQL
+(asyncpg), executemany on SQLite, as the consumer's outbox does for the same reason.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, delete
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from subscriptions.models import PermissionGrant, Subscription, User
+
+USERS: Table = User.metadata.tables[User.__tablename__]
+GRANTS: Table = PermissionGrant.metadata.tables[PermissionGrant.__tablename__]
+SUBSCRIPTIONS: Table = Subscription.metadata.tables[Subscription.__tablename__]
+USER_COLUMNS = ("id", "email", "name", "org_kind", "org_code", "created_at", "updated_at")
+GRANT_COLUMNS = ("user_id", "compensation_type", "level")
+SUBSCRIPTION_COLUMNS = ("user_id", "event_type", "enabled", "delivery")
+# created_at is left alone on update: the user was first mirrored then.
+UPSERT_USERS = (
+    f"INSERT INTO users ({', '.join(USER_COLUMNS)}) VALUES ({{values}}) "
+    "ON CONFLICT (id) DO UPDATE SET email = excluded.email, name = excluded.name, "
+    "org_kind = excluded.org_kind, org_code = excluded.org_code, "
+    "updated_at = excluded.updated_at"
+)
+
+Row = tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BulkUser:
+    """One validated line: a user with all their grants and subscriptions."""
+
+    id: str
+    email: str
+    name: str
+    org_kind: str
+    org_code: str
+    grants: dict[str, str]  # compensation type → level
+    event_types: tuple[str, ...]  # each once
+    enabled: bool
+    delivery: str
+
+
+async def write_batch(*, session: AsyncSession, users: Sequence[BulkUser], now: datetime) -> int:
+    """Store every user of the batch (ids unique within it); returns how many were new."""
+    ids = [user.id for user in users]
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        # A batch's IN lists of 1,000 ids are prepared statements; after five runs
+        # PostgreSQL may plan them generically, comparing each row with every id: the
+        # reconcile of 50,000 stored users took 0.8 s a batch instead of 0.1.
+        await connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+    stored = set(await session.exec(select(User.id).where(col(User.id).in_(ids))))
+    process = USERS.c["updated_at"].type.bind_processor(connection.dialect)
+    when = process(now) if process is not None else now
+    await _upsert_users(
+        connection,
+        [(u.id, u.email, u.name, u.org_kind, u.org_code, when, when) for u in users],
+    )
+    if stored:  # a first load has nothing to replace
+        known = list(stored)
+        await session.exec(delete(PermissionGrant).where(col(PermissionGrant.user_id).in_(known)))
+        await session.exec(delete(Subscription).where(col(Subscription.user_id).in_(known)))
+    grants = [(u.id, ctype, level) for u in users for ctype, level in u.grants.items()]
+    subscriptions = [
+        (u.id, event_type, u.enabled, u.delivery) for u in users for event_type in u.event_types
+    ]
+    await _insert(connection, GRANTS, GRANT_COLUMNS, grants)
+    await _insert(connection, SUBSCRIPTIONS, SUBSCRIPTION_COLUMNS, subscriptions)
+    return len(ids) - len(stored)
+
+
+async def _driver(connection: AsyncConnection) -> Any:
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None
+    if connection.dialect.name == "postgresql" and not driver.is_in_transaction():
+        # The select before opened the session's transaction (asyncpg's adapter begins it
+        # lazily); outside it these rows would commit on their own.
+        raise RuntimeError("bulk rows must be written inside the session's transaction")
+    return driver
+
+
+async def _upsert_users(connection: AsyncConnection, rows: list[Row]) -> None:
+    driver = await _driver(connection)
+    if connection.dialect.name == "postgresql":
+        values = ", ".join(f"${n}" for n in range(1, len(USER_COLUMNS) + 1))
+    else:
+        values = ", ".join("?" for _ in USER_COLUMNS)
+    await driver.executemany(UPSERT_USERS.format(values=values), rows)
+
+
+async def _insert(
+    connection: AsyncConnection, table: Table, columns: Sequence[str], rows: list[Row]
+) -> None:
+    if not rows:
+        return
+    driver = await _driver(connection)
+    if connection.dialect.name == "postgresql":
+        await driver.copy_records_to_table(table.name, records=rows, columns=list(columns))
+    else:
+        placeholders = ", ".join("?" for _ in columns)
+        sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders})"
+        await driver.executemany(sql, rows)
