@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# `make run PORT=8080` (or HOST=0.0.0.0); links in emails follow NOTIFIER_BASE_URL, not these.
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: run test lint install clean
 
@@ -16,7 +19,7 @@ install: $(STAMP)
 
 ## Set up, migrate and start the whole service on SQLite; emails go to ./var/mail/.
 run: $(STAMP)
-	$(BIN)/notifier serve --host 127.0.0.1 --port 8000
+	$(BIN)/notifier serve --host $(HOST) --port $(PORT)
 
 ## The whole test suite, against the real PostgreSQL, RabbitMQ and a loopback SMTP server.
 test: $(STAMP)
