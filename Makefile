@@ -9,10 +9,13 @@ PORT ?= 8000
 
 .PHONY: run test lint install clean
 
+# setuptools tells every editable install of a flat layout (packages at the top, no src/)
+# that same-named folders may shadow it: that is how this tree is meant to be imported,
+# so that one notice is silenced, nothing else.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
 install: $(STAMP)
