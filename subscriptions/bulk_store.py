@@ -27,10 +27,15 @@ GRANT_COLUMNS = ("user_id", "compensation_type", "level")
 SUBSCRIPTION_COLUMNS = ("user_id", "event_type", "enabled", "delivery")
 # created_at is left alone on update: the user was first mirrored then.
 UPSERT_USERS = (
-    f"INSERT INTO users ({', '.join(USER_COLUMNS)}) VALUES ({{values}}) "
+    f"INSERT INTO users ({', '.join(USER_COLUMNS)}) {{values}} "
     "ON CONFLICT (id) DO UPDATE SET email = excluded.email, name = excluded.name, "
     "org_kind = excluded.org_kind, org_code = excluded.org_code, "
     "updated_at = excluded.updated_at"
+)
+UNNEST_USERS = (
+    "SELECT id, email, name, org_kind, org_code, $6, $6 FROM unnest("
+    "$1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[]"
+    ") AS batch(id, email, name, org_kind, org_code)"
 )
 
 Row = tuple[Any, ...]
@@ -67,17 +72,57 @@ async def write_batch(*, session: AsyncSession, users: Sequence[BulkUser], now: 
         connection,
         [(u.id, u.email, u.name, u.org_kind, u.org_code, when, when) for u in users],
     )
-    if stored:  # a first load has nothing to replace
-        known = list(stored)
-        await session.exec(delete(PermissionGrant).where(col(PermissionGrant.user_id).in_(known)))
-        await session.exec(delete(Subscription).where(col(Subscription.user_id).in_(known)))
-    grants = [(u.id, ctype, level) for u in users for ctype, level in u.grants.items()]
+    # A reconcile mostly sends what is stored already: rewriting only the users whose
+    # grants or subscriptions differ saves a delete and an insert per unchanged row.
+    changed = [u for u in users if u.id not in stored] + await _changed(session, users, stored)
+    grants = [(u.id, ctype, level) for u in changed for ctype, level in u.grants.items()]
     subscriptions = [
-        (u.id, event_type, u.enabled, u.delivery) for u in users for event_type in u.event_types
+        (u.id, event_type, u.enabled, u.delivery) for u in changed for event_type in u.event_types
     ]
     await _insert(connection, GRANTS, GRANT_COLUMNS, grants)
     await _insert(connection, SUBSCRIPTIONS, SUBSCRIPTION_COLUMNS, subscriptions)
     return len(ids) - len(stored)
+
+
+async def _changed(
+    session: AsyncSession, users: Sequence[BulkUser], stored: set[str]
+) -> list[BulkUser]:
+    """The stored users whose grants or subscriptions differ from the batch's, with what
+    is stored for them deleted (as the PUTs replace them)."""
+    if not stored:
+        return []
+    known = list(stored)
+    grants: dict[str, set[tuple[str, str]]] = {user_id: set() for user_id in known}
+    for user_id, ctype, level in await session.exec(
+        select(
+            PermissionGrant.user_id, PermissionGrant.compensation_type, PermissionGrant.level
+        ).where(col(PermissionGrant.user_id).in_(known))
+    ):
+        grants[user_id].add((ctype, level))
+    subscriptions: dict[str, set[tuple[str, bool, str]]] = {user_id: set() for user_id in known}
+    for user_id, event_type, enabled, delivery in await session.exec(
+        select(
+            Subscription.user_id,
+            Subscription.event_type,
+            Subscription.enabled,
+            Subscription.delivery,
+        ).where(col(Subscription.user_id).in_(known))
+    ):
+        subscriptions[user_id].add((event_type, enabled, delivery))
+    changed = [
+        u
+        for u in users
+        if u.id in stored
+        and (
+            grants[u.id] != set(u.grants.items())
+            or subscriptions[u.id] != {(e, u.enabled, u.delivery) for e in u.event_types}
+        )
+    ]
+    if changed:
+        ids = [u.id for u in changed]
+        await session.exec(delete(PermissionGrant).where(col(PermissionGrant.user_id).in_(ids)))
+        await session.exec(delete(Subscription).where(col(Subscription.user_id).in_(ids)))
+    return changed
 
 
 async def _driver(connection: AsyncConnection) -> Any:
@@ -93,10 +138,13 @@ async def _driver(connection: AsyncConnection) -> Any:
 async def _upsert_users(connection: AsyncConnection, rows: list[Row]) -> None:
     driver = await _driver(connection)
     if connection.dialect.name == "postgresql":
-        values = ", ".join(f"${n}" for n in range(1, len(USER_COLUMNS) + 1))
+        # One statement over arrays, one column each: executemany costs a round of
+        # bind and execute per row inside PostgreSQL.
+        columns = list(zip(*rows, strict=True))
+        await driver.execute(UPSERT_USERS.format(values=UNNEST_USERS), *columns[:5], rows[0][5])
     else:
-        values = ", ".join("?" for _ in USER_COLUMNS)
-    await driver.executemany(UPSERT_USERS.format(values=values), rows)
+        values = "VALUES (" + ", ".join("?" for _ in USER_COLUMNS) + ")"
+        await driver.executemany(UPSERT_USERS.format(values=values), rows)
 
 
 async def _insert(

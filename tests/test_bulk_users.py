@@ -185,3 +185,25 @@ async def test_a_last_line_without_newline_is_stored(
     body = ndjson(bulk_line("a")) + json.dumps(bulk_line("b")).encode()
     answer = (await client.post(BULK, content=body, headers=admin | NDJSON)).json()
     assert answer["created"] == 2
+
+
+async def test_a_reconcile_restores_what_was_changed_here_and_keeps_the_rest(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    lines = [bulk_line("same"), bulk_line("off-here"), bulk_line("new-grant")]
+    await client.post(BULK, content=ndjson(*lines), headers=admin | NDJSON)
+    # Turned off here since the last load (as a one-click unsubscribe would).
+    off = subscriptions_body(enabled=False)
+    await client.put("/api/v1/users/off-here/subscriptions", json=off, headers=admin)
+    lines[2] = bulk_line("new-grant", grants={"schablon-anvisade-barn": "summary"})
+
+    answer = (await client.post(BULK, content=ndjson(*lines), headers=admin | NDJSON)).json()
+
+    assert (answer["created"], answer["updated"]) == (0, 3)
+    for user_id in ("same", "off-here"):
+        subscriptions = await client.get(f"/api/v1/users/{user_id}/subscriptions", headers=admin)
+        assert subscriptions.json()["enabled"] is True
+    grants = (await client.get("/api/v1/users/new-grant/permissions", headers=admin)).json()
+    assert grants == {"grants": {"schablon-anvisade-barn": "summary"}}
+    same = (await client.get("/api/v1/users/same/permissions", headers=admin)).json()
+    assert same == permissions_body()
