@@ -3,12 +3,10 @@ users in one streamed request, one full user per NDJSON line.
 
 Each line replaces what is stored for that user exactly as the three PUTs would, and is
 validated by their own models, so the two ways cannot disagree. The body is read as a
-stream and a batch of lines is written per transaction, so memory stays flat however long
-the stream. A batch costs a handful of round trips: one query for the ids already stored,
-one upsert of the users, two deletes and two inserts of their grants and subscriptions,
-the inserts through the driver (COPY on PostgreSQL, executemany on SQLite) because
-SQLAlchemy's per-row parameter processing cost more than the database did. Through the
-PUTs the admin API took about 177 users/s with 8 clients (issue 14).
+stream and 1,000 users are written per transaction (subscriptions.bulk_store: a handful
+of statements a batch), each batch while the next is parsed, so memory stays flat however
+long the stream. Through the PUTs the admin API took about 177 users/s with 8 clients
+(issue 14); bench.bulk_users measures this way.
 """
 
 import asyncio

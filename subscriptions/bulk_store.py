@@ -1,10 +1,11 @@
 """Writing a batch of bulk-loaded users (subscriptions.bulk) inside the caller's
 transaction; never commits.
 
-Per batch: the ids already stored, one upsert of the user rows, their grants and
-subscriptions deleted and inserted anew, which is what the three PUTs do one user at a
-time. Rows go through the driver on the session's own connection: COPY on PostgreSQL
-(asyncpg), executemany on SQLite, as the consumer's outbox does for the same reason.
+Per batch: the ids already stored, one upsert of the user rows, and, for the new users
+and the stored ones whose grants or subscriptions differ, those deleted and inserted anew:
+what the three PUTs do one user at a time. Rows go through the driver on the session's
+own connection (COPY on PostgreSQL, executemany on SQLite), as the consumer's outbox does,
+because SQLAlchemy's per-row parameter processing cost more than the database did.
 """
 
 from collections.abc import Sequence
