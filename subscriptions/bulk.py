@@ -25,6 +25,13 @@ MEDIA_TYPE = "application/x-ndjson"
 BATCH_SIZE = 1000  # users per transaction
 MAX_LINE_BYTES = 64 * 1024  # a user is well under 4 KiB; a longer line is refused unread
 MAX_REFUSALS_LISTED = 1000  # past this only counted, so the answer stays small
+EXAMPLE_LINE = (
+    '{"id": "u-1", "email": "anna.berg@stockholm.se", "name": "Anna Berg", '
+    '"organisation": {"kind": "kommun", "code": "0180"}, '
+    '"grants": {"dygnsschablon-ensamkommande": "full"}, '
+    '"subscriptions": {"enabled": true, "event_types": ["payment.disbursed"], '
+    '"delivery": "immediate"}}\n'
+)
 
 
 class Line(UserIn):
@@ -177,7 +184,11 @@ def build_router(
     """The bulk router; the composition root hands in the session and the admin check."""
     SessionDep = Annotated[AsyncSession, Depends(get_session)]
     router = APIRouter(prefix="/users", tags=["admin"], dependencies=[Depends(require_admin)])
-    body = {"content": {MEDIA_TYPE: {"schema": Line.model_json_schema()}}, "required": True}
+    # NDJSON has no OpenAPI schema of its own: /docs shows a line as an example.
+    body = {
+        "required": True,
+        "content": {MEDIA_TYPE: {"schema": {"type": "string"}, "example": EXAMPLE_LINE}},
+    }
 
     @router.post("/bulk", openapi_extra={"requestBody": body})
     async def bulk_users(request: Request, session: SessionDep) -> BulkResult:

@@ -207,3 +207,12 @@ async def test_a_reconcile_restores_what_was_changed_here_and_keeps_the_rest(
     assert grants == {"grants": {"schablon-anvisade-barn": "summary"}}
     same = (await client.get("/api/v1/users/same/permissions", headers=admin)).json()
     assert same == permissions_body()
+
+
+async def test_the_docs_show_a_line_that_loads(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    body = spec["paths"][BULK]["post"]["requestBody"]["content"]["application/x-ndjson"]
+    answer = await client.post(BULK, content=body["example"], headers=admin | NDJSON)
+    assert answer.json()["created"] == 1
