@@ -17,7 +17,8 @@ COPY migrations migrations
 RUN pip install --no-cache-dir --no-deps .
 
 FROM python:3.11-slim
-RUN useradd --system --create-home --home-dir /app notifier
+RUN useradd --system --create-home --home-dir /app notifier \
+    && install --directory --owner=notifier --group=notifier /app/var
 COPY --from=build /opt/venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
@@ -25,6 +26,9 @@ ENV PATH=/opt/venv/bin:$PATH \
     NOTIFIER_MAIL_DIR=/app/var/mail
 WORKDIR /app
 USER notifier
+# The SQLite database, the generated secret key and the .eml files without SMTP: kept
+# when the container is recreated. Owned by notifier above, so a new volume is too.
+VOLUME ["/app/var"]
 EXPOSE 8000
 # The HTTP roles answer /healthz; consume, send and migrate serve no HTTP, so for them
 # the check only asks that PID 1 (the notifier process) is alive.

@@ -3,20 +3,26 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# `make run PORT=8080` (or HOST=0.0.0.0); links in emails follow NOTIFIER_BASE_URL, not these.
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: run test lint install clean
 
+# setuptools tells every editable install of a flat layout (packages at the top, no src/)
+# that same-named folders may shadow it: that is how this tree is meant to be imported,
+# so that one notice is silenced, nothing else.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
 install: $(STAMP)
 
 ## Set up, migrate and start the whole service on SQLite; emails go to ./var/mail/.
 run: $(STAMP)
-	$(BIN)/notifier serve --host 127.0.0.1 --port 8000
+	$(BIN)/notifier serve --host $(HOST) --port $(PORT)
 
 ## The whole test suite, against the real PostgreSQL, RabbitMQ and a loopback SMTP server.
 test: $(STAMP)

@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 import uvicorn
 
 from notifier import commands as pipeline_commands
-from notifier import db, logs
+from notifier import db, logs, reachable
 from notifier.compose import Role, build_services
 from notifier.settings import Settings
 from notifier.web.app import create_app
@@ -18,7 +18,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings()
     logs.configure(settings.log_level)
-    result: int = args.run(settings, args)
+    # A missing broker or database is the commonest first-run problem: one line that
+    # names it and the variable to check, never a traceback (issue 14).
+    try:
+        reachable.preflight(settings, args.command)
+        result: int = args.run(settings, args)
+    except reachable.Unreachable as error:
+        print(f"notifier {args.command}: {error}", file=sys.stderr)
+        return reachable.EXIT_UNAVAILABLE
+    except reachable.CONNECTION_ERRORS as error:
+        print(f"notifier {args.command}: {reachable.explain(settings, error)}", file=sys.stderr)
+        return reachable.EXIT_UNAVAILABLE
     return result
 
 
@@ -27,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="notifier",
         description="Notifieringar och supportvägledning för Ansök om statlig ersättning.",
     )
-    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND", dest="command")
 
     for name, run, text in (
         ("serve", _serve, "all of it in one process: migrate, HTTP, consumer, sender"),

@@ -97,3 +97,14 @@ def tiny_image(kind: str = "PNG") -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (4, 4), (0, 90, 160)).save(out, format=kind)
     return out.getvalue()
+
+
+def bulk_line(user_id: str, **overrides: Any) -> dict[str, Any]:
+    """One line of POST /api/v1/users/bulk: a user, their grants and subscriptions."""
+    line: dict[str, Any] = {
+        "id": user_id,
+        **user_body(),
+        **permissions_body(),
+        "subscriptions": subscriptions_body(),
+    }
+    return line | overrides
