@@ -49,6 +49,7 @@ class Desk:
         destination: str | None,
         status: str | None,
         older_than_hours: int | None,
+        q: str | None = None,
     ) -> list[Ticket]:
         """Oldest first. No destination asked for: the person's own queues (all if none)."""
         wanted = staff.destinations if destination is None else []
@@ -64,6 +65,7 @@ class Desk:
                 status=status or None,
                 older_than=older,
                 now=self.now(),
+                q=q,
                 limit=500,
             )
         return sorted(found, key=lambda ticket: (ticket.created_at, ticket.id))

@@ -40,14 +40,17 @@ async def queue(
     destination: Annotated[str | None, Query(max_length=40)] = None,
     ticket_status: Annotated[TicketStatus | None, Query(alias="status")] = None,
     older_than_hours: Annotated[int | None, Query(ge=0, le=24 * 365)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict[str, Any]:
-    """Your own queues unless `destination` names one (or `alla`)."""
+    """Your own queues unless `destination` names one (or `alla`); `q` finds by
+    reference, email, diarienummer or words of the question (every word must match)."""
     found_tickets = await web.desk.queue(
         session=session,
         staff=me,
         destination=destination,
         status=ticket_status,
         older_than_hours=older_than_hours,
+        q=q,
     )
     shown = destination or (",".join(me.destinations) if me.destinations else ALL)
     return {"destination": shown, "tickets": [ticket_out(t) for t in found_tickets]}

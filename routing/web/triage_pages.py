@@ -32,12 +32,14 @@ async def queue(request: Request, session: SessionDep, web: WebDep, me: StaffPag
     destination = query.get("mottagare") or None
     status_filter = query.get("status", "")
     age = query.get("alder", "")
+    search = query.get("q", "").strip()[:200]
     found = await web.desk.queue(
         session=session,
         staff=me,
         destination=destination,
         status=status_filter if status_filter in set(TicketStatus) else None,
         older_than_hours=int(age) if age in AGES and age else None,
+        q=search,
     )
     return web.pages.render(
         request,
@@ -45,7 +47,12 @@ async def queue(request: Request, session: SessionDep, web: WebDep, me: StaffPag
         title="Ärenden",
         me=me,
         tickets=found,
-        filters={"mottagare": destination or "", "status": status_filter, "alder": age},
+        filters={
+            "mottagare": destination or "",
+            "status": status_filter,
+            "alder": age,
+            "q": search,
+        },
         ages=AGES,
         all_value=ALL,
     )
