@@ -19,8 +19,16 @@ from notifier.web import explain, metrics, unsubscribe
 from notifier.web.security import admin_dependency, admin_token_check
 from routing.ticketing.tickets import TicketCreatedHook
 from routing.ticketing.triage import Desk
+from routing.web import (
+    answers_api,
+    staff_api,
+    support,
+    support_ticket,
+    triage_api,
+    triage_login,
+    triage_pages,
+)
 from routing.web import api as support_api
-from routing.web import staff_api, support, support_ticket, triage_api, triage_login, triage_pages
 from routing.web.csrf import Csrf
 from routing.web.deps import RoutingWeb
 from routing.web.pages import Pages
@@ -105,6 +113,10 @@ def _add_web(app: FastAPI, *, require_admin: Callable[..., None]) -> None:
     app.include_router(support_ticket.router)
     app.include_router(staff_api.build_admin_router(require_admin=require_admin), prefix="/api/v1")
     app.include_router(triage_api.router, prefix="/api/v1")
+    app.include_router(
+        answers_api.build_admin_router(require_admin=require_admin), prefix="/api/v1"
+    )
+    app.include_router(answers_api.staff_router, prefix="/api/v1")
     app.include_router(triage_login.router)
     app.include_router(triage_pages.router)
 

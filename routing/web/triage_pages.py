@@ -5,7 +5,7 @@ from fastapi import APIRouter, Request, status
 from fastapi.responses import RedirectResponse, Response
 
 from domain.web import SessionDep
-from routing.ticketing import tickets
+from routing.ticketing import answers, tickets
 from routing.ticketing.models import Ticket, TicketStatus
 from routing.ticketing.staff import StaffAccount
 from routing.ticketing.tickets import TicketError
@@ -63,7 +63,11 @@ async def one(
     request: Request, ticket_id: str, session: SessionDep, web: WebDep, me: StaffPageDep
 ) -> Response:
     ticket = await found(request, session, web, ticket_id)
-    return await ticket_page(request, session, web, me, ticket)
+    # A canned answer picked (?svar=<id>, a GET form: no script) starts the answer text.
+    picked = request.query_params.get("svar", "")
+    canned = await answers.get_answer(session=session, answer_id=picked) if picked else None
+    values = {"answer_text": canned.text, "svar": canned.id} if canned else None
+    return await ticket_page(request, session, web, me, ticket, values=values)
 
 
 @router.get("/arenden/{ticket_id}/bilagor/{attachment_id}")
@@ -142,6 +146,7 @@ async def ticket_page(
         ticket=ticket,
         trail=await tickets.events(session=session, ticket_id=ticket.id),
         files=await attachments(session=session, ticket_id=ticket.id),
+        answers=await answers.list_answers(session=session),
         done=DONE.get(request.query_params.get("klart", ""), ""),
         errors=errors or {},
         values=values or {},
