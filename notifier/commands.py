@@ -1,4 +1,4 @@
-"""The pipeline's commands: `consume`, `send`, `dead-letters list|replay`,
+"""The pipeline's commands: `consume`, `send`, `inbound`, `dead-letters list|replay`,
 `publish-sample` (CONTRACTS §4). Registered on the `notifier` parser by notifier.cli."""
 
 import argparse
@@ -7,7 +7,7 @@ import contextlib
 import sys
 from typing import Any
 
-from notifier import compose, db
+from notifier import compose, db, inbound
 from notifier.compose import Role, build_services
 from notifier.pipeline import dead_letters, sample
 from notifier.settings import Settings
@@ -24,6 +24,10 @@ def add_commands(commands: "argparse._SubParsersAction[Any]") -> None:
     actions.add_parser("replay", help="publish them to the exchange again").set_defaults(
         run=_replay
     )
+    replies = commands.add_parser("inbound", help="an SMTP server for replies to tickets")
+    replies.add_argument("--host", default="127.0.0.1")
+    replies.add_argument("--port", type=int, default=2525)
+    replies.set_defaults(run=_inbound)
     commands.add_parser(
         "publish-sample", help="sample users and one event of each type, to see emails"
     ).set_defaults(run=_publish_sample)
@@ -42,6 +46,25 @@ def _consume(settings: Settings, args: argparse.Namespace) -> int:
 
 def _send(settings: Settings, args: argparse.Namespace) -> int:
     return _workers(settings, Role.SEND)
+
+
+def _inbound(settings: Settings, args: argparse.Namespace) -> int:
+    services = build_services(settings)
+    try:
+        handler = compose.build_inbound(services)
+    except ValueError as exc:
+        print(f"notifier inbound: {exc}", file=sys.stderr)
+        return 2
+
+    async def run() -> None:
+        async with services.resources:
+            await inbound.serve(
+                handler, host=args.host, port=args.port, max_bytes=settings.inbound_max_bytes
+            )
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+    return 0
 
 
 def _list(settings: Settings, args: argparse.Namespace) -> int:

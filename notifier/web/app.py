@@ -14,7 +14,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from notifier import db
 from notifier.compose import Services
-from notifier.kinds.tickets import answer_hook, forward_hook
+from notifier.kinds.tickets import answer_hook, forward_hook, opened_hook
 from notifier.web import explain, metrics, unsubscribe
 from notifier.web.security import admin_dependency, admin_token_check
 from routing.ticketing.tickets import TicketCreatedHook
@@ -102,7 +102,7 @@ def _routing_web(services: Services, *, key: bytes, forward: TicketCreatedHook) 
         rate_limit=RateLimit(settings.support_rate_limit),
         signing_key=key,
         is_admin_token=admin_token_check(settings),
-        on_ticket_created=forward,
+        on_ticket_created=opened_hook(settings),  # a reroute (the desk's) sends no receipt
         secure_cookies=secure,
     )
 
