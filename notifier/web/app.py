@@ -98,6 +98,7 @@ def _routing_web(services: Services, *, key: bytes, forward: TicketCreatedHook) 
             now=now,
             on_ticket_created=forward,
             on_ticket_answered=answer_hook(settings),
+            stale_after_days=settings.desk_stale_working_days,
         ),
         rate_limit=RateLimit(settings.support_rate_limit),
         signing_key=key,

@@ -10,6 +10,7 @@ from domain.web import SessionDep
 from routing.ticketing import tickets
 from routing.ticketing.models import Ticket, TicketStatus
 from routing.ticketing.staff import StaffAccount
+from routing.ticketing.stats import queue_stats
 from routing.ticketing.tickets import TicketError
 from routing.ticketing.triage import ALL, MAX_TEXT, Desk, DeskAction, attachments, ticket_out
 from routing.web.deps import WebDep
@@ -54,6 +55,13 @@ async def queue(
     )
     shown = destination or (",".join(me.destinations) if me.destinations else ALL)
     return {"destination": shown, "tickets": [ticket_out(t) for t in found_tickets]}
+
+
+@router.get("/stats")
+async def stats(session: SessionDep, web: WebDep, me: StaffDep) -> dict[str, Any]:
+    """Open tickets per destination (oldest and median age in working hours) and tickets
+    opened and closed per day for the last 30 days."""
+    return await queue_stats(session=session, clock=web.desk.clock, now=web.now())
 
 
 @router.get("/tickets/{ticket_id}")

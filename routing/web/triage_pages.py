@@ -1,6 +1,9 @@
 """The triage desk's HTML pages under /triage, behind the staff session of
 `triage_login`; every POST carries the CSRF token and redirects back (PRG)."""
 
+from datetime import datetime
+from typing import Any
+
 from fastapi import APIRouter, Request, status
 from fastapi.responses import RedirectResponse, Response
 
@@ -8,6 +11,7 @@ from domain.web import SessionDep
 from routing.ticketing import answers, tickets
 from routing.ticketing.models import Ticket, TicketStatus
 from routing.ticketing.staff import StaffAccount
+from routing.ticketing.stats import Clock, age_label, queue_stats
 from routing.ticketing.tickets import TicketError
 from routing.ticketing.triage import ALL, DeskAction, attachments
 from routing.web.deps import RoutingWeb, WebDep
@@ -41,12 +45,14 @@ async def queue(request: Request, session: SessionDep, web: WebDep, me: StaffPag
         older_than_hours=int(age) if age in AGES and age else None,
         q=search,
     )
+    clock, now = web.desk.clock, web.now()
     return web.pages.render(
         request,
         "triage/queue.html",
         title="Ärenden",
         me=me,
-        tickets=found,
+        rows=[queue_row(ticket, clock, now) for ticket in found],
+        stats=await queue_stats(session=session, clock=clock, now=now),
         filters={
             "mottagare": destination or "",
             "status": status_filter,
@@ -56,6 +62,18 @@ async def queue(request: Request, session: SessionDep, web: WebDep, me: StaffPag
         ages=AGES,
         all_value=ALL,
     )
+
+
+def queue_row(ticket: Ticket, clock: Clock, now: datetime) -> dict[str, Any]:
+    """What the queue shows of a ticket: its first line and its age in working hours."""
+    message = str(ticket.inquiry.get("message") or "").strip()
+    first = message.splitlines()[0] if message else ""
+    return {
+        "ticket": ticket,
+        "first_line": first if len(first) <= 90 else first[:89] + "…",
+        "age": age_label(clock.working_hours(ticket.created_at, now)),
+        "stale": clock.is_stale(ticket, now),
+    }
 
 
 @router.get("/arenden/{ticket_id}")
