@@ -1,6 +1,6 @@
-"""The pipeline's commands: `consume`, `send`, `digest [--now]`, `dead-letters
-list|replay`, `publish-sample` (CONTRACTS §4). Registered on the `notifier` parser by
-notifier.cli."""
+"""The pipeline's commands: `consume`, `send`, `digest [--now]`, `inbound`, `purge`,
+`dead-letters list|replay`, `publish-sample` (CONTRACTS §4). Registered on the `notifier`
+parser by notifier.cli."""
 
 import argparse
 import asyncio
@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain.sqltypes import utcnow
-from notifier import compose, db
+from notifier import compose, db, inbound
 from notifier.compose import Role, build_services
 from notifier.pipeline import dead_letters, digests, retention, sample
 from notifier.settings import Settings
@@ -33,6 +33,10 @@ def add_commands(commands: "argparse._SubParsersAction[Any]") -> None:
     )
     purge = commands.add_parser("purge", help="remove personal data past NOTIFIER_RETENTION_DAYS")
     purge.set_defaults(run=_purge)
+    replies = commands.add_parser("inbound", help="an SMTP server for replies to tickets")
+    replies.add_argument("--host", default="127.0.0.1")
+    replies.add_argument("--port", type=int, default=2525)
+    replies.set_defaults(run=_inbound)
     commands.add_parser(
         "publish-sample", help="sample users and one event of each type, to see emails"
     ).set_defaults(run=_publish_sample)
@@ -75,6 +79,25 @@ async def send_digests(services: compose.Services, *, now: bool) -> str:
         while await sender.send_batch():
             pass
     return f"{made} nya sammanfattningar för {day.isoformat()}."
+
+
+def _inbound(settings: Settings, args: argparse.Namespace) -> int:
+    services = build_services(settings)
+    try:
+        handler = compose.build_inbound(services)
+    except ValueError as exc:
+        print(f"notifier inbound: {exc}", file=sys.stderr)
+        return 2
+
+    async def run() -> None:
+        async with services.resources:
+            await inbound.serve(
+                handler, host=args.host, port=args.port, max_bytes=settings.inbound_max_bytes
+            )
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+    return 0
 
 
 def _list(settings: Settings, args: argparse.Namespace) -> int:

@@ -28,6 +28,7 @@ from notifier.channels.base import Transport
 from notifier.channels.email import email_transport
 from notifier.channels.http import HttpTransport
 from notifier.channels.smtp import SmtpTransport
+from notifier.inbound import Inbound
 from notifier.kinds import OutboxKind, Steps
 from notifier.kinds.digest import DigestSteps
 from notifier.kinds.forwards import ForwardSteps
@@ -203,6 +204,15 @@ def digest_clock(services: Services) -> Worker:
         zone=ZoneInfo(settings.digest_zone),
         on_created=services.wake.set,
     )
+
+
+def build_inbound(services: Services) -> Inbound:
+    """`notifier inbound`'s handler; NOTIFIER_REPLY_DOMAIN must be set."""
+    settings = services.settings
+    if not settings.reply_domain:
+        raise ValueError("NOTIFIER_REPLY_DOMAIN is not set: there is no address to reply to")
+    own = {settings.mail_from.lower()}
+    return Inbound(services.sessions, settings.reply_domain.lower(), frozenset(own))
 
 
 async def run_workers(services: Services) -> None:

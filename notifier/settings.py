@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     base_url: str = "http://localhost:8000"
     eservice_url: str | None = None
     admin_token: SecretStr | None = None
+    # Unset: answers and receipts cannot be replied to (no Reply-To, no `notifier inbound`).
+    reply_domain: str | None = None
 
     # Our own additions.
     mail_dir: Path = Field(Path("./var/mail"), description="where .eml files go without SMTP")
@@ -118,6 +120,16 @@ class Settings(BaseSettings):
         description="JSON: destination → URL; where set, tickets are POSTed there, not mailed",
     )
     forward_http_timeout: float = Field(10.0, description="seconds per HTTP forward")
+    # The triage desk.
+    desk_stale_working_days: int = Field(
+        2,
+        ge=1,
+        description="an open ticket older than this is marked on the queue; the "
+        "receipt promises an answer within it",
+    )
+    inbound_max_bytes: int = Field(
+        10 * 1024 * 1024, ge=1024, description="largest reply `notifier inbound` accepts"
+    )
 
     @field_validator("secret_key")
     @classmethod

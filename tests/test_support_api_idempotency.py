@@ -24,7 +24,7 @@ async def test_a_retry_with_the_same_key_returns_the_first_ticket(
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json() == first.json()
     assert await count(services, Ticket) == 1
-    assert await count(services, OutboxMessage) == 1  # forwarded once
+    assert await count(services, OutboxMessage) == 2  # forwarded once, one receipt
 
 
 async def test_without_a_key_each_post_is_a_new_ticket(

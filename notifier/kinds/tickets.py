@@ -82,6 +82,7 @@ def answer_hook(settings: Settings) -> TicketAnsweredHook:
         email = ticket.inquiry.get("email")
         if not email:  # every ticket has one today; an old or imported one may not
             return
+        # Counts the receipt too (the same kind): the sequence only keeps ids unique.
         sequence = await forwards_of(session, ticket.id, OutboxKind.TICKET_ANSWER) + 1
         session.add(
             OutboxMessage(
@@ -91,20 +92,69 @@ def answer_hook(settings: Settings) -> TicketAnsweredHook:
                 ticket_id=ticket.id,
                 recipient=email,
                 subject=f"Svar på din fråga till Migrationsverket [{ticket.reference}]",
-                body_text=answer_text(ticket, text),
+                body_text=answer_text(ticket, text, replies=bool(settings.reply_domain)),
+                headers=reply_to(ticket, settings),
             )
         )
 
     return on_ticket_answered
 
 
-def answer_text(ticket: Ticket, text: str) -> str:
+def opened_hook(settings: Settings) -> TicketCreatedHook:
+    """A new ticket: forwarded to its destination, and a receipt to the person."""
+    forward = forward_hook(settings)
+
+    async def on_ticket_opened(session: AsyncSession, ticket: Ticket, decision: Decision) -> None:
+        await forward(session, ticket, decision)
+        if email := ticket.inquiry.get("email"):
+            session.add(
+                OutboxMessage(
+                    message_id=f"ticket.{ticket.id}.receipt",
+                    kind=OutboxKind.TICKET_ANSWER,  # to the person, as answers are
+                    channel="email",
+                    ticket_id=ticket.id,
+                    recipient=email,
+                    subject=f"Vi har tagit emot din fråga [{ticket.reference}]",
+                    body_text=receipt_text(ticket, decision, settings),
+                    headers=reply_to(ticket, settings),
+                )
+            )
+
+    return on_ticket_opened
+
+
+def reply_to(ticket: Ticket, settings: Settings) -> dict[str, str]:
+    """Where a reply goes: `notifier inbound`, which adds it to the ticket."""
+    if not settings.reply_domain:
+        return {}
+    return {"Reply-To": f"svar+{ticket.reference}@{settings.reply_domain}"}
+
+
+def _greeting(ticket: Ticket) -> str:
     name = ticket.inquiry.get("name")
-    greeting = f"Hej {name}!" if name else "Hej!"
+    return f"Hej {name}!" if name else "Hej!"
+
+
+def _footer(replies: bool) -> str:
+    if replies:
+        return "Svara på det här mejlet om du vill lägga till något; svaret hamnar i ärendet.\n"
+    return "Svara inte på det här mejlet; ställ en ny fråga på supportsidan och ange referensen.\n"
+
+
+def receipt_text(ticket: Ticket, decision: Decision, settings: Settings) -> str:
+    days = settings.desk_stale_working_days
     return (
-        f"{greeting}\n\nHär är svaret på din fråga med referens {ticket.reference}:\n\n"
-        f"{text}\n\n--\nMigrationsverket, Ansök om statlig ersättning\n"
-        "Svara inte på det här mejlet; ställ en ny fråga på supportsidan och ange referensen.\n"
+        f"{_greeting(ticket)}\n\nVi har tagit emot din fråga. Referens: {ticket.reference}\n\n"
+        f"Frågan har gått till {decision.primary.name}. Vi svarar på mejl, oftast inom "
+        f"{days} arbetsdagar. Ange referensen om du kontaktar oss om frågan.\n\n"
+        f"--\nMigrationsverket, Ansök om statlig ersättning\n{_footer(bool(settings.reply_domain))}"
+    )
+
+
+def answer_text(ticket: Ticket, text: str, *, replies: bool = False) -> str:
+    return (
+        f"{_greeting(ticket)}\n\nHär är svaret på din fråga med referens {ticket.reference}:\n\n"
+        f"{text}\n\n--\nMigrationsverket, Ansök om statlig ersättning\n{_footer(replies)}"
     )
 
 

@@ -14,14 +14,22 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from notifier import db
 from notifier.compose import Services
-from notifier.kinds.tickets import answer_hook, forward_hook
+from notifier.kinds.tickets import answer_hook, forward_hook, opened_hook
 from notifier.web import explain, metrics, preferences, unsubscribe
 from notifier.web.hardening import close_storage, harden, ticket_rate_limit
 from notifier.web.security import admin_dependency, admin_token_check
 from routing.ticketing.tickets import TicketCreatedHook
 from routing.ticketing.triage import Desk
+from routing.web import (
+    answers_api,
+    staff_api,
+    support,
+    support_ticket,
+    triage_api,
+    triage_login,
+    triage_pages,
+)
 from routing.web import api as support_api
-from routing.web import staff_api, support, support_ticket, triage_api, triage_login, triage_pages
 from routing.web.csrf import Csrf
 from routing.web.deps import RoutingWeb
 from routing.web.pages import Pages
@@ -97,12 +105,13 @@ def _routing_web(services: Services, *, key: bytes, forward: TicketCreatedHook) 
             now=now,
             on_ticket_created=forward,
             on_ticket_answered=answer_hook(settings),
+            stale_after_days=settings.desk_stale_working_days,
         ),
         # New tickets per client, from the form and the JSON API alike.
         rate_limit=ticket_rate_limit(settings),
         signing_key=key,
         is_admin_token=admin_token_check(settings),
-        on_ticket_created=forward,
+        on_ticket_created=opened_hook(settings),  # a reroute (the desk's) sends no receipt
         secure_cookies=secure,
     )
 
@@ -113,6 +122,10 @@ def _add_web(app: FastAPI, *, require_admin: Callable[..., None]) -> None:
     app.include_router(support_ticket.router)
     app.include_router(staff_api.build_admin_router(require_admin=require_admin), prefix="/api/v1")
     app.include_router(triage_api.router, prefix="/api/v1")
+    app.include_router(
+        answers_api.build_admin_router(require_admin=require_admin), prefix="/api/v1"
+    )
+    app.include_router(answers_api.staff_router, prefix="/api/v1")
     app.include_router(triage_login.router)
     app.include_router(triage_pages.router)
 

@@ -72,3 +72,14 @@ class Attachment(SQLModel, table=True):
     size: int
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CannedAnswer(SQLModel, table=True):
+    """A text staff start an answer from; seeded from the support page, then the admin's."""
+
+    __tablename__ = "canned_answers"
+
+    id: str = Field(primary_key=True, max_length=64)  # a slug, e.g. `webblasare`
+    title: str = Field(max_length=200)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.sqltypes import utcnow
 from domain.text import text_error
 from routing.decision.schemas import Decision, Destination, Inquiry
+from routing.ticketing import search
 from routing.ticketing.models import Ticket, TicketEvent, TicketStatus
 
 SYSTEM = "system"  # the actor for what the service does by itself
@@ -78,7 +79,7 @@ async def create_ticket(
     session.add(ticket)
     await session.flush()  # the event's foreign key needs the ticket row first
     detail = {"rule_id": ticket.rule_id, "rule_version": ticket.rule_version}
-    await _record(
+    await record(
         session, ticket, actor, "created", detail=detail | {"destination": ticket.destination}
     )
     return ticket
@@ -105,10 +106,13 @@ async def list_tickets(
     status: TicketStatus | str | None = None,
     older_than: timedelta | None = None,
     now: datetime | None = None,
+    q: str | None = None,
     limit: int = 100,
 ) -> list[Ticket]:
     """The queue, oldest first: what has waited longest is seen first."""
     query = select(Ticket)
+    if q and (found := search.matches(q)) is not None:
+        query = query.where(found)
     if destination is not None:
         query = query.where(Ticket.destination == destination)
     if status is not None:
@@ -139,7 +143,7 @@ async def set_status(
     if status not in TRANSITIONS[current]:
         raise TicketError(f"Ett ärende med status {current} kan inte få status {status}.")
     ticket.status = status
-    await _record(
+    await record(
         session, ticket, actor, "status", reason, (detail or {}) | {"from": current, "to": status}
     )
     return ticket
@@ -160,7 +164,7 @@ async def assign(
 ) -> Ticket:
     """Give the ticket to `assignee` (None: back to the queue); a new one becomes in progress."""
     previous, ticket.assignee = ticket.assignee, assignee
-    await _record(session, ticket, actor, "assigned", reason, {"from": previous, "to": assignee})
+    await record(session, ticket, actor, "assigned", reason, {"from": previous, "to": assignee})
     if assignee is not None and ticket.status in {TicketStatus.NEW, TicketStatus.FORWARDED}:
         await set_status(
             session=session, ticket=ticket, actor=actor, status=TicketStatus.IN_PROGRESS
@@ -189,14 +193,14 @@ async def reroute(
     detail: dict[str, Any] = {"from": previous, "to": destination}
     if decision is not None:
         detail["decision"] = decision.model_dump(mode="json")
-    await _record(session, ticket, actor, "rerouted", reason, detail)
+    await record(session, ticket, actor, "rerouted", reason, detail)
     return ticket
 
 
 async def add_note(*, session: AsyncSession, ticket: Ticket, actor: str, text: str) -> TicketEvent:
     if not text or not text.strip():
         raise TicketError("En anteckning kan inte vara tom.")
-    return await _record(session, ticket, actor, "note", text.strip())
+    return await record(session, ticket, actor, "note", text.strip())
 
 
 async def mark_forwarded(
@@ -213,11 +217,11 @@ async def mark_forwarded(
             status=TicketStatus.FORWARDED,
             detail=detail,
         )
-    await _record(session, ticket, SYSTEM, "forwarded", detail=detail)
+    await record(session, ticket, SYSTEM, "forwarded", detail=detail)
     return ticket
 
 
-async def _record(
+async def record(
     session: AsyncSession,
     ticket: Ticket,
     actor: str,

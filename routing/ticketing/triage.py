@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from sqlmodel import col, select
@@ -17,6 +18,7 @@ from routing.decision.schemas import Decision, Destination, RuleRef
 from routing.ticketing import tickets
 from routing.ticketing.models import Attachment, Ticket, TicketStatus
 from routing.ticketing.staff import StaffAccount
+from routing.ticketing.stats import Clock
 from routing.ticketing.tickets import TicketAnsweredHook, TicketCreatedHook, TicketError
 
 ALL = "alla"  # the destination filter for every queue
@@ -41,6 +43,11 @@ class Desk:
     on_ticket_created: TicketCreatedHook | None = None
     # Sends the answer to the person who asked (the composition root's outbox).
     on_ticket_answered: TicketAnsweredHook | None = None
+    stale_after_days: int = 2  # working days; an older open ticket is marked on the queue
+
+    @cached_property
+    def clock(self) -> Clock:
+        return Clock(self.rules, self.stale_after_days)
 
     async def queue(
         self,
@@ -50,6 +57,7 @@ class Desk:
         destination: str | None,
         status: str | None,
         older_than_hours: int | None,
+        q: str | None = None,
     ) -> list[Ticket]:
         """Oldest first. No destination asked for: the person's own queues (all if none)."""
         wanted = staff.destinations if destination is None else []
@@ -65,6 +73,7 @@ class Desk:
                 status=status or None,
                 older_than=older,
                 now=self.now(),
+                q=q,
                 limit=500,
             )
         return sorted(found, key=lambda ticket: (ticket.created_at, ticket.id))

@@ -11,6 +11,7 @@ from domain.web import SessionDep
 from routing.ticketing import tickets
 from routing.ticketing.models import Ticket, TicketStatus
 from routing.ticketing.staff import StaffAccount
+from routing.ticketing.stats import queue_stats
 from routing.ticketing.tickets import TicketError
 from routing.ticketing.triage import ALL, MAX_TEXT, Desk, DeskAction, attachments, ticket_out
 from routing.web.deps import WebDep
@@ -43,17 +44,27 @@ async def queue(
     destination: Annotated[str | None, Query(max_length=40)] = None,
     ticket_status: Annotated[TicketStatus | None, Query(alias="status")] = None,
     older_than_hours: Annotated[int | None, Query(ge=0, le=24 * 365)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict[str, Any]:
-    """Your own queues unless `destination` names one (or `alla`)."""
+    """Your own queues unless `destination` names one (or `alla`); `q` finds by
+    reference, email, diarienummer or words of the question (every word must match)."""
     found_tickets = await web.desk.queue(
         session=session,
         staff=me,
         destination=destination,
         status=ticket_status,
         older_than_hours=older_than_hours,
+        q=q,
     )
     shown = destination or (",".join(me.destinations) if me.destinations else ALL)
     return {"destination": shown, "tickets": [ticket_out(t) for t in found_tickets]}
+
+
+@router.get("/stats")
+async def stats(session: SessionDep, web: WebDep, me: StaffDep) -> dict[str, Any]:
+    """Open tickets per destination (oldest and median age in working hours) and tickets
+    opened and closed per day for the last 30 days."""
+    return await queue_stats(session=session, clock=web.desk.clock, now=web.now())
 
 
 @router.get("/tickets/{ticket_id}")

@@ -1,13 +1,17 @@
 """The triage desk's HTML pages under /triage, behind the staff session of
 `triage_login`; every POST carries the CSRF token and redirects back (PRG)."""
 
+from datetime import datetime
+from typing import Any
+
 from fastapi import APIRouter, Request, status
 from fastapi.responses import RedirectResponse, Response
 
 from domain.web import SessionDep
-from routing.ticketing import tickets
+from routing.ticketing import answers, tickets
 from routing.ticketing.models import Ticket, TicketStatus
 from routing.ticketing.staff import StaffAccount
+from routing.ticketing.stats import Clock, age_label, queue_stats
 from routing.ticketing.tickets import TicketError
 from routing.ticketing.triage import ALL, DeskAction, attachments
 from routing.web.deps import RoutingWeb, WebDep
@@ -32,23 +36,44 @@ async def queue(request: Request, session: SessionDep, web: WebDep, me: StaffPag
     destination = query.get("mottagare") or None
     status_filter = query.get("status", "")
     age = query.get("alder", "")
+    search = query.get("q", "").strip()[:200]
     found = await web.desk.queue(
         session=session,
         staff=me,
         destination=destination,
         status=status_filter if status_filter in set(TicketStatus) else None,
         older_than_hours=int(age) if age in AGES and age else None,
+        q=search,
     )
+    clock, now = web.desk.clock, web.now()
     return web.pages.render(
         request,
         "triage/queue.html",
         title="Ärenden",
         me=me,
-        tickets=found,
-        filters={"mottagare": destination or "", "status": status_filter, "alder": age},
+        rows=[queue_row(ticket, clock, now) for ticket in found],
+        stats=await queue_stats(session=session, clock=clock, now=now),
+        filters={
+            "mottagare": destination or "",
+            "status": status_filter,
+            "alder": age,
+            "q": search,
+        },
         ages=AGES,
         all_value=ALL,
     )
+
+
+def queue_row(ticket: Ticket, clock: Clock, now: datetime) -> dict[str, Any]:
+    """What the queue shows of a ticket: its first line and its age in working hours."""
+    message = str(ticket.inquiry.get("message") or "").strip()
+    first = message.splitlines()[0] if message else ""
+    return {
+        "ticket": ticket,
+        "first_line": first if len(first) <= 90 else first[:89] + "…",
+        "age": age_label(clock.working_hours(ticket.created_at, now)),
+        "stale": clock.is_stale(ticket, now),
+    }
 
 
 @router.get("/arenden/{ticket_id}")
@@ -56,7 +81,11 @@ async def one(
     request: Request, ticket_id: str, session: SessionDep, web: WebDep, me: StaffPageDep
 ) -> Response:
     ticket = await found(request, session, web, ticket_id)
-    return await ticket_page(request, session, web, me, ticket)
+    # A canned answer picked (?svar=<id>, a GET form: no script) starts the answer text.
+    picked = request.query_params.get("svar", "")
+    canned = await answers.get_answer(session=session, answer_id=picked) if picked else None
+    values = {"answer_text": canned.text, "svar": canned.id} if canned else None
+    return await ticket_page(request, session, web, me, ticket, values=values)
 
 
 @router.get("/arenden/{ticket_id}/bilagor/{attachment_id}")
@@ -135,6 +164,7 @@ async def ticket_page(
         ticket=ticket,
         trail=await tickets.events(session=session, ticket_id=ticket.id),
         files=await attachments(session=session, ticket_id=ticket.id),
+        answers=await answers.list_answers(session=session),
         done=DONE.get(request.query_params.get("klart", ""), ""),
         errors=errors or {},
         values=values or {},

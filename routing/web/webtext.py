@@ -79,6 +79,7 @@ TRAIL: dict[str, str] = {
     "closed": "Stängt",
     "forwarded": "Vidarebefordrat",
     "status": "Ny status",
+    "reply": "Svar via e-post",
 }
 
 

@@ -77,7 +77,7 @@ async def test_staff_work_a_ticket_through_the_desk(axe_page: Page, base_url: st
     assert await page.inner_text("#ticket-status") == "Stängd"
     await check(page)
     trail = await page.inner_text("#trail")
-    for step in ("Skapat", "Tilldelat", "Intern anteckning", "Omdirigerat", "Gäller nyanlända"):
+    for step in ("Frågan", "Tilldelat", "Intern anteckning", "Omdirigerat", "Gäller nyanlända"):
         assert step in trail
     await page.screenshot(path="/tmp/triage-ticket.png", full_page=True)
 
