@@ -71,6 +71,9 @@ async def test_a_user_chooses_daily_from_an_email_and_gets_exactly_one_digest(
     [digest] = [e for e in emails if str(e["Message-ID"]).startswith("<digest.")]
     print(f"\n--- the digest's text part ---\n{text_of(digest)}--- end ---")
     assert_lists_the_held_payment(text_of(digest))
+    html = digest.get_body(("html",))
+    assert html is not None and PERSON in html.get_content()
+    assert "Ansökan har kommit in" not in html.get_content()
     page = await client.get(preferences_link(text_of(digest)))
     assert 'value="daily" checked' in page.text
 
