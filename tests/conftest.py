@@ -24,6 +24,7 @@ from notifier.metadata import target_metadata
 from notifier.pipeline.broker import Topology
 from notifier.settings import Settings
 from notifier.web.app import create_app
+from tests import postfix_relay
 from tests.smtp_server import Mailbox, free_port, start_smtp
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -170,3 +171,10 @@ async def topology(amqp: AbstractRobustConnection) -> AsyncIterator[Topology]:
         await channel.queue_delete(queue)
     await channel.exchange_delete(names.exchange)
     await channel.close()
+
+
+@pytest.fixture(scope="module")
+def relay() -> Iterator[postfix_relay.Relay]:
+    """A strict private Postfix on a free loopback port, one per test module."""
+    with postfix_relay.running() as started:
+        yield started

@@ -2,7 +2,8 @@
 under a temporary folder, on a free loopback port, strict the way a careful operator
 configures a relay. Never the machine's own instance (no file of /etc/postfix changes).
 
-Every recipient of DOMAIN lands in one Maildir, `<root>/mail/inbox/`.
+Every recipient of DOMAIN lands in one Maildir, `<root>/mail/inbox/`. Test modules get
+one instance each from the `relay` fixture (tests/conftest.py).
 """
 
 import asyncio
@@ -11,9 +12,14 @@ import pty
 import pwd
 import shutil
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from tests.smtp_server import free_port
 
@@ -106,6 +112,11 @@ class Relay:
             await asyncio.sleep(0.05)
         return [path.read_bytes() for path in files]
 
+    def empty(self) -> None:
+        """Forget what earlier tests of the module had delivered."""
+        for path in self.maildir.glob("*"):
+            path.unlink()
+
     def log(self) -> str:
         path = self.root / "maillog"
         return path.read_text() if path.exists() else "(no maillog)"
@@ -160,3 +171,31 @@ def stop(binary: str, root: Path) -> None:
     """Whatever happened before: a master that started is stopped."""
     if (root / "spool" / "pid" / "master.pid").exists():
         postfix(binary, root, "stop")
+
+
+def unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true and {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@contextmanager
+def running() -> Iterator[Relay]:
+    """A started private Postfix, stopped and removed at the end; skips (fails under CI)
+    when Postfix is missing or cannot start its master process."""
+    binary = postfix_binary()
+    if binary is None:
+        unavailable("Postfix is not installed (/usr/sbin/postfix): apt-get install postfix")
+    if os.geteuid() != 0:
+        unavailable("Postfix's master process starts only as root")
+    assert binary is not None
+    # Not under pytest's tmp folder: that is private to root, and Postfix's own user
+    # delivers into the Maildir.
+    root = Path(tempfile.mkdtemp(prefix="notifier-postfix-"))
+    try:
+        yield start(binary, root)
+    finally:
+        try:
+            stop(binary, root)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)

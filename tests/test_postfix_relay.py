@@ -2,15 +2,6 @@
 strict Postfix (tests/postfix_relay.py) and back out of its Maildir: what an operator's
 relay accepts and what a recipient's mail system reads."""
 
-import os
-import re
-import shutil
-import tempfile
-from collections.abc import Iterator
-from email import message_from_bytes, policy
-from email.message import EmailMessage
-from pathlib import Path
-
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -25,49 +16,12 @@ from notifier.pipeline.models import OutboxMessage
 from notifier.pipeline.outbox import record_events
 from notifier.settings import Settings
 from tests.pipeline_helpers import DYGN, add_user, event_body, outbox
-from tests.postfix_relay import DOMAIN, Relay, postfix_binary, start, stop
+from tests.postfix_relay import DOMAIN, Relay
+from tests.strict_email import check, quoted_printable, through_relay
 
 pytestmark = pytest.mark.postfix
 
-ESERVICE_URL = "https://statligersattning.migrationsverket.se/"
 LEVELS = ("full", "summary")
-REQUIRED = (
-    "From",
-    "To",
-    "Subject",
-    "Date",
-    "Message-ID",
-    "MIME-Version",
-    "List-Unsubscribe",
-    "List-Unsubscribe-Post",
-    "Auto-Submitted",
-)
-
-
-def unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true and {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def relay() -> Iterator[Relay]:
-    binary = postfix_binary()
-    if binary is None:
-        unavailable("Postfix is not installed (/usr/sbin/postfix): apt-get install postfix")
-    if os.geteuid() != 0:
-        unavailable("Postfix's master process starts only as root")
-    assert binary is not None
-    # Not under pytest's tmp folder: that is private to root, and Postfix's own user
-    # delivers into the Maildir.
-    root = Path(tempfile.mkdtemp(prefix="notifier-postfix-"))
-    try:
-        yield start(binary, root)
-    finally:
-        try:
-            stop(binary, root)
-        finally:
-            shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
@@ -100,17 +54,8 @@ def extra(event_type: str) -> dict[str, object]:
 async def test_every_event_type_and_level_passes_a_strict_postfix(
     relay: Relay, queued: AsyncEngine, settings: Settings
 ) -> None:
-    configured = settings.model_copy(
-        update={
-            "smtp_url": f"smtp://127.0.0.1:{relay.port}",
-            "mail_from": "no-reply@migrationsverket.se",
-            "base_url": "https://notifier.migrationsverket.se",
-            "eservice_url": ESERVICE_URL,
-            "smtp_timeout": 5,
-        }
-    )
-    # The EHLO name is the default one: this machine's FQDN or the sender's domain.
-    sender = build_sender(build_services(configured, queued))
+    relay.empty()
+    sender = build_sender(build_services(through_relay(settings, relay.port), queued))
     while await sender.send_batch():
         pass
     rows = await outbox(queued)
@@ -118,31 +63,8 @@ async def test_every_event_type_and_level_passes_a_strict_postfix(
     assert {row.status for row in rows} == {"sent"}, [row.last_error for row in rows]
     received = await relay.delivered(len(rows))
     assert len(received) == len(rows)
-    encoded = sum(check(raw) for raw in received)
+    encoded = sum(len(quoted_printable(check(raw))) for raw in received)
     assert encoded >= len(LEVELS)  # at least the announcement's parts were checked
-
-
-def check(raw: bytes) -> int:
-    """Checks one received email; answers how many quoted-printable parts it has."""
-    email = message_from_bytes(raw, policy=policy.strict)  # raises on any defect
-    assert isinstance(email, EmailMessage)
-    for name in REQUIRED:
-        assert len(email.get_all(name) or []) == 1, name
-        assert not email[name].defects, (name, email[name].defects)
-    assert len(re.findall(rb"(?mi)^MIME-Version:", raw)) == 1
-    assert str(email["From"]) == "Migrationsverket <no-reply@migrationsverket.se>"
-    assert str(email["Message-ID"]).endswith("@migrationsverket.se>")
-    assert str(email["List-Unsubscribe"]).startswith("<https://notifier.migrationsverket.se/")
-    assert email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert email["Auto-Submitted"] == "auto-generated"
-    encoded = [p for p in email.walk() if p["Content-Transfer-Encoding"] == "quoted-printable"]
-    for part in encoded:
-        assert max(map(len, part.get_payload().splitlines())) <= 78, part.get_content_type()
-    text, html = email.get_body(("plain",)), email.get_body(("html",))
-    assert text is not None and html is not None
-    assert ESERVICE_URL in text.get_content()
-    assert f'<a href="{ESERVICE_URL}">' in html.get_content()
-    return len(encoded)
 
 
 async def test_the_relay_refuses_a_single_label_ehlo_name_for_good(relay: Relay) -> None:
