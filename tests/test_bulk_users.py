@@ -153,6 +153,17 @@ async def test_a_stream_longer_than_a_batch_is_stored_in_full(
     ] == ["payment.disbursed"]
 
 
+async def test_a_load_larger_than_any_other_request_is_stored_in_full(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    # Other requests stop at 1 MiB (notifier.web.hardening); a load of many thousand users
+    # is larger, and is read as a stream.
+    body = ndjson(*(bulk_line(f"big-{n}", name="N" * 200) for n in range(6000)))
+    assert len(body) > 2 * 1024 * 1024
+    answer = (await client.post(BULK, content=body, headers=admin | NDJSON)).json()
+    assert (answer["created"], answer["refused_total"]) == (6000, 0)
+
+
 async def test_bulk_needs_the_admin_token_and_ndjson(
     client: httpx.AsyncClient, admin: dict[str, str]
 ) -> None:

@@ -22,9 +22,10 @@ class BodyTooLarge(HTTPException):
 
 
 class BodyLimit:
-    """`default` bytes for any request, or the limit of its path in `paths`."""
+    """`default` bytes for any request, or the limit of its path in `paths` (None: a path
+    that reads its body as a stream and bounds what it keeps itself)."""
 
-    def __init__(self, app: ASGIApp, *, default: int, paths: Mapping[str, int]) -> None:
+    def __init__(self, app: ASGIApp, *, default: int, paths: Mapping[str, int | None]) -> None:
         self.app, self.default, self.paths = app, default, dict(paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -34,6 +35,9 @@ class BodyLimit:
         # A route may refuse a too-large Content-Length first, with its own page; this
         # holds whatever the header says.
         limit = self.paths.get(scope["path"], self.default)
+        if limit is None:
+            await self.app(scope, receive, send)
+            return
         received = 0
 
         async def counted() -> Message:

@@ -16,7 +16,12 @@ from routing.web.ratelimit import RateLimit
 
 # JSON bodies and the desk's forms are small; the support form carries a screenshot.
 MAX_BODY = 1024 * 1024
-BODY_LIMITS = {"/support/arende": support_ticket.MAX_BODY}
+# The bulk load streams its NDJSON line by line, each line bounded (subscriptions.bulk),
+# for an admin: its length is that of the e-service's user base.
+BODY_LIMITS: dict[str, int | None] = {
+    "/support/arende": support_ticket.MAX_BODY,
+    "/api/v1/users/bulk": None,
+}
 
 
 def harden(app: FastAPI, settings: Settings) -> None:
