@@ -13,7 +13,8 @@ from domain.sqltypes import UTCDateTime, utcnow
 
 class User(SQLModel, table=True):
     __tablename__ = "users"
-    __table_args__ = (Index("ix_users_organisation", "org_kind", "org_code"),)
+    # Matching scans one organisation's users by id in this index (subscriptions.matching).
+    __table_args__ = (Index("ix_users_org_id", "org_kind", "org_code", "id"),)
 
     id: str = Field(primary_key=True, max_length=128)
     email: str = Field(max_length=320)

@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from notifier.pipeline.events import Event
 from notifier.pipeline.models import OutboxMessage, OutboxStatus, ProcessedEvent
-from subscriptions.matching import Recipient, Target, by_organisation, load_candidates, recipients
+from subscriptions.matching import Recipient, Target, match
 
 KIND = "notification"
 # The tables themselves: a Core insert skips the ORM's per-row bookkeeping (hot path).
@@ -104,17 +104,14 @@ async def _rows(
     session: AsyncSession, dialect: Dialect, new: list[Event], now: datetime
 ) -> tuple[list[Row], list[Row]]:
     targets = [target(event) for event in new]
-    candidates = await load_candidates(session=session, targets=targets)
-    grouped = by_organisation(candidates)
+    matched = await match(session=session, targets=targets)
     when = _bound(PROCESSED_TABLE, "processed_at", now, dialect)
     constants = tuple(
         _bound(OUTBOX_TABLE, name, value, dialect) for name, value in outbox_constants(now).items()
     )
     processed: list[Row] = []
     messages: list[Row] = []
-    for event, tgt in zip(new, targets, strict=True):
-        pool = candidates if tgt.organisation is None else grouped.get(tgt.organisation, [])
-        found = recipients(tgt, pool)
+    for event, found in zip(new, matched, strict=True):
         # Serialised once, by pydantic: both drivers take JSON columns as text.
         payload = event.model_dump_json(exclude_none=True)
         processed.append((event.id, event.event_type, payload, len(found), when))
