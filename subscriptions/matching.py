@@ -23,6 +23,7 @@ OrgKey = tuple[str, str]
 USERS, GRANTS, SUBSCRIPTIONS = (
     User.metadata.tables[m.__tablename__] for m in (User, PermissionGrant, Subscription)
 )
+MEMBERS = USERS.alias("member")
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,12 +139,14 @@ async def load_pools(*, session: AsyncSession, keys: Iterable[Key]) -> Pools:
     """The candidates for a batch's lookup keys, in at most one query per shape of key
     (with or without organisation, with or without grant); a payment run needs one.
 
-    Each query joins its keys (a VALUES list) to users by organisation, their grant of the
-    key's type by the grants' primary key (user_id, compensation_type), and their enabled
-    subscription of the key's event type by the subscriptions' primary key (user_id,
-    event_type); so it returns one row per user who gets the email, and one event's lookup
-    is a range scan of ix_users_org_id (org_kind, org_code, id) with two probes per user.
-    An announcement to every organisation starts from ix_subscriptions_event_type instead.
+    Each query joins its keys (a VALUES list) to the organisation's members, their enabled
+    subscription of the key's event type and their grant of the key's type, and returns one
+    row per user who gets the email (more only for an announcement naming several types).
+    On PostgreSQL one event's lookup is a range scan of ix_users_org_id (org_kind, org_code,
+    id) with an index-only probe of ix_permission_grants_probe and ix_subscriptions_probe
+    per member, then the users' rows of the recipients alone: its cost follows the size of
+    the organisation and the number of recipients, not the number of users. An announcement
+    to every organisation scans ix_subscriptions_event_type instead.
     """
     shapes: dict[tuple[bool, bool], list[Key]] = {}
     for key in keys:
@@ -159,7 +162,7 @@ async def load_pools(*, session: AsyncSession, keys: Iterable[Key]) -> Pools:
 
 def _query(group: list[Key], scoped: bool, granted: bool) -> Select[Any]:
     key = _key_list(group, scoped, granted)
-    user, grant, sub = USERS.c, GRANTS.c, SUBSCRIPTIONS.c
+    user, grant, sub, member = USERS.c, GRANTS.c, SUBSCRIPTIONS.c, MEMBERS.c
     query = select(
         user.id,
         user.email,
@@ -170,18 +173,18 @@ def _query(group: list[Key], scoped: bool, granted: bool) -> Select[Any]:
         grant.compensation_type if granted else null(),
         grant.level if granted else null(),
     ).select_from(key)
+    subscribed = and_(sub.event_type == key.c.event_type, sub.enabled.is_(True))
     if scoped:
-        on_org = and_(user.org_kind == key.c.kind, user.org_code == key.c.code)
-        query = query.join(USERS, on_org).join(
-            SUBSCRIPTIONS, and_(sub.user_id == user.id, sub.event_type == key.c.event_type)
-        )
+        # The organisation's members from the index alone; users' rows only for those found.
+        on_org = and_(member.org_kind == key.c.kind, member.org_code == key.c.code)
+        query = query.join(MEMBERS, on_org)
+        query = query.join(SUBSCRIPTIONS, and_(sub.user_id == member.id, subscribed))
     else:
-        query = query.join(SUBSCRIPTIONS, sub.event_type == key.c.event_type)
-        query = query.join(USERS, user.id == sub.user_id)
+        query = query.join(SUBSCRIPTIONS, subscribed)
     if granted:
-        on_grant = and_(grant.user_id == user.id, grant.compensation_type == key.c.ctype)
+        on_grant = and_(grant.user_id == sub.user_id, grant.compensation_type == key.c.ctype)
         query = query.join(GRANTS, on_grant)
-    return query.where(sub.enabled.is_(True))
+    return query.join(USERS, user.id == sub.user_id)
 
 
 def _key_list(group: list[Key], scoped: bool, granted: bool) -> CTE:

@@ -1,7 +1,10 @@
-"""Matching scans one organisation's users in (org_kind, org_code, id).
+"""Indexes that let one event's recipient lookup read indexes alone.
 
-The id in the index lets one event's lookup walk its organisation's users from the index
-alone before probing their grant and subscription by primary key (subscriptions.matching).
+Matching walks one organisation's users in (org_kind, org_code, id) and probes each one's
+grant (user_id, compensation_type, level) and enabled subscription (user_id, event_type,
+enabled); an announcement to all walks (event_type, enabled, user_id). The index on the
+grant's type alone goes: with it, PostgreSQL chose to read every holder of the type in the
+country and hash them, which grows with all users rather than with the organisation.
 
 Revision ID: 0005_matching
 Revises: 0004
@@ -20,8 +23,24 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_index("ix_users_org_id", "users", ["org_kind", "org_code", "id"])
     op.drop_index("ix_users_organisation", table_name="users")
+    op.create_index(
+        "ix_permission_grants_probe",
+        "permission_grants",
+        ["user_id", "compensation_type", "level"],
+    )
+    op.drop_index("ix_permission_grants_type", table_name="permission_grants")
+    op.create_index("ix_subscriptions_probe", "subscriptions", ["user_id", "event_type", "enabled"])
+    op.drop_index("ix_subscriptions_event_type", table_name="subscriptions")
+    op.create_index(
+        "ix_subscriptions_event_type", "subscriptions", ["event_type", "enabled", "user_id"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_subscriptions_event_type", table_name="subscriptions")
+    op.create_index("ix_subscriptions_event_type", "subscriptions", ["event_type", "enabled"])
+    op.drop_index("ix_subscriptions_probe", table_name="subscriptions")
+    op.create_index("ix_permission_grants_type", "permission_grants", ["compensation_type"])
+    op.drop_index("ix_permission_grants_probe", table_name="permission_grants")
     op.create_index("ix_users_organisation", "users", ["org_kind", "org_code"])
     op.drop_index("ix_users_org_id", table_name="users")
