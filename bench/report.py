@@ -38,14 +38,14 @@ def duration(benchmark: str, ours: float, baseline: float, unit: str, target: st
     return Result(benchmark, ours, baseline, unit, baseline / ours, target)
 
 
-def publish(result: Result, *, smoke: bool) -> None:
+def publish(result: Result, *, smoke: bool, results: Path = RESULTS) -> None:
     """Print the JSON line; a full run (not a smoke run) also appends its row."""
     line = {**asdict(result), **environment(), "smoke": smoke}
     print(json.dumps(line, ensure_ascii=False), flush=True)
     if smoke:
         return
-    if not RESULTS.exists():
-        RESULTS.write_text("# Benchmark results\n\nAppended by `make bench`.\n\n" + HEADER)
+    if not results.exists():
+        results.write_text("# Benchmark results\n\nAppended by `make bench`.\n\n" + HEADER)
     env = environment()
     versions = f"{env['python']} / {env['postgres']} / {env['rabbitmq']}"
     notes = ", ".join(f"{k}={v}" for k, v in result.details.items())
@@ -54,8 +54,8 @@ def publish(result: Result, *, smoke: bool) -> None:
         f"| {result.ours:,.1f} {result.unit} | {result.baseline:,.1f} {result.unit} "
         f"| {result.ratio:.2f} | {result.target} | {notes} |\n"
     )
-    with RESULTS.open("a") as results:
-        results.write(row)
+    with results.open("a") as file:
+        file.write(row)
 
 
 @cache
