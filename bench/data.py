@@ -1,11 +1,12 @@
 """The benchmark data set: users over all 290 kommuner and 21 regioner, with grants and
 subscriptions drawn like a real e-service's, written with COPY into a PostgreSQL database
-of its own per size (notifier_bench_<users>), built once and reused while its size holds.
+of its own per size (notifier_bench_v<VERSION>_<users>), built once and reused.
 
 Organisations differ in size (log-normal weights: a few large, many small). A user holds
-1–2 grants (the common compensation types more often; 40 % full, 60 % summary) and
-subscribes to 2–3 event types (payments and decisions more often; 9 in 10 enabled).
-Events are drawn from the same weights, so a payment run falls where the users are.
+one grant, one in five a second (the unaccompanied-children types more often; 40 % full,
+60 % summary), and subscribes to one or two event types (payments and decisions more
+often; 9 in 10 enabled). Events are drawn from the same weights, so a payment run falls
+where the users are: about 20 recipients per event with 100,000 users, 200 with 1,000,000.
 """
 
 import json
@@ -25,9 +26,10 @@ from notifier import db
 
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 SEED = 20261127
+VERSION = 2  # of the generator: a change here builds new databases
 CHUNK = 50_000
 # How often each compensation type is granted: the unaccompanied-children types dominate.
-GRANT_WEIGHTS = dict(zip(COMPENSATION_TYPES, (8, 6, 3, 9, 2, 2, 2, 2, 1, 2), strict=True))
+GRANT_WEIGHTS = dict(zip(COMPENSATION_TYPES, (4, 3, 2, 4, 2, 2, 2, 2, 1, 2), strict=True))
 EVENT_WEIGHTS = {
     "payment.disbursed": 8,
     "application.decided": 5,
@@ -54,20 +56,23 @@ class Org:
 def orgs() -> list[Org]:
     rng = random.Random(SEED)
     found = sorted((kind.value, code) for kind, code in organisations())
-    return [Org(kind, code, rng.lognormvariate(0, 0.8)) for kind, code in found]
+    return [Org(kind, code, rng.lognormvariate(0, 0.5)) for kind, code in found]
+
+
+def name(users: int) -> str:
+    return f"notifier_bench_v{VERSION}_{users}"
 
 
 def url(users: int) -> str:
-    return f"{SERVER}/notifier_bench_{users}"
+    return f"{SERVER}/{name(users)}"
 
 
 async def dataset(users: int) -> str:
     """The URL of a migrated database holding exactly `users` generated users."""
-    name = f"notifier_bench_{users}"
     admin = await asyncpg.connect(f"{SERVER}/postgres")
     try:
-        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-            await admin.execute(f'CREATE DATABASE "{name}"')
+        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name(users)):
+            await admin.execute(f'CREATE DATABASE "{name(users)}"')
     finally:
         await admin.close()
     engine = db.create_engine(url(users))
@@ -122,9 +127,9 @@ def _chunk(rng: random.Random, start: int, end: int, now: datetime) -> tuple[Row
         name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
         email = f"{user_id}@{org.kind}{org.code}.example.se"
         people.append((user_id, email, name, org.kind, org.code, now, now))
-        for ctype in _some(rng, GRANT_WEIGHTS, rng.randint(1, 2)):
+        for ctype in _some(rng, GRANT_WEIGHTS, 1 + (rng.random() < 0.2)):
             grants.append((user_id, ctype, "full" if rng.random() < 0.4 else "summary"))
-        for event_type in _some(rng, EVENT_WEIGHTS, rng.randint(2, 3)):
+        for event_type in _some(rng, EVENT_WEIGHTS, rng.randint(1, 2)):
             subs.append((user_id, event_type, rng.random() < 0.9))
     return people, grants, subs
 
