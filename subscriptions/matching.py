@@ -24,6 +24,7 @@ USERS, GRANTS, SUBSCRIPTIONS = (
     User.metadata.tables[m.__tablename__] for m in (User, PermissionGrant, Subscription)
 )
 MEMBERS = USERS.alias("member")
+LEVELS = {level.value: level for level in PermissionLevel}  # a dict is faster than the enum
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +122,11 @@ class Pools:
     by_key: dict[Key, list[Candidate]] = field(default_factory=dict)
 
     def candidates(self, target: Target) -> list[Candidate]:
+        wanted = keys(target)
+        if len(wanted) == 1:  # every event but an announcement naming several types
+            return self.by_key.get(wanted[0], [])
         found: dict[str, Candidate] = {}
-        for key in keys(target):
+        for key in wanted:
             for candidate in self.by_key.get(key, ()):
                 found[candidate.user_id] = candidate
         return list(found.values())
@@ -211,6 +215,6 @@ def _collect(
             candidate = users[user_id] = Candidate(user_id, email, name, (kind, code))
         candidate.subscribed.add(event_type)
         if ctype is not None:
-            candidate.grants[ctype] = PermissionLevel(level)
+            candidate.grants[ctype] = LEVELS[level]
         key = ((kind, code) if scoped else None, event_type, ctype if granted else None)
         pools.by_key.setdefault(key, []).append(candidate)
