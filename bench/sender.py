@@ -11,6 +11,7 @@ and parts exactly) over that many connections, each connected before the clock s
 import asyncio
 import time
 from email import message_from_bytes
+from itertools import islice
 
 import aiosmtplib
 
@@ -29,10 +30,13 @@ async def queue(url: str, emails: int) -> int:
     """Record events until at least `emails` outbox rows are pending; how many there are."""
     engine = db.create_engine(url)
     rows = 0
-    events = data.events(emails, seed=11)  # at least one recipient each, mostly more
+    # A small data set gives less than one recipient per event: up to 100 events an email.
+    bodies = iter(data.events(100 * emails, seed=11))
     async with db.sessionmaker(engine)() as session:
         while rows < emails:
-            batch = [Event.model_validate(next(events)) for _ in range(20)]
+            batch = [Event.model_validate(body) for body in islice(bodies, 20)]
+            if not batch:
+                raise RuntimeError("the data set gives too few recipients for this many emails")
             rows += (await record_events(session=session, events=batch, now=utcnow())).messages
         await session.commit()
     await engine.dispose()
