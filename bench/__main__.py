@@ -8,6 +8,8 @@ to prove every benchmark runs; its figures mean nothing and are not recorded.
 
 import argparse
 import asyncio
+import faulthandler
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -77,7 +79,11 @@ def main() -> None:
     wanted = [name for name in args.only.split(",") if name] or list(chosen)
     environment()  # the versions once, before any benchmark loads the machine
     for name in wanted:
+        if args.smoke:  # a stuck stage ends the run with every thread's stack, not a hang
+            faulthandler.dump_traceback_later(120, exit=True)
+        print(f"bench: {name}", file=sys.stderr, flush=True)
         found = chosen[name]()
+        faulthandler.cancel_dump_traceback_later()
         for result in found if isinstance(found, list) else [found]:
             publish(result, smoke=args.smoke)
 
