@@ -1,4 +1,4 @@
-# The two commands of the README: `make run` and `make test`.
+# The commands of the README: `make run`, `make test` and `make bench`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint install clean
+.PHONY: run test lint install clean bench bench-smoke bench-million
 
 # setuptools tells every editable install of a flat layout (packages at the top, no src/)
 # that same-named folders may shadow it: that is how this tree is meant to be imported,
@@ -27,6 +27,19 @@ run: $(STAMP)
 ## The whole test suite, against the real PostgreSQL, RabbitMQ and a loopback SMTP server.
 test: $(STAMP)
 	$(BIN)/pytest
+
+## Every benchmark against its baseline of the same run; rows appended to bench/RESULTS.md.
+## Needs the PostgreSQL and RabbitMQ of `make test`; builds its data sets once (notifier_bench_*).
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+## The same with 1,000,000 users for matching and fan-out (the data set takes minutes to build).
+bench-million: $(STAMP)
+	$(BIN)/python -m bench --million
+
+## A few hundred events, only to prove every benchmark runs (< 60 s); records nothing.
+bench-smoke: $(STAMP)
+	$(BIN)/python -m bench --smoke
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

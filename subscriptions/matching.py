@@ -10,15 +10,22 @@ names compensation types, only to those holding a grant for one of them.
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, false, or_, select, tuple_
-from sqlmodel import col
+from sqlalchemy import CTE, Select, String, and_, column, null, select, values
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.compensation import ANNOUNCEMENT, PermissionLevel
-from subscriptions.models import PermissionGrant, Subscription, User
+from subscriptions.models import Delivery, PermissionGrant, Subscription, User
 
 OrgKey = tuple[str, str]
+# Core tables: the lookup selects columns of three tables, more than sqlmodel's select takes.
+USERS, GRANTS, SUBSCRIPTIONS = (
+    User.metadata.tables[m.__tablename__] for m in (User, PermissionGrant, Subscription)
+)
+MEMBERS = USERS.alias("member")
+LEVELS = {level.value: level for level in PermissionLevel}  # a dict is faster than the enum
+DAILY = Delivery.DAILY.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +47,7 @@ class Candidate:
     organisation: OrgKey
     subscribed: set[str] = field(default_factory=set)  # enabled subscriptions only
     grants: dict[str, PermissionLevel] = field(default_factory=dict)
+    daily: bool = False  # takes the day's notifications as one digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +57,7 @@ class Recipient:
     name: str
     # The grant in force when matched; None for an announcement that needs no grant.
     level: PermissionLevel | None
+    daily: bool = False  # held for the user's digest instead of sent at once
 
 
 def recipients(target: Target, candidates: Iterable[Candidate]) -> list[Recipient]:
@@ -61,7 +70,11 @@ def recipients(target: Target, candidates: Iterable[Candidate]) -> list[Recipien
             continue
         allowed, level = _grant(target, candidate)
         if allowed:
-            found.append(Recipient(candidate.user_id, candidate.email, candidate.name, level))
+            found.append(
+                Recipient(
+                    candidate.user_id, candidate.email, candidate.name, level, candidate.daily
+                )
+            )
     return sorted(found, key=lambda r: r.user_id)
 
 
@@ -92,69 +105,126 @@ def by_organisation(candidates: Iterable[Candidate]) -> dict[OrgKey, list[Candid
     return grouped
 
 
-async def load_candidates(*, session: AsyncSession, targets: Sequence[Target]) -> list[Candidate]:
-    """The candidates for a whole batch in one query.
+Key = tuple[OrgKey | None, str, str | None]
 
-    Users of the batch's organisations (or all, for an announcement to everyone) JOIN their
-    enabled subscriptions of the batch's event types, LEFT JOIN their grants of the batch's
-    compensation types (an announcement to everyone needs no grant). The indexes on
-    users(org_kind, org_code), subscriptions(event_type, enabled) and the grants' primary
-    key serve it.
-    """
-    if not targets:
+
+def keys(target: Target) -> list[Key]:
+    """The lookups a target needs: (organisation or every one, event type, the grant a
+    recipient must hold or None when none is needed). An announcement naming types needs
+    a grant of any one of them; an event without compensation type needs nothing looked up,
+    since only announcements may omit it."""
+    if target.event_type == ANNOUNCEMENT:
+        if not target.announcement_types:
+            return [(target.organisation, ANNOUNCEMENT, None)]
+        return [(target.organisation, ANNOUNCEMENT, t) for t in target.announcement_types]
+    if target.compensation_type is None:
         return []
-    event_types = sorted({t.event_type for t in targets})
-    types = sorted(
-        {t.compensation_type for t in targets if t.compensation_type}
-        | {c for t in targets for c in t.announcement_types}
-    )
-    query = (
-        select(
-            col(User.id),
-            col(User.email),
-            col(User.name),
-            col(User.org_kind),
-            col(User.org_code),
-            col(Subscription.event_type),
-            col(PermissionGrant.compensation_type),
-            col(PermissionGrant.level),
-        )
-        .join(Subscription, col(Subscription.user_id) == col(User.id))
-        .outerjoin(
-            PermissionGrant,
-            and_(
-                col(PermissionGrant.user_id) == col(User.id),
-                col(PermissionGrant.compensation_type).in_(types) if types else false(),
-            ),
-        )
-        .where(col(Subscription.enabled).is_(True))
-        .where(col(Subscription.event_type).in_(event_types))
-        .where(_organisations(targets))
-    )
-    # Eight columns are more than sqlmodel's typed select()/exec() take: SQLAlchemy's
-    # own, on the session's connection (the same transaction).
+    return [(target.organisation, target.event_type, target.compensation_type)]
+
+
+@dataclass(slots=True)
+class Pools:
+    """The candidates found for each lookup key: only users who match that key."""
+
+    by_key: dict[Key, list[Candidate]] = field(default_factory=dict)
+
+    def candidates(self, target: Target) -> list[Candidate]:
+        wanted = keys(target)
+        if len(wanted) == 1:  # every event but an announcement naming several types
+            return self.by_key.get(wanted[0], [])
+        found: dict[str, Candidate] = {}
+        for key in wanted:
+            for candidate in self.by_key.get(key, ()):
+                found[candidate.user_id] = candidate
+        return list(found.values())
+
+
+async def match(*, session: AsyncSession, targets: Sequence[Target]) -> list[list[Recipient]]:
+    """Each target's recipients: the database returns only the users who will get the
+    email, and `recipients` still decides (and gives each its level)."""
+    pools = await load_pools(session=session, keys={k for t in targets for k in keys(t)})
+    return [recipients(t, pools.candidates(t)) for t in targets]
+
+
+async def load_pools(*, session: AsyncSession, keys: Iterable[Key]) -> Pools:
+    """The candidates for a batch's lookup keys, in at most one query per shape of key
+    (with or without organisation, with or without grant); a payment run needs one.
+
+    Each query joins its keys (a VALUES list) to the organisation's members, their enabled
+    subscription of the key's event type and their grant of the key's type, and returns one
+    row per user who gets the email (more only for an announcement naming several types).
+    On PostgreSQL one event's lookup is a range scan of ix_users_org_id (org_kind, org_code,
+    id) with an index-only probe of ix_permission_grants_probe and ix_subscriptions_probe
+    per member, then the users' rows of the recipients alone: its cost follows the size of
+    the organisation and the number of recipients, not the number of users. An announcement
+    to every organisation scans ix_subscriptions_event_type instead.
+    """
+    shapes: dict[tuple[bool, bool], list[Key]] = {}
+    for key in keys:
+        shapes.setdefault((key[0] is not None, key[2] is not None), []).append(key)
+    pools = Pools()
+    users: dict[str, Candidate] = {}
     connection = await session.connection()
-    return _collect(await connection.execute(query))
+    for (scoped, granted), group in sorted(shapes.items()):
+        rows = await connection.execute(_query(sorted(group, key=str), scoped, granted))
+        _collect(rows, scoped, granted, users, pools)
+    return pools
 
 
-def _organisations(targets: Sequence[Target]) -> ColumnElement[bool]:
-    orgs = sorted({t.organisation for t in targets if t.organisation is not None})
-    by_org = tuple_(col(User.org_kind), col(User.org_code)).in_(orgs) if orgs else false()
-    if any(t.organisation is None for t in targets):
-        # An announcement to every organisation: every subscriber to announcements.
-        return or_(by_org, col(Subscription.event_type) == ANNOUNCEMENT)
-    return by_org
+def _query(group: list[Key], scoped: bool, granted: bool) -> Select[Any]:
+    key = _key_list(group, scoped, granted)
+    user, grant, sub, member = USERS.c, GRANTS.c, SUBSCRIPTIONS.c, MEMBERS.c
+    query = select(
+        user.id,
+        user.email,
+        user.name,
+        user.org_kind,
+        user.org_code,
+        user.delivery,
+        sub.event_type,
+        grant.compensation_type if granted else null(),
+        grant.level if granted else null(),
+    ).select_from(key)
+    subscribed = and_(sub.event_type == key.c.event_type, sub.enabled.is_(True))
+    if scoped:
+        # The organisation's members from the index alone; users' rows only for those found.
+        on_org = and_(member.org_kind == key.c.kind, member.org_code == key.c.code)
+        query = query.join(MEMBERS, on_org)
+        query = query.join(SUBSCRIPTIONS, and_(sub.user_id == member.id, subscribed))
+    else:
+        query = query.join(SUBSCRIPTIONS, subscribed)
+    if granted:
+        on_grant = and_(grant.user_id == sub.user_id, grant.compensation_type == key.c.ctype)
+        query = query.join(GRANTS, on_grant)
+    return query.join(USERS, user.id == sub.user_id)
+
+
+def _key_list(group: list[Key], scoped: bool, granted: bool) -> CTE:
+    """The keys as a VALUES list, with only the columns this shape compares."""
+    names = (["kind", "code"] if scoped else []) + ["event_type"] + (["ctype"] if granted else [])
+    data = [
+        ((*org, et) if scoped and org else (et,)) + ((ctype,) if granted else ())
+        for org, et, ctype in group
+    ]
+    columns = [column(name, String) for name in names]
+    return values(*columns, name="match_keys").data(data).cte("match_keys")
 
 
 def _collect(
-    rows: Iterable[Row[str, str, str, str, str, str, str | None, str | None]],
-) -> list[Candidate]:
-    found: dict[str, Candidate] = {}
-    for user_id, email, name, kind, code, event_type, ctype, level in rows:
-        candidate = found.get(user_id)
+    rows: Iterable[Sequence[Any]],
+    scoped: bool,
+    granted: bool,
+    users: dict[str, Candidate],
+    pools: Pools,
+) -> None:
+    for user_id, email, name, kind, code, delivery, event_type, ctype, level in rows:
+        candidate = users.get(user_id)
         if candidate is None:
-            candidate = found[user_id] = Candidate(user_id, email, name, (kind, code))
+            candidate = users[user_id] = Candidate(
+                user_id, email, name, (kind, code), daily=delivery == DAILY
+            )
         candidate.subscribed.add(event_type)
-        if ctype is not None and level is not None:
-            candidate.grants[ctype] = PermissionLevel(level)
-    return list(found.values())
+        if ctype is not None:
+            candidate.grants[ctype] = LEVELS[level]
+        key = ((kind, code) if scoped else None, event_type, ctype if granted else None)
+        pools.by_key.setdefault(key, []).append(candidate)

@@ -21,11 +21,8 @@ class Delivery(StrEnum):
 
 class User(SQLModel, table=True):
     __tablename__ = "users"
-    __table_args__ = (
-        Index("ix_users_organisation", "org_kind", "org_code"),
-        # The consumer asks for the daily users once per batch.
-        Index("ix_users_delivery", "delivery"),
-    )
+    # Matching scans one organisation's users by id in this index (subscriptions.matching).
+    __table_args__ = (Index("ix_users_org_id", "org_kind", "org_code", "id"),)
 
     id: str = Field(primary_key=True, max_length=128)
     email: str = Field(max_length=320)
@@ -52,7 +49,9 @@ def _user_fk() -> Column[str]:
 
 class PermissionGrant(SQLModel, table=True):
     __tablename__ = "permission_grants"
-    __table_args__ = (Index("ix_permission_grants_type", "compensation_type"),)
+    # Matching probes a user's grant of one type and reads its level from this index alone;
+    # no index leads with the type, so the planner never scans every holder of a type.
+    __table_args__ = (Index("ix_permission_grants_probe", "user_id", "compensation_type", "level"),)
 
     user_id: str = Field(sa_column=_user_fk())
     compensation_type: str = Field(primary_key=True, max_length=64)
@@ -61,8 +60,12 @@ class PermissionGrant(SQLModel, table=True):
 
 class Subscription(SQLModel, table=True):
     __tablename__ = "subscriptions"
-    # Matching looks subscriptions up by event type first.
-    __table_args__ = (Index("ix_subscriptions_event_type", "event_type", "enabled"),)
+    # Matching probes a user's subscription (by organisation), or scans one event type's
+    # subscribers (an announcement to all); both answered from the index alone.
+    __table_args__ = (
+        Index("ix_subscriptions_probe", "user_id", "event_type", "enabled"),
+        Index("ix_subscriptions_event_type", "event_type", "enabled", "user_id"),
+    )
 
     user_id: str = Field(sa_column=_user_fk())
     event_type: str = Field(primary_key=True, max_length=64)

@@ -3,7 +3,15 @@
 import pytest
 
 from domain.compensation import ANNOUNCEMENT, PermissionLevel
-from subscriptions.matching import Candidate, Target, by_organisation, recipients
+from subscriptions.matching import (
+    Candidate,
+    Key,
+    Pools,
+    Target,
+    by_organisation,
+    keys,
+    recipients,
+)
 
 FULL, SUMMARY = PermissionLevel.FULL, PermissionLevel.SUMMARY
 STHLM, GBG = ("kommun", "0180"), ("kommun", "1480")
@@ -118,3 +126,35 @@ def test_candidates_group_by_organisation() -> None:
         STHLM: ["a", "c"],
         GBG: ["b"],
     }
+
+
+@pytest.mark.parametrize(
+    ("case", "target", "expected"),
+    [
+        ("an event needs its own type's grant", PAYMENT, [(STHLM, PAID, DYGN)]),
+        ("an event of every org", Target(PAID, None, DYGN), [(None, PAID, DYGN)]),
+        ("an event without compensation type needs no lookup", Target(PAID, STHLM), []),
+        (
+            "an announcement to all needs no grant",
+            Target(ANNOUNCEMENT, None),
+            [(None, ANNOUNCEMENT, None)],
+        ),
+        (
+            "an announcement naming types needs any one of them",
+            Target(ANNOUNCEMENT, STHLM, announcement_types=(FAST, MASSFLYKT)),
+            [(STHLM, ANNOUNCEMENT, FAST), (STHLM, ANNOUNCEMENT, MASSFLYKT)],
+        ),
+    ],
+)
+def test_each_target_looks_up_the_keys_its_rule_needs(
+    case: str, target: Target, expected: list[Key]
+) -> None:
+    assert keys(target) == expected, case
+
+
+def test_pools_give_a_target_each_user_of_its_keys_once() -> None:
+    both = candidate("a", subscribed=(ANNOUNCEMENT,), grants={FAST: FULL, MASSFLYKT: SUMMARY})
+    pools = Pools({(STHLM, ANNOUNCEMENT, FAST): [both], (STHLM, ANNOUNCEMENT, MASSFLYKT): [both]})
+    target = Target(ANNOUNCEMENT, STHLM, announcement_types=(FAST, MASSFLYKT))
+    assert [c.user_id for c in pools.candidates(target)] == ["a"]
+    assert [r.level for r in recipients(target, pools.candidates(target))] == [FULL]

@@ -25,10 +25,8 @@ def upgrade() -> None:
                 server_default=sa.text("'immediate'"),
             )
         )
-        batch_op.create_index("ix_users_delivery", ["delivery"])
 
 
 def downgrade() -> None:
     with op.batch_alter_table("users") as batch_op:
-        batch_op.drop_index("ix_users_delivery")
         batch_op.drop_column("delivery")

@@ -26,8 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from notifier.pipeline.events import Event
 from notifier.pipeline.models import OutboxKind, OutboxMessage, OutboxStatus, ProcessedEvent
-from subscriptions.matching import Recipient, Target, by_organisation, load_candidates, recipients
-from subscriptions.models import Delivery, User
+from subscriptions.matching import Recipient, Target, match
 
 # The tables themselves: a Core insert skips the ORM's per-row bookkeeping (hot path).
 PROCESSED_TABLE = ProcessedEvent.metadata.tables[ProcessedEvent.__tablename__]
@@ -107,33 +106,21 @@ async def _rows(
     session: AsyncSession, dialect: Dialect, new: list[Event], now: datetime
 ) -> tuple[list[Row], list[Row]]:
     targets = [target(event) for event in new]
-    candidates = await load_candidates(session=session, targets=targets)
-    grouped = by_organisation(candidates)
-    daily = await _daily_users(session) if candidates else set()
+    matched = await match(session=session, targets=targets)
     when = _bound(PROCESSED_TABLE, "processed_at", now, dialect)
     constants = tuple(
         _bound(OUTBOX_TABLE, name, value, dialect) for name, value in outbox_constants(now).items()
     )
     processed: list[Row] = []
     messages: list[Row] = []
-    for event, tgt in zip(new, targets, strict=True):
-        pool = candidates if tgt.organisation is None else grouped.get(tgt.organisation, [])
-        found = recipients(tgt, pool)
+    for event, found in zip(new, matched, strict=True):
         # Serialised once, by pydantic: both drivers take JSON columns as text.
         payload = event.model_dump_json(exclude_none=True)
         processed.append((event.id, event.event_type, payload, len(found), when))
         messages += [
-            _outbox_row(event.id, r, HELD if r.user_id in daily else IMMEDIATE, constants)
-            for r in found
+            _outbox_row(event.id, r, HELD if r.daily else IMMEDIATE, constants) for r in found
         ]
     return processed, messages
-
-
-async def _daily_users(session: AsyncSession) -> set[str]:
-    """Few users choose daily delivery: one indexed query a batch, not a column of the
-    matching query (subscriptions.matching is about who, not how)."""
-    found = await session.exec(select(User.id).where(col(User.delivery) == Delivery.DAILY))
-    return set(found.all())
 
 
 def _outbox_row(event_id: str, recipient: Recipient, how: tuple[str, str], constants: Row) -> Row:
