@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 from importlib.resources import files
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, GetJsonSchemaHandler, StringConstraints, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
 
 class OrganisationKind(StrEnum):
@@ -85,6 +87,22 @@ def organisation_error(kind: str, code: str) -> str | None:
     return f"'{code}' är ingen länskod för en region (två siffror, t.ex. 01 för Region Stockholm)."
 
 
+_CODE_PATTERNS = {OrganisationKind.KOMMUN: r"^\d{4}$", OrganisationKind.REGION: r"^\d{2}$"}
+
+
+def _kind_schema(kind: OrganisationKind, pattern: str) -> dict[str, Any]:
+    codes = sorted(code for known, code in organisations() if known == kind)
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["kind", "code"],
+        "properties": {
+            "kind": {"const": kind.value},
+            "code": {"type": "string", "pattern": pattern, "enum": codes},
+        },
+    }
+
+
 class OrganisationRef(BaseModel):
     """`{"kind": "kommun", "code": "0180"}` as the API and events carry it; only real
     organisations validate."""
@@ -93,6 +111,18 @@ class OrganisationRef(BaseModel):
 
     kind: OrganisationKind
     code: Annotated[str, StringConstraints(pattern=r"^\d{2}(\d{2})?$")]
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """One alternative per kind, with its code's pattern and the codes that exist: what
+        the schema allows, the validator accepts (issue 10, #17)."""
+        return {
+            "title": cls.__name__,
+            "description": "En kommun (kommunkod, fyra siffror) eller region (länskod, två).",
+            "oneOf": [_kind_schema(kind, pattern) for kind, pattern in _CODE_PATTERNS.items()],
+        }
 
     @model_validator(mode="after")
     def _exists(self) -> Self:

@@ -8,8 +8,12 @@ such as the User-Agent may carry it.
 """
 
 import unicodedata
+from dataclasses import dataclass
+from typing import Any
 
-from pydantic import AfterValidator
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
 MULTILINE_ALLOWED = frozenset("\t\n\r")
 # Unicode's own line and paragraph separators break lines as surely as LF does.
@@ -37,19 +41,40 @@ def printable(value: str) -> str:
     return "".join(char for char in value if text_error(char) is None)
 
 
-def _single_line(value: str) -> str:
-    if error := text_error(value):
-        raise ValueError(error)
-    return value
+# The same rules as JSON-schema patterns, so the OpenAPI document tells a client (and
+# schemathesis) which text is refused: what the schema allows, the service accepts.
+SINGLE_LINE_PATTERN = r"^[^\x00-\x08\x0A-\x1F\x7F-\x9F\u2028\u2029]*$"
+MULTI_LINE_PATTERN = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u2028\u2029]*$"
 
 
-def _multi_line(value: str) -> str:
-    if error := text_error(value, multiline=True):
-        raise ValueError(error)
-    return value
+@dataclass(frozen=True)
+class _Text:
+    """Checks the text as it came, before any stripping: a refused character is refused
+    wherever it stands, as the schema's pattern says."""
+
+    multiline: bool
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_before_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema.setdefault(
+            "pattern", MULTI_LINE_PATTERN if self.multiline else SINGLE_LINE_PATTERN
+        )
+        return json_schema
+
+    def _check(self, value: Any) -> Any:
+        if isinstance(value, str) and (error := text_error(value, multiline=self.multiline)):
+            raise ValueError(error)
+        return value
 
 
-# Validators to put after a field's own constraints, e.g.
+# Put beside a field's own constraints, e.g.
 # `Annotated[str, StringConstraints(max_length=200), SingleLine]`.
-SingleLine = AfterValidator(_single_line)
-MultiLine = AfterValidator(_multi_line)
+SingleLine = _Text(multiline=False)
+MultiLine = _Text(multiline=True)

@@ -9,9 +9,12 @@ when a module is imported.
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from domain.text import SINGLE_LINE_PATTERN
 
 T = TypeVar("T")
 
@@ -36,6 +39,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# A path segment as the schema declares it: no control characters (requestguard refuses
+# them before routing), so a schema-valid URL is one the service reads.
+PathText = Annotated[str, Path(pattern=SINGLE_LINE_PATTERN)]
 
 
 def state_dependency(name: str, kind: type[T]) -> Callable[[Request], T]:
@@ -52,6 +58,43 @@ def gated(gate: Callable[..., Any], routes: APIRouter) -> APIRouter:
 
     Routers keep their routes private and hand them out only through this, so none can
     be included without its gate."""
-    router = APIRouter(dependencies=[Depends(gate)])
+    router = APIRouter(dependencies=[Depends(gate)], responses=refusals(401))
     router.include_router(routes)
     return router
+
+
+class Problem(BaseModel):
+    """Every refusal but a 422 (`{"detail": "…"}`, one Swedish sentence)."""
+
+    detail: str
+
+
+_MEANINGS = {
+    400: "Adressen eller kroppen kan inte läsas (styrtecken, trasig JSON).",
+    401: "Saknar eller fel nyckel (Authorization: Bearer …).",
+    403: "Nyckeln gäller, men inte för detta.",
+    404: "Finns inte.",
+    409: "Går inte i ärendets nuvarande läge.",
+    413: "Kroppen är för stor.",
+    415: "Fel innehållstyp.",
+    429: "För många förfrågningar; försök igen efter Retry-After sekunder.",
+}
+
+
+def refusals(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI `responses` of the refusals a router gives, for `APIRouter(responses=…)`:
+    declared, so that a client (and schemathesis) knows every answer it can get."""
+    return {code: {"model": Problem, "description": _MEANINGS[code]} for code in codes}
+
+
+def page_refusals(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """As `refusals`, for pages: the refusal is a page in Swedish, or JSON where a guard in
+    front of every route (control characters, body size) refused before the page's route."""
+    json = {"schema": Problem.model_json_schema()}
+    return {
+        code: {
+            "description": _MEANINGS[code],
+            "content": {"text/html": {}, "application/json": json},
+        }
+        for code in codes
+    }

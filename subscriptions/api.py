@@ -6,14 +6,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Response, status
 
-from domain.web import SessionDep, gated
+from domain.text import SINGLE_LINE_PATTERN
+from domain.web import SessionDep, gated, refusals
 from subscriptions import store
 from subscriptions.schemas import PermissionsIn, SubscriptionsIn, SubscriptionsOut, UserIn, UserOut
 
 NOT_FOUND = "Användaren finns inte."
-UserId = Annotated[str, Path(min_length=1, max_length=128)]
+UserId = Annotated[str, Path(min_length=1, max_length=128, pattern=SINGLE_LINE_PATTERN)]
 
-_routes = APIRouter(prefix="/users", tags=["admin"])
+_routes = APIRouter(prefix="/users", tags=["admin"], responses=refusals(404, 413))
 
 
 def build_router(*, require_admin: Callable[..., Any]) -> APIRouter:

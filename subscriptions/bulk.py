@@ -18,7 +18,7 @@ from pydantic import BaseModel, StringConstraints, ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.sqltypes import utcnow
-from domain.web import SessionDep, gated
+from domain.web import SessionDep, gated, refusals
 from subscriptions.bulk_store import BulkUser, write_batch
 from subscriptions.schemas import PermissionsIn, SubscriptionsIn, UserIn
 
@@ -182,7 +182,7 @@ _BODY = {
     "required": True,
     "content": {MEDIA_TYPE: {"schema": {"type": "string"}, "example": EXAMPLE_LINE}},
 }
-_routes = APIRouter(prefix="/users", tags=["admin"])
+_routes = APIRouter(prefix="/users", tags=["admin"], responses=refusals(413, 415))
 
 
 @_routes.post("/bulk", openapi_extra={"requestBody": _BODY})

@@ -14,6 +14,7 @@ from notifier.logs import JsonFormatter, RedactPersonalData
 from notifier.settings import Settings
 from notifier.web.app import create_app
 from tests.test_support_api_idempotency import SEA_QUESTION
+from tests.test_web_form import DETAILS, SEA, csrf_of
 
 PERSONNUMMER = "19121212-1212"
 NAME = "Tolvan Tolvansson"
@@ -74,3 +75,18 @@ def test_the_log_filter_scrubs_identity_numbers_emails_and_row_details() -> None
     assert "Failing row contains (…)" in lines[0]["exception"]
     for personal in (PERSONNUMMER, "201212121212", "121212+1212", NAME, EMAIL):
         assert personal not in text
+
+
+async def test_a_failing_form_post_logs_no_personal_data(
+    broken_client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    page = await broken_client.get("/support", params=SEA)
+    form = SEA | DETAILS | {"csrf_token": csrf_of(page)} | PERSONAL
+    with pytest.raises(Exception) as failure:
+        await broken_client.post("/support/arende", data=form)
+    logging.getLogger("uvicorn.error").error(
+        "Exception in ASGI application", exc_info=failure.value
+    )
+    assert "tickets" in caplog.text
+    for personal in (PERSONNUMMER, NAME, EMAIL):
+        assert personal not in caplog.text

@@ -12,11 +12,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from domain.web import refusals
 from notifier import db
 from notifier.compose import Services
 from notifier.kinds.tickets import answer_hook, forward_hook, opened_hook
 from notifier.web import explain, metrics, preferences, unsubscribe
 from notifier.web.hardening import close_storage, harden, ticket_rate_limit
+from notifier.web.methods import add_method_answers
 from notifier.web.security import admin_dependency, admin_token_check
 from routing.ticketing.tickets import TicketCreatedHook
 from routing.ticketing.triage import Desk
@@ -57,11 +59,14 @@ def create_app(services: Services, *, migrate_on_start: bool = False) -> FastAPI
     app = FastAPI(
         title="Notifieringar och supportvägledning – Ansök om statlig ersättning",
         lifespan=lifespan,
+        # Any URL with a control character in it is refused before routing (requestguard).
+        responses=refusals(400),
     )
     app.state.services = services
     app.state.sessions = services.sessions  # read by domain.web.SessionDep
     harden(app, services.settings)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    add_method_answers(app)
     require_admin = admin_dependency(services.settings)
     forward = forward_hook(services.settings)
     key = services.key

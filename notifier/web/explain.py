@@ -14,7 +14,8 @@ from pydantic import BaseModel
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from domain.web import SessionDep, gated
+from domain.text import SINGLE_LINE_PATTERN
+from domain.web import SessionDep, gated, refusals
 from notifier.pipeline.events import parse_payload
 from notifier.pipeline.models import OutboxMessage, OutboxStatus, ProcessedEvent
 from notifier.pipeline.outbox import message_id, target
@@ -47,7 +48,7 @@ class Explanation(BaseModel):
     checks_now: list[CheckOut] = []
 
 
-_routes = APIRouter(tags=["admin"])
+_routes = APIRouter(tags=["admin"], responses=refusals(404))
 
 
 def build_router(*, require_admin: Callable[..., Any]) -> APIRouter:
@@ -57,8 +58,8 @@ def build_router(*, require_admin: Callable[..., Any]) -> APIRouter:
 
 @_routes.get("/users/{user_id}/events/{event_id}/explanation")
 async def explanation(
-    user_id: Annotated[str, Path(max_length=128)],
-    event_id: Annotated[str, Path(max_length=36)],
+    user_id: Annotated[str, Path(max_length=128, pattern=SINGLE_LINE_PATTERN)],
+    event_id: Annotated[str, Path(max_length=36, pattern=SINGLE_LINE_PATTERN)],
     session: SessionDep,
 ) -> Explanation:
     state = await load_user_state(session=session, user_id=user_id)

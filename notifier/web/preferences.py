@@ -21,7 +21,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from domain.compensation import ANNOUNCEMENT, COMPENSATION_TYPES, EVENT_TYPES
-from domain.web import SessionDep, state_dependency
+from domain.web import PathText, SessionDep, page_refusals, state_dependency
 from routing.web.csrf import FIELD as CSRF_FIELD
 from routing.web.pages import PageRoute, Pages
 from subscriptions import store
@@ -90,18 +90,23 @@ class PreferencePages:
 
 STATE = "preferences"
 PagesDep = Annotated[PreferencePages, Depends(state_dependency(STATE, PreferencePages))]
-router = APIRouter(prefix="/mina-notifieringar", tags=["preferences"], route_class=PageRoute)
+router = APIRouter(
+    prefix="/mina-notifieringar",
+    tags=["preferences"],
+    route_class=PageRoute,
+    responses=page_refusals(400, 403, 404, 413),
+)
 
 
 @router.get("/{token}", response_class=HTMLResponse)
-async def show(token: str, request: Request, session: SessionDep, pages: PagesDep) -> Response:
+async def show(token: PathText, request: Request, session: SessionDep, pages: PagesDep) -> Response:
     user = await _user(token, request, session, pages)
     saved = request.query_params.get("sparat") == "1"
     return await _page(request, session, pages, user, saved=saved)
 
 
-@router.post("/{token}", response_class=HTMLResponse)
-async def save(token: str, request: Request, session: SessionDep, pages: PagesDep) -> Response:
+@router.post("/{token}", response_class=HTMLResponse, responses={303: {"description": "Sparat."}})
+async def save(token: PathText, request: Request, session: SessionDep, pages: PagesDep) -> Response:
     user = await _user(token, request, session, pages)
     form = await request.form(max_files=0, max_fields=len(EVENT_TYPES) + 4)
     if form.get("List-Unsubscribe") == "One-Click" and CSRF_FIELD not in form:
@@ -133,7 +138,7 @@ def _errors(wanted: set[str], delivery: str) -> dict[str, str]:
     return errors
 
 
-async def _user(token: str, request: Request, session: SessionDep, pages: PagesDep) -> User:
+async def _user(token: PathText, request: Request, session: SessionDep, pages: PagesDep) -> User:
     user_id = pages.links.read(token)
     user = await store.get_user(session=session, user_id=user_id) if user_id else None
     if user is None:

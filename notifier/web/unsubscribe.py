@@ -21,7 +21,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from domain.compensation import EVENT_TYPES
-from domain.web import SessionDep, state_dependency
+from domain.web import PathText, SessionDep, page_refusals, state_dependency
 from subscriptions import store
 
 SALT = "unsubscribe.v1"  # a token for this purpose only, not valid elsewhere
@@ -81,7 +81,9 @@ def page_environment() -> Environment:
 
 
 STATE = "unsubscribe"
-router = APIRouter(prefix="/unsubscribe", tags=["unsubscribe"])
+router = APIRouter(
+    prefix="/unsubscribe", tags=["unsubscribe"], responses=page_refusals(400, 404, 413)
+)
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,7 @@ PagesDep = Annotated[UnsubscribePages, Depends(state_dependency(STATE, Unsubscri
 # HEAD as GET: link checkers and mail providers probe the List-Unsubscribe URL.
 @router.head("/{token}", response_class=HTMLResponse, include_in_schema=False)
 @router.get("/{token}", response_class=HTMLResponse)
-async def confirm(token: str, pages: PagesDep) -> HTMLResponse:
+async def confirm(token: PathText, pages: PagesDep) -> HTMLResponse:
     found = pages.links.read(token)
     if found is None:
         return pages.page("invalid", status_code=404)
@@ -115,7 +117,7 @@ async def confirm(token: str, pages: PagesDep) -> HTMLResponse:
 
 
 @router.post("/{token}", response_class=HTMLResponse)
-async def unsubscribe_now(token: str, session: SessionDep, pages: PagesDep) -> HTMLResponse:
+async def unsubscribe_now(token: PathText, session: SessionDep, pages: PagesDep) -> HTMLResponse:
     found = pages.links.read(token)
     if found is None:
         return pages.page("invalid", status_code=404)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Response, status
 from pydantic import BaseModel, StringConstraints
 
-from domain.web import SessionDep, gated
+from domain.web import SessionDep, gated, refusals
 from routing.ticketing import answers
 from routing.ticketing.models import CannedAnswer
 from routing.ticketing.triage import MAX_TEXT
@@ -17,8 +17,8 @@ NOT_FOUND = "Svarsmallen finns inte."
 # A slug: it goes into the desk's URL (?svar=…) as it is.
 AnswerId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 
-_routes = APIRouter(prefix="/answers", tags=["admin"])
-staff_router = APIRouter(prefix="/triage", tags=["triage"])
+_routes = APIRouter(prefix="/answers", tags=["admin"], responses=refusals(404, 413))
+staff_router = APIRouter(prefix="/triage", tags=["triage"], responses=refusals(401, 403))
 
 
 class AnswerIn(BaseModel):
@@ -49,7 +49,7 @@ async def one(answer_id: AnswerId, session: SessionDep) -> dict[str, Any]:
     return public(answer)
 
 
-@_routes.put("/{answer_id}")
+@_routes.put("/{answer_id}", responses={201: {"description": "Skapat."}})
 async def put(
     answer_id: AnswerId, body: AnswerIn, session: SessionDep, response: Response
 ) -> dict[str, Any]:

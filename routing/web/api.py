@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from domain.web import SessionDep
+from domain.web import SessionDep, refusals
 from routing.decision import checks
 from routing.decision.engine import needs_ticket, route
 from routing.decision.schemas import Decision, Inquiry
@@ -39,7 +39,7 @@ class TicketAnswer(BaseModel):
     ticket: TicketOut | None
 
 
-router = APIRouter(prefix="/support", tags=["support"])
+router = APIRouter(prefix="/support", tags=["support"], responses=refusals(413))
 
 
 @router.post("/route")
@@ -57,7 +57,7 @@ async def ticket_budget(request: Request, web: WebDep) -> None:
         )
 
 
-@router.post("/tickets", dependencies=[Depends(ticket_budget)])
+@router.post("/tickets", dependencies=[Depends(ticket_budget)], responses=refusals(429))
 async def open_ticket(
     inquiry: Inquiry,
     session: SessionDep,

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, StringConstraints
 
-from domain.text import SingleLine
-from domain.web import SessionDep, gated
+from domain.text import SINGLE_LINE_PATTERN, SingleLine
+from domain.web import SessionDep, gated, refusals
 from routing.decision.schemas import Destination
 from routing.ticketing import staff
 from routing.ticketing.staff import StaffAccount
@@ -19,7 +19,7 @@ UNAUTHENTICATED = "Logga in med din personalnyckel (Authorization: Bearer …)."
 NOT_STAFF = "Nyckeln ger inte tillgång till ärendehanteringen: den saknar rollen staff."
 
 _bearer = HTTPBearer(auto_error=False)
-_routes = APIRouter(prefix="/staff", tags=["admin"])
+_routes = APIRouter(prefix="/staff", tags=["admin"], responses=refusals(404, 413))
 
 
 class StaffIn(BaseModel):
@@ -56,7 +56,10 @@ async def list_staff(session: SessionDep) -> list[dict[str, Any]]:
 
 
 @_routes.delete("/{account_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def revoke(account_id: Annotated[str, Path(max_length=36)], session: SessionDep) -> Response:
+async def revoke(
+    account_id: Annotated[str, Path(max_length=36, pattern=SINGLE_LINE_PATTERN)],
+    session: SessionDep,
+) -> Response:
     if not await staff.revoke(session=session, account_id=account_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Kontot finns inte.")
     await session.commit()

@@ -6,8 +6,8 @@ from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import BaseModel, Field, StringConstraints
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from domain.text import MultiLine, SingleLine
-from domain.web import SessionDep
+from domain.text import SINGLE_LINE_PATTERN, MultiLine, SingleLine
+from domain.web import PathText, SessionDep, refusals
 from routing.ticketing import tickets
 from routing.ticketing.models import Ticket, TicketStatus
 from routing.ticketing.staff import StaffAccount
@@ -18,8 +18,9 @@ from routing.web.deps import WebDep
 from routing.web.staff_api import StaffDep
 
 NOT_FOUND = "Ärendet finns inte."
+TicketId = PathText
 
-router = APIRouter(prefix="/triage", tags=["triage"])
+router = APIRouter(prefix="/triage", tags=["triage"], responses=refusals(401, 403, 404, 409, 413))
 
 
 class TextIn(BaseModel):
@@ -41,10 +42,10 @@ async def queue(
     session: SessionDep,
     web: WebDep,
     me: StaffDep,
-    destination: Annotated[str | None, Query(max_length=40)] = None,
+    destination: Annotated[str | None, Query(max_length=40, pattern=SINGLE_LINE_PATTERN)] = None,
     ticket_status: Annotated[TicketStatus | None, Query(alias="status")] = None,
     older_than_hours: Annotated[int | None, Query(ge=0, le=24 * 365)] = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
+    q: Annotated[str | None, Query(max_length=200, pattern=SINGLE_LINE_PATTERN)] = None,
 ) -> dict[str, Any]:
     """Your own queues unless `destination` names one (or `alla`); `q` finds by
     reference, email, diarienummer or words of the question (every word must match)."""
@@ -68,7 +69,7 @@ async def stats(session: SessionDep, web: WebDep, me: StaffDep) -> dict[str, Any
 
 
 @router.get("/tickets/{ticket_id}")
-async def one(ticket_id: str, session: SessionDep, me: StaffDep) -> dict[str, Any]:
+async def one(ticket_id: TicketId, session: SessionDep, me: StaffDep) -> dict[str, Any]:
     ticket = await found(session, ticket_id)
     trail = await tickets.events(session=session, ticket_id=ticket.id)
     files = await attachments(session=session, ticket_id=ticket.id)
@@ -83,7 +84,7 @@ async def one(ticket_id: str, session: SessionDep, me: StaffDep) -> dict[str, An
 
 @router.get("/tickets/{ticket_id}/attachments/{attachment_id}")
 async def attachment(
-    ticket_id: str, attachment_id: str, session: SessionDep, me: StaffDep
+    ticket_id: TicketId, attachment_id: TicketId, session: SessionDep, me: StaffDep
 ) -> Response:
     for file in await attachments(session=session, ticket_id=ticket_id):
         if file.id == attachment_id:
@@ -92,13 +93,15 @@ async def attachment(
 
 
 @router.post("/tickets/{ticket_id}/claim")
-async def claim(ticket_id: str, session: SessionDep, web: WebDep, me: StaffDep) -> dict[str, Any]:
+async def claim(
+    ticket_id: TicketId, session: SessionDep, web: WebDep, me: StaffDep
+) -> dict[str, Any]:
     return await act(web.desk, session, me, ticket_id, DeskAction.CLAIM)
 
 
 @router.post("/tickets/{ticket_id}/reroute")
 async def reroute(
-    ticket_id: str, body: RerouteIn, session: SessionDep, web: WebDep, me: StaffDep
+    ticket_id: TicketId, body: RerouteIn, session: SessionDep, web: WebDep, me: StaffDep
 ) -> dict[str, Any]:
     return await act(
         web.desk,
@@ -113,7 +116,7 @@ async def reroute(
 
 @router.post("/tickets/{ticket_id}/{action}")
 async def with_text(
-    ticket_id: str,
+    ticket_id: TicketId,
     action: Literal["notes", "answer", "close"],
     body: TextIn,
     session: SessionDep,
