@@ -47,6 +47,8 @@ async def test_rabbitmq_gone_mid_stream_consumer_reconnects_by_itself(
             await _broker_back(link)
         back_at = now()
         if STOP_RABBITMQ:
+            # The test's own robust connection reconnects on its schedule (up to 5 s).
+            await asyncio.wait_for(w.amqp.connected.wait(), timeout=30)
             await w.publish_events(bodies[1000:])
         found = await w.delivered(w.expected(), within=60)
         found.recovery_s = w.tally(w.expected(), back_at).recovery_s

@@ -15,7 +15,7 @@ from tests.faults.world import World, wait_for, world
 
 pytestmark = pytest.mark.faults
 
-POISON = 6000
+POISON = 10_000
 # A Python process's RSS wobbles by a few MiB with the allocator; a leak of one object
 # per message would show as tens of MiB over 6,000 messages.
 RSS_SLACK_KIB = 30 * 1024
@@ -24,7 +24,7 @@ RSS_SLACK_KIB = 30 * 1024
 async def test_poison_flood_dead_letters_each_with_reason_and_delivers_every_valid_one(
     workdir: Path, record: list[Tally]
 ) -> None:
-    async with world("7 poison flood 6000", workdir) as w:
+    async with world(f"7 poison flood {POISON}", workdir) as w:
         w.sink()
         consumer = w.fleet.service("consume")
         w.fleet.service("send")
