@@ -96,7 +96,7 @@ class Inbound:
                 session=db, reference=reference
             )
         if not found:
-            log.info("inbound: refused a recipient that is no open ticket's reply address")
+            log.info("inbound: refused a recipient that is no ticket's reply address")
             return NO_SUCH
         envelope.rcpt_tos.append(address)
         return "250 OK"
