@@ -29,7 +29,7 @@ from subscriptions import lookup
 
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 SEED = 20261127
-VERSION = 4  # of the generator and schema: a change here builds new databases
+VERSION = 5  # of the generator and schema: a change here builds new databases
 CHUNK = 50_000
 # How often each compensation type is granted: the unaccompanied-children types dominate.
 GRANT_WEIGHTS = dict(zip(COMPENSATION_TYPES, (4, 3, 2, 4, 2, 2, 2, 2, 1, 2), strict=True))
@@ -139,9 +139,9 @@ def _chunk(rng: random.Random, start: int, end: int, now: datetime) -> tuple[Row
         name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
         email = f"{user_id}@{org.kind}{org.code}.example.se"
         people.append((user_id, email, name, org.kind, org.code, now, now))
-        for ctype in _some(rng, GRANT_WEIGHTS, 1 + (rng.random() < 0.2)):
+        for ctype in sorted(_some(rng, GRANT_WEIGHTS, 1 + (rng.random() < 0.2))):
             grants.append((user_id, ctype, "full" if rng.random() < 0.4 else "summary"))
-        for event_type in _some(rng, EVENT_WEIGHTS, rng.randint(1, 2)):
+        for event_type in sorted(_some(rng, EVENT_WEIGHTS, rng.randint(1, 2))):
             subs.append((user_id, event_type, rng.random() < 0.9))
     return people, grants, subs
 

@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.compensation import ANNOUNCEMENT, PermissionLevel
 from domain.sqltypes import utcnow
 from notifier import db
-from subscriptions import store
+from subscriptions import lookup, store
 from subscriptions.bulk_store import BulkUser, write_batch
 from subscriptions.matching import Candidate, Target, match, recipients
 from subscriptions.models import Delivery, PermissionGrant, Subscription, User
@@ -129,3 +129,33 @@ async def test_matching_from_the_lookup_equals_the_rule_after_any_writes(
         found = await match(session=session, targets=targets)
         everyone = await _everyone(session)
     assert found == [recipients(t, everyone) for t in targets]
+    assert await _lookup_rows(engine) == await _derived_rows(engine)
+
+
+async def _lookup_rows(engine: AsyncEngine) -> list[tuple[Any, ...]]:
+    async with engine.connect() as connection:
+        return sorted(tuple(row) for row in await connection.execute(select(*lookup.KEYS.c)))
+
+
+async def _derived_rows(engine: AsyncEngine) -> list[tuple[Any, ...]]:
+    """What the lookup would hold if built anew from the source tables now."""
+    async with engine.connect() as connection:
+        rows = await connection.execute(lookup.derive().select)  # type: ignore[arg-type]
+        return sorted(tuple(row) for row in rows)
+
+
+async def test_a_bulk_load_moving_a_user_moves_their_lookup_rows(engine: AsyncEngine) -> None:
+    def line(org: tuple[str, str]) -> BulkUser:
+        return BulkUser("u1", "u1@x.example.se", "B", *org, {CTYPES[0]: "full"}, EVENTS[:1],
+                        True, "immediate")  # fmt: skip
+
+    for org in ORGS[:2]:  # the same grants and subscriptions: only the organisation differs
+        async with db.sessionmaker(engine)() as session:
+            await write_batch(session=session, users=[line(org)], now=utcnow())
+            await session.commit()
+    async with db.sessionmaker(engine)() as session:
+        moved, left = await match(
+            session=session, targets=[Target(EVENTS[0], org, CTYPES[0]) for org in ORGS[1::-1]]
+        )
+    assert ([r.user_id for r in moved], left) == (["u1"], [])
+    assert await _lookup_rows(engine) == await _derived_rows(engine)
