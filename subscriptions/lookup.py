@@ -13,6 +13,8 @@ rule in subscriptions.matching.
 from collections.abc import Collection
 
 from sqlalchemy import Insert, Select, and_, delete, literal, null, select, union_all
+from sqlmodel import col
+from sqlmodel import select as orm_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.compensation import ANNOUNCEMENT
@@ -52,8 +54,13 @@ async def refresh(*, session: AsyncSession, user_ids: Collection[str]) -> None:
     """Rebuild the rows of these users from what is stored now (flushed); never commits."""
     if not user_ids:
         return
-    await forget(session=session, user_ids=user_ids)
-    await session.exec(derive(list(user_ids)))
+    ids = sorted(user_ids)
+    # Two writers of one user (say grants and subscriptions) would each derive from the
+    # other's state as it was; locking the user's row makes the later one wait, and its
+    # statements then read what the earlier one committed (READ COMMITTED).
+    await session.exec(orm_select(User.id).where(col(User.id).in_(ids)).with_for_update())
+    await forget(session=session, user_ids=ids)
+    await session.exec(derive(ids))
 
 
 async def forget(*, session: AsyncSession, user_ids: Collection[str]) -> None:
