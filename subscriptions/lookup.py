@@ -4,10 +4,11 @@ grants and subscriptions it derives from, so one event's lookup reads only its r
 A row per (enabled subscription, grant) of a user, under the user's organisation: the
 subscribers of an event type holding a grant of a compensation type. Announcements
 without compensation types need no grant, so each enabled announcement subscription also
-has a row with compensation type NONE. The rows are derived, never edited: every write of
-users, grants or subscriptions calls `refresh` for the users it touched, in its own
+has a row with compensation type NO_GRANT (""). The rows are derived, never edited: every write of
+users, grants or subscriptions calls `refresh` for the users it touched, in the same
 transaction, and the property test (tests/test_lookup_agrees.py) holds them to the pure
-rule in subscriptions.matching.
+rule in subscriptions.matching. Deleting a user deletes their rows by the foreign key's
+ON DELETE CASCADE (SQLite's is on: notifier.db sets the pragma).
 """
 
 from collections.abc import Collection
@@ -59,9 +60,5 @@ async def refresh(*, session: AsyncSession, user_ids: Collection[str]) -> None:
     # other's state as it was; locking the user's row makes the later one wait, and its
     # statements then read what the earlier one committed (READ COMMITTED).
     await session.exec(orm_select(User.id).where(col(User.id).in_(ids)).with_for_update())
-    await forget(session=session, user_ids=ids)
+    await session.exec(delete(KEYS).where(KEYS.c.user_id.in_(ids)))
     await session.exec(derive(ids))
-
-
-async def forget(*, session: AsyncSession, user_ids: Collection[str]) -> None:
-    await session.exec(delete(KEYS).where(KEYS.c.user_id.in_(list(user_ids))))

@@ -8,7 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.organisations import OrganisationRef
 from domain.sqltypes import utcnow
-from subscriptions.lookup import forget, refresh
+from subscriptions.lookup import refresh
 from subscriptions.models import Delivery, PermissionGrant, Subscription, User
 from subscriptions.schemas import (
     PermissionsIn,
@@ -56,7 +56,6 @@ async def delete_user(*, session: AsyncSession, user_id: str) -> bool:
     # honours with a pragma.
     await session.exec(delete(PermissionGrant).where(col(PermissionGrant.user_id) == user_id))
     await session.exec(delete(Subscription).where(col(Subscription.user_id) == user_id))
-    await forget(session=session, user_ids=[user_id])
     await session.delete(user)
     await session.flush()
     return True
