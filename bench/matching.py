@@ -66,7 +66,7 @@ async def explain(users: int) -> str:
     from subscriptions.matching import _query, keys
 
     tgt: Target = target(Event.model_validate(next(data.events(1))))
-    query = _query(keys(tgt), True, True)
+    query = _query(keys(tgt), True)
     compiled = query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
     engine = db.create_engine(data.url(users))
     async with engine.connect() as connection:

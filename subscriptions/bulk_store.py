@@ -3,9 +3,11 @@ transaction; never commits.
 
 Per batch: the ids already stored, one upsert of the user rows, and, for the new users
 and the stored ones whose grants or subscriptions differ, those deleted and inserted anew:
-what the three PUTs do one user at a time. Rows go through the driver on the session's
-own connection (COPY on PostgreSQL, executemany on SQLite), as the consumer's outbox does,
-because SQLAlchemy's per-row parameter processing cost more than the database did.
+what the three PUTs do one user at a time; then, set-wise, the recipient lookup's rows of
+those users and of the users who moved organisation. Rows go through the driver on the
+session's own connection (COPY on PostgreSQL, executemany on SQLite), as the consumer's
+outbox does, because SQLAlchemy's per-row parameter processing cost more than the
+database did.
 """
 
 from collections.abc import Sequence
@@ -18,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from subscriptions.lookup import refresh
 from subscriptions.models import PermissionGrant, Subscription, User
 
 USERS: Table = User.metadata.tables[User.__tablename__]
@@ -68,7 +71,13 @@ async def write_batch(*, session: AsyncSession, users: Sequence[BulkUser], now: 
         # PostgreSQL may plan them generically, comparing each row with every id: the
         # reconcile of 50,000 stored users took 0.8 s a batch instead of 0.1.
         await connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
-    stored = set(await session.exec(select(User.id).where(col(User.id).in_(ids))))
+    orgs = {
+        user_id: (kind, code)
+        for user_id, kind, code in await session.exec(
+            select(User.id, User.org_kind, User.org_code).where(col(User.id).in_(ids))
+        )
+    }
+    stored = set(orgs)
     process = USERS.c["updated_at"].type.bind_processor(connection.dialect)
     when = process(now) if process is not None else now
     await _upsert_users(
@@ -82,6 +91,8 @@ async def write_batch(*, session: AsyncSession, users: Sequence[BulkUser], now: 
     subscriptions = [(u.id, event_type, u.enabled) for u in changed for event_type in u.event_types]
     await _insert(connection, GRANTS, GRANT_COLUMNS, grants)
     await _insert(connection, SUBSCRIPTIONS, SUBSCRIPTION_COLUMNS, subscriptions)
+    moved = [u.id for u in users if u.id in orgs and orgs[u.id] != (u.org_kind, u.org_code)]
+    await refresh(session=session, user_ids={u.id for u in changed} | set(moved))
     return len(ids) - len(stored)
 
 

@@ -12,18 +12,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import CTE, Select, String, and_, column, null, select, values
+from sqlalchemy import CTE, Select, String, and_, column, select, values
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.compensation import ANNOUNCEMENT, PermissionLevel
-from subscriptions.models import Delivery, PermissionGrant, Subscription, User
+from subscriptions.models import NO_GRANT, Delivery, RecipientKey, User
 
 OrgKey = tuple[str, str]
-# Core tables: the lookup selects columns of three tables, more than sqlmodel's select takes.
-USERS, GRANTS, SUBSCRIPTIONS = (
-    User.metadata.tables[m.__tablename__] for m in (User, PermissionGrant, Subscription)
-)
-MEMBERS = USERS.alias("member")
+# Core tables: the lookup selects columns of two tables, more than sqlmodel's select takes.
+USERS, KEYS = (User.metadata.tables[m.__tablename__] for m in (User, RecipientKey))
 LEVELS = {level.value: level for level in PermissionLevel}  # a dict is faster than the enum
 DAILY = Delivery.DAILY.value
 
@@ -147,63 +144,58 @@ async def match(*, session: AsyncSession, targets: Sequence[Target]) -> list[lis
 
 
 async def load_pools(*, session: AsyncSession, keys: Iterable[Key]) -> Pools:
-    """The candidates for a batch's lookup keys, in at most one query per shape of key
-    (with or without organisation, with or without grant); a payment run needs one.
+    """The candidates for a batch's lookup keys, in at most two queries (keys with an
+    organisation, and announcements to every one); a payment run needs one.
 
-    Each query joins its keys (a VALUES list) to the organisation's members, their enabled
-    subscription of the key's event type and their grant of the key's type, and returns one
-    row per user who gets the email (more only for an announcement naming several types).
-    On PostgreSQL one event's lookup is a range scan of ix_users_org_id (org_kind, org_code,
-    id) with an index-only probe of ix_permission_grants_probe and ix_subscriptions_probe
-    per member, then the users' rows of the recipients alone: its cost follows the size of
-    the organisation and the number of recipients, not the number of users. An announcement
-    to every organisation scans ix_subscriptions_event_type instead.
+    Each query joins its keys (a VALUES list) to the recipient lookup (subscriptions.lookup)
+    and the recipients' user rows by primary key. On PostgreSQL one event's lookup is one
+    range scan of recipient_keys_pkey (org_kind, org_code, event_type, compensation_type,
+    user_id) that returns exactly the recipients: its cost follows their number, not the
+    organisation's size. An announcement to every organisation scans
+    ix_recipient_keys_everywhere (event_type, compensation_type) instead.
     """
-    shapes: dict[tuple[bool, bool], list[Key]] = {}
+    scopes: dict[bool, list[Key]] = {}
     for key in keys:
-        shapes.setdefault((key[0] is not None, key[2] is not None), []).append(key)
+        scopes.setdefault(key[0] is not None, []).append(key)
     pools = Pools()
     users: dict[str, Candidate] = {}
     connection = await session.connection()
-    for (scoped, granted), group in sorted(shapes.items()):
-        rows = await connection.execute(_query(sorted(group, key=str), scoped, granted))
-        _collect(rows, scoped, granted, users, pools)
+    for scoped, group in sorted(scopes.items()):
+        rows = await connection.execute(_query(sorted(group, key=str), scoped))
+        _collect(rows, scoped, users, pools)
     return pools
 
 
-def _query(group: list[Key], scoped: bool, granted: bool) -> Select[Any]:
-    key = _key_list(group, scoped, granted)
-    user, grant, sub, member = USERS.c, GRANTS.c, SUBSCRIPTIONS.c, MEMBERS.c
-    query = select(
-        user.id,
-        user.email,
-        user.name,
-        user.org_kind,
-        user.org_code,
-        user.delivery,
-        sub.event_type,
-        grant.compensation_type if granted else null(),
-        grant.level if granted else null(),
-    ).select_from(key)
-    subscribed = and_(sub.event_type == key.c.event_type, sub.enabled.is_(True))
+def _query(group: list[Key], scoped: bool) -> Select[Any]:
+    key, found, user = _key_list(group, scoped), KEYS.c, USERS.c
+    on_key = and_(found.event_type == key.c.event_type, found.compensation_type == key.c.ctype)
     if scoped:
-        # The organisation's members from the index alone; users' rows only for those found.
-        on_org = and_(member.org_kind == key.c.kind, member.org_code == key.c.code)
-        query = query.join(MEMBERS, on_org)
-        query = query.join(SUBSCRIPTIONS, and_(sub.user_id == member.id, subscribed))
-    else:
-        query = query.join(SUBSCRIPTIONS, subscribed)
-    if granted:
-        on_grant = and_(grant.user_id == sub.user_id, grant.compensation_type == key.c.ctype)
-        query = query.join(GRANTS, on_grant)
-    return query.join(USERS, user.id == sub.user_id)
+        on_key = and_(found.org_kind == key.c.kind, found.org_code == key.c.code, on_key)
+    return (
+        select(
+            user.id,
+            user.email,
+            user.name,
+            user.org_kind,
+            user.org_code,
+            user.delivery,
+            found.org_kind,
+            found.org_code,
+            found.event_type,
+            found.compensation_type,
+            found.level,
+        )
+        .select_from(key)
+        .join(KEYS, on_key)
+        .join(USERS, user.id == found.user_id)
+    )
 
 
-def _key_list(group: list[Key], scoped: bool, granted: bool) -> CTE:
+def _key_list(group: list[Key], scoped: bool) -> CTE:
     """The keys as a VALUES list, with only the columns this shape compares."""
-    names = (["kind", "code"] if scoped else []) + ["event_type"] + (["ctype"] if granted else [])
+    names = (["kind", "code"] if scoped else []) + ["event_type", "ctype"]
     data = [
-        ((*org, et) if scoped and org else (et,)) + ((ctype,) if granted else ())
+        ((*org, et) if scoped and org else (et,)) + (NO_GRANT if ctype is None else ctype,)
         for org, et, ctype in group
     ]
     columns = [column(name, String) for name in names]
@@ -211,20 +203,19 @@ def _key_list(group: list[Key], scoped: bool, granted: bool) -> CTE:
 
 
 def _collect(
-    rows: Iterable[Sequence[Any]],
-    scoped: bool,
-    granted: bool,
-    users: dict[str, Candidate],
-    pools: Pools,
+    rows: Iterable[Sequence[Any]], scoped: bool, users: dict[str, Candidate], pools: Pools
 ) -> None:
-    for user_id, email, name, kind, code, delivery, event_type, ctype, level in rows:
+    for user_id, email, name, kind, code, delivery, *found in rows:
+        key_kind, key_code, event_type, ctype, level = found
         candidate = users.get(user_id)
         if candidate is None:
+            # The user's own organisation, not the row's: `recipients` checks it again.
             candidate = users[user_id] = Candidate(
                 user_id, email, name, (kind, code), daily=delivery == DAILY
             )
-        candidate.subscribed.add(event_type)
-        if ctype is not None:
-            candidate.grants[ctype] = LEVELS[level]
-        key = ((kind, code) if scoped else None, event_type, ctype if granted else None)
+        candidate.subscribed.add(event_type)  # the lookup holds enabled ones only
+        grant = None if ctype == NO_GRANT else ctype
+        if grant is not None:
+            candidate.grants[grant] = LEVELS[level]
+        key = ((key_kind, key_code) if scoped else None, event_type, grant)
         pools.by_key.setdefault(key, []).append(candidate)

@@ -70,3 +70,31 @@ class Subscription(SQLModel, table=True):
     user_id: str = Field(sa_column=_user_fk())
     event_type: str = Field(primary_key=True, max_length=64)
     enabled: bool = True
+
+
+# The compensation type of a lookup row that needs no grant (an announcement to all its
+# subscribers): a key column cannot be NULL, and the same range scan must find it.
+NO_GRANT = ""
+
+
+class RecipientKey(SQLModel, table=True):
+    """Who gets an event: derived from the three tables above (subscriptions.lookup).
+
+    The primary key is the lookup: one event's (organisation, event type, compensation
+    type) is one range scan of it that returns exactly the recipients, each with their
+    level. The other two indexes serve an announcement to every organisation and the
+    rebuild of one user's rows on each write.
+    """
+
+    __tablename__ = "recipient_keys"
+    __table_args__ = (
+        Index("ix_recipient_keys_everywhere", "event_type", "compensation_type"),
+        Index("ix_recipient_keys_user_id", "user_id"),
+    )
+
+    org_kind: str = Field(primary_key=True, max_length=10)
+    org_code: str = Field(primary_key=True, max_length=4)
+    event_type: str = Field(primary_key=True, max_length=64)
+    compensation_type: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(sa_column=_user_fk())
+    level: str | None = Field(default=None, max_length=10)

@@ -1,5 +1,6 @@
 """Data functions for users, grants and subscriptions. They never commit: the caller's
-request or batch is the transaction."""
+request or batch is the transaction. Each write rebuilds the user's rows of the recipient
+lookup (subscriptions.lookup) in that same transaction, so matching never sees them stale."""
 
 from sqlalchemy import delete
 from sqlmodel import col, select
@@ -7,6 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.organisations import OrganisationRef
 from domain.sqltypes import utcnow
+from subscriptions.lookup import refresh
 from subscriptions.models import Delivery, PermissionGrant, Subscription, User
 from subscriptions.schemas import (
     PermissionsIn,
@@ -33,6 +35,7 @@ async def put_user(*, session: AsyncSession, user_id: str, user_in: UserIn) -> U
     user.org_code = user_in.organisation.code
     user.updated_at = utcnow()
     await session.flush()
+    await refresh(session=session, user_ids=[user_id])  # the organisation may have changed
     return user
 
 
@@ -74,6 +77,7 @@ async def put_permissions(
         for ctype, level in permissions.grants.items()
     )
     await session.flush()
+    await refresh(session=session, user_ids=[user_id])
 
 
 async def get_subscriptions(*, session: AsyncSession, user_id: str) -> SubscriptionsOut:
@@ -105,6 +109,7 @@ async def put_subscriptions(
     if user is not None:
         user.delivery = subscriptions.delivery
     await session.flush()
+    await refresh(session=session, user_ids=[user_id])
 
 
 async def set_preferences(
@@ -126,6 +131,7 @@ async def set_preferences(
     if user is not None:
         user.delivery = delivery
     await session.flush()
+    await refresh(session=session, user_ids=[user_id])
 
 
 async def set_subscription_enabled(
@@ -137,4 +143,5 @@ async def set_subscription_enabled(
         return False
     row.enabled = enabled
     await session.flush()
+    await refresh(session=session, user_ids=[user_id])
     return True

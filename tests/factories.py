@@ -8,6 +8,7 @@ from typing import Any
 from PIL import Image
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from subscriptions import lookup
 from subscriptions.models import PermissionGrant, Subscription, User
 
 
@@ -90,6 +91,9 @@ async def add_user(
         session.add(PermissionGrant(user_id=user_id, compensation_type=ctype, level=level))
     for event_type in subscribed:
         session.add(Subscription(user_id=user_id, event_type=event_type, enabled=enabled))
+    # Rows written past the store keep the recipient lookup as the store would.
+    await session.flush()
+    await lookup.refresh(session=session, user_ids=[user_id])
 
 
 def tiny_image(kind: str = "PNG") -> bytes:

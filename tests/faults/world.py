@@ -17,6 +17,7 @@ from aio_pika.abc import AbstractRobustConnection
 
 from notifier import db
 from notifier.pipeline.consumer import Topology, declare
+from subscriptions import lookup
 from subscriptions.models import PermissionGrant, Subscription, User
 from tests.conftest import AMQP_URL, PG_ADMIN_URL, require_service
 from tests.faults import population
@@ -211,6 +212,9 @@ async def _seed(url: str, people: list[population.FaultUser]) -> None:
                     session.add(
                         Subscription(user_id=user.id, event_type=event_type, enabled=user.enabled)
                     )
+            await session.flush()
+            # Past the store, so the recipient lookup is filled here: a new database, all at once.
+            await session.exec(lookup.derive())
             await session.commit()
     finally:
         await engine.dispose()
