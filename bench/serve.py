@@ -1,0 +1,130 @@
+"""`notifier serve` as a real subprocess for the end-to-end benchmarks: default settings
+but for the database, the SMTP sink and queue names of the benchmark's own (so it never
+consumes another run's events), started in a directory of its own (its ./var), and read
+from outside only: the broker for its consumer, the database for its progress, /proc for
+its memory."""
+
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aio_pika
+import asyncpg
+
+from bench import broker
+from bench.sink import HOST, free_port
+from notifier.pipeline.broker import Topology
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Serve:
+    """`async with Serve(url, names, smtp_port) as serve:` returns once its consumer is
+    subscribed to the queue; `serve.pid`, `serve.memory()`."""
+
+    def __init__(self, url: str, names: Topology, smtp_port: int) -> None:
+        self.url, self.names = url, names
+        self.home = Path(tempfile.mkdtemp(prefix="bench-serve-"))
+        # The environment of a deployment: only what the contract names, no leftovers.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")}
+        env |= {
+            "PYTHONPATH": str(ROOT),
+            "NOTIFIER_DATABASE_URL": url,
+            "NOTIFIER_AMQP_URL": broker.AMQP_URL,
+            "NOTIFIER_SMTP_URL": f"smtp://{HOST}:{smtp_port}",
+            "NOTIFIER_EVENTS_EXCHANGE": names.exchange,
+            "NOTIFIER_EVENTS_QUEUE": names.queue,
+            "NOTIFIER_DEAD_LETTER_QUEUE": names.dead_letter_queue,
+        }
+        self._env = env
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None
+        return self._process.pid
+
+    @property
+    def log(self) -> Path:
+        return self.home / "serve.log"
+
+    async def __aenter__(self) -> "Serve":
+        command = [sys.executable, "-m", "notifier", "serve", "--port", str(free_port())]
+        with self.log.open("wb") as log:
+            # Popen returns at once; the wait for readiness below is asynchronous.
+            self._process = subprocess.Popen(  # noqa: ASYNC220
+                command, cwd=self.home, env=self._env, stdout=log, stderr=subprocess.STDOUT
+            )
+        try:
+            await self._subscribed()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.stop()
+        await broker.drop(self.names)
+
+    async def _subscribed(self) -> None:
+        """Wait until the queue has a consumer: from then on, a publish is consumed."""
+        deadline = time.monotonic() + 90
+        connection = await aio_pika.connect(broker.AMQP_URL)
+        async with connection:
+            while time.monotonic() < deadline:
+                assert self._process is not None
+                if self._process.poll() is not None:
+                    raise RuntimeError(f"notifier serve ended: {self.log.read_text()[-2000:]}")
+                channel = await connection.channel()
+                try:  # passive: the service declares it, with its own arguments
+                    queue = await channel.declare_queue(self.names.queue, passive=True)
+                    if queue.declaration_result.consumer_count:
+                        return
+                except aio_pika.exceptions.ChannelClosed:
+                    pass  # not declared yet: the passive declare closed the channel
+                await asyncio.sleep(0.2)
+        raise TimeoutError(f"notifier serve did not subscribe: {self.log.read_text()[-2000:]}")
+
+    def memory(self) -> dict[str, int]:
+        """VmHWM (peak) and VmRSS (now) of the process, in kB."""
+        found = {}
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmHWM", "VmRSS"):
+                found[key] = int(value.split()[0])
+        return found
+
+    def stop(self) -> None:
+        if self._process is None or self._process.poll() is not None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(15)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait(5)
+
+
+async def drained(url: str, events: int, within: float) -> int:
+    """Wait (up to `within` seconds) until `events` events are processed and no email is
+    left to send; the number of emails sent."""
+    database = await asyncpg.connect(url)
+    try:
+        async with asyncio.timeout(within):
+            return await _drained(database, events)
+    finally:
+        await database.close()
+
+
+async def _drained(database: asyncpg.Connection, events: int) -> int:
+    while True:
+        processed = await database.fetchval("SELECT count(*) FROM processed_events")
+        pending = await database.fetchval("SELECT count(*) FROM outbox WHERE status = 'pending'")
+        if processed >= events and not pending:
+            sent: int = await database.fetchval("SELECT count(*) FROM outbox WHERE status = 'sent'")
+            return sent
+        await asyncio.sleep(0.25)  # the end is read from the sink, not from here
