@@ -15,7 +15,7 @@ from aio_pika.abc import AbstractIncomingMessage
 
 from bench import broker, data
 from bench.report import Result, duration
-from bench.serve import Serve, drained
+from bench.serve import Serve, drained, private
 from bench.sink import Sink
 from notifier.pipeline.broker import Topology, declare
 from notifier.settings import Settings
@@ -93,9 +93,9 @@ def ms(values: list[float], share: float) -> float:
 
 
 async def measure(users: int, rate: float, seconds: float) -> Result:
-    url = await data.dataset(users)
     baseline = await bare(rate, seconds)
-    latencies = await ours(url, rate, seconds)
+    async with private(users) as url:
+        latencies = await ours(url, rate, seconds)
     result = duration("latency", ms(latencies, 0.99), ms(baseline, 0.99), "ms p99", "p99 < 1 s")
     result.details = {
         "rate": f"{rate:g} events/s for {seconds:g} s",

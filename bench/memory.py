@@ -7,7 +7,7 @@ from itertools import islice
 
 from bench import broker, data
 from bench.report import Result
-from bench.serve import Serve, drained
+from bench.serve import Serve, drained, private
 from bench.sink import Sink
 
 DRAIN_TIMEOUT = 1800
@@ -29,8 +29,8 @@ async def readings(url: str, first: int, total: int) -> tuple[dict[str, int], di
 
 
 async def measure(users: int, first: int, total: int) -> Result:
-    url = await data.dataset(users)
-    early, late = await readings(url, first, total)
+    async with private(users) as url:
+        early, late = await readings(url, first, total)
     ours, baseline = late["VmHWM"] / 1024, early["VmHWM"] / 1024
     growth = 100 * (ours / baseline - 1)
     # Lower is better, as for a time: 1.0 is no growth at all.

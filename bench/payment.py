@@ -12,7 +12,7 @@ import time
 
 from bench import broker, data, sender
 from bench.report import Result, duration
-from bench.serve import Serve, drained
+from bench.serve import Serve, drained, private
 from bench.sink import Sink
 from notifier.settings import Settings
 
@@ -33,10 +33,10 @@ async def ours(url: str, sink: Sink, events: int) -> tuple[float, int]:
 
 
 async def measure(users: int, events: int) -> Result:
-    url = await data.dataset(users)
     connections = Settings().smtp_connections
     with Sink(receipts=True) as sink:
-        elapsed, emails = await ours(url, sink, events)
+        async with private(users) as url:
+            elapsed, emails = await ours(url, sink, events)
         seen = sink.most_open
         sink.reset()
         baseline = emails / await sender.raw(sink, emails, connections)

@@ -2,21 +2,26 @@
 but for the database, the SMTP sink and queue names of the benchmark's own (so it never
 consumes another run's events), started in a directory of its own (its ./var), and read
 from outside only: the broker for its consumer, the database for its progress, /proc for
-its memory."""
+its memory. Each run gets a database of its own (`private`)."""
 
 import asyncio
+import io
 import os
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aio_pika
 import asyncpg
 
-from bench import broker
+from bench import broker, data
 from bench.sink import HOST, free_port
+from notifier import db
 from notifier.pipeline.broker import Topology
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,3 +133,38 @@ async def _drained(database: asyncpg.Connection, events: int) -> int:
             sent: int = await database.fetchval("SELECT count(*) FROM outbox WHERE status = 'sent'")
             return sent
         await asyncio.sleep(0.25)  # the end is read from the sink, not from here
+
+
+@asynccontextmanager
+async def private(users: int) -> AsyncIterator[str]:
+    """A database of this run's own holding a copy of the data set's users, grants and
+    subscriptions, dropped afterwards: the data set's database is shared by every run on
+    this machine, and one run's TRUNCATE or sender would take another's outbox."""
+    source_url = await data.dataset(users)
+    name = f"bench_serve_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(f"{data.SERVER}/postgres")
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = f"{data.SERVER}/{name}"
+    try:
+        engine = db.create_engine(url)
+        await db.migrate(engine)
+        await engine.dispose()
+        await _copy(source_url, url)
+        yield url
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def _copy(source_url: str, target_url: str) -> None:
+    source, target = await asyncpg.connect(source_url), await asyncpg.connect(target_url)
+    try:
+        for table in ("users", "permission_grants", "subscriptions"):
+            buffer = io.BytesIO()
+            await source.copy_from_table(table, output=buffer, format="binary")
+            buffer.seek(0)
+            await target.copy_to_table(table, source=buffer, format="binary")
+        await target.execute("VACUUM ANALYZE users, permission_grants, subscriptions")
+    finally:
+        await source.close()
+        await target.close()
