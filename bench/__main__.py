@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import consumer, fanout, matching, routing, sender
+from bench import consumer, fanout, latency, matching, memory, payment, routing, sender
 from bench.report import Result, environment, publish
 
 
@@ -29,10 +29,35 @@ class Sizes:
     mail_users: int
     decisions: int
     api_seconds: float
+    payment_events: int  # published at once into `notifier serve`, on the `users` data set
+    latency_users: int
+    latency_rate: float  # events/s
+    latency_seconds: float
+    memory_users: int
+    memory_events: tuple[int, int]  # RSS read after the first, and after the second
 
 
-FULL = Sizes(100_000, (10_000, 100_000), 1000, 50_000, 100_000, 5000, 20_000, 10_000, 100_000, 20)
-SMOKE = Sizes(3000, (3000,), 50, 1500, 3000, 100, 300, 3000, 2000, 2)
+FULL = Sizes(
+    *(100_000, (10_000, 100_000), 1000, 50_000, 100_000, 5000, 20_000, 10_000, 100_000, 20),
+    # ≈ 20 recipients per event: 4,000 events are ≈ 80,000 emails; the run (ours at ≈ 400
+    # emails/s, then the baseline) stays under five minutes on 2 cores.
+    payment_events=4000,
+    # ≈ 2 recipients per event with 10,000 users: 200 events/s are ≈ 420 emails/s.
+    latency_users=10_000,
+    latency_rate=200,
+    latency_seconds=60,
+    memory_users=10_000,
+    memory_events=(10_000, 50_000),
+)
+SMOKE = Sizes(
+    *(3000, (3000,), 50, 1500, 3000, 100, 300, 3000, 2000, 2),
+    payment_events=300,
+    latency_users=3000,
+    latency_rate=50,
+    latency_seconds=3,
+    memory_users=3000,
+    memory_events=(200, 600),
+)
 MILLION = 1_000_000
 
 
@@ -47,6 +72,11 @@ def benchmarks(sizes: Sizes) -> dict[str, Callable[[], Result | list[Result]]]:
         "sender": lambda: asyncio.run(sender.measure(sizes.mail_users, sizes.emails)),
         "routing": lambda: routing.decisions(sizes.decisions),
         "api": lambda: routing.api(_url(sizes.users), 300, sizes.api_seconds),
+        "payment": lambda: asyncio.run(payment.measure(sizes.users, sizes.payment_events)),
+        "latency": lambda: asyncio.run(
+            latency.measure(sizes.latency_users, sizes.latency_rate, sizes.latency_seconds)
+        ),
+        "memory": lambda: asyncio.run(memory.measure(sizes.memory_users, *sizes.memory_events)),
     }
 
 

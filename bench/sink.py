@@ -1,9 +1,12 @@
 """An SMTP sink in a process of its own, so a baseline never shares the GIL with it.
 
 It accepts every message and counts messages and the most connections open at once (the
-sender's parallelism, seen from the server's side)."""
+sender's parallelism, seen from the server's side). Given a receipts file, it also writes
+one line per message: the moment it was accepted (time.monotonic, the same clock in every
+process of this machine) and its Message-ID, for the latency benchmark."""
 
 import multiprocessing
+import re
 import socket
 import tempfile
 import time
@@ -12,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 HOST = "127.0.0.1"
+MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*(\S+)", re.IGNORECASE | re.MULTILINE)
 
 
 def _serve(
@@ -21,14 +25,21 @@ def _serve(
     most_open: "Synchronized[int]",
     ready: Any,
     sample: str,
+    receipts: str | None,
 ) -> None:
     import asyncio
 
     from aiosmtpd.smtp import SMTP
 
+    # Line-buffered: the benchmark reads it while this process still runs.
+    log = open(receipts, "w", buffering=1) if receipts else None  # noqa: SIM115
+
     class Counter:
         async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
             accepted.value += 1  # one event loop thread: no race within this process
+            if log is not None:
+                found = MESSAGE_ID.search(envelope.original_content)
+                log.write(f"{time.monotonic()} {found[1].decode() if found else '-'}\n")
             if accepted.value == 1:  # a real message, for a baseline to send as it is
                 with open(sample, "wb") as file:  # noqa: ASYNC230 - once, a few kB
                     file.write(envelope.original_content)
@@ -56,9 +67,10 @@ def _serve(
 
 class Sink:
     """Start with `with Sink() as sink:`; `sink.port`, `sink.accepted`, `sink.most_open`,
-    and `sink.sample`, a file holding the first message it received."""
+    and `sink.sample`, a file holding the first message it received. `Sink(receipts=True)`
+    also logs every message's receipt: read with `sink.receipts()`."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, receipts: bool = False) -> None:
         context = multiprocessing.get_context("spawn")
         self.port = free_port()
         self._accepted = context.Value("q", 0, lock=False)
@@ -66,6 +78,7 @@ class Sink:
         self._most_open = context.Value("q", 0, lock=False)
         self._ready = context.Event()
         self.sample = Path(tempfile.mkdtemp(prefix="bench-sink-")) / "first.eml"
+        self._receipts = self.sample.with_name("receipts.log") if receipts else None
         args = (
             self.port,
             self._accepted,
@@ -73,6 +86,7 @@ class Sink:
             self._most_open,
             self._ready,
             str(self.sample),
+            str(self._receipts) if self._receipts else None,
         )
         self._process = context.Process(target=_serve, args=args, daemon=True)
 
@@ -83,6 +97,17 @@ class Sink:
     @property
     def most_open(self) -> int:
         return int(self._most_open.value)
+
+    def receipts(self) -> list[tuple[float, str]]:
+        """(monotonic time, Message-ID) of every message so far, in the order received."""
+        if self._receipts is None:
+            raise RuntimeError("a sink started without receipts=True logs none")
+        found = []
+        for line in self._receipts.read_text().splitlines():
+            moment, _, message_id = line.partition(" ")
+            if message_id:  # a line still being written has none yet
+                found.append((float(moment), message_id))
+        return found
 
     def reset(self) -> None:
         self._accepted.value = 0

@@ -17,6 +17,9 @@ EXPECTED = {
     "sender",
     "route()",
     "POST /api/v1/support/route",
+    "payment run",
+    "latency",
+    "memory 600 events",
 }
 
 
