@@ -135,6 +135,10 @@ async def _drained(database: asyncpg.Connection, events: int) -> int:
         await asyncio.sleep(0.25)  # the end is read from the sink, not from here
 
 
+# Who may hear of what, and the recipient lookup that every write keeps with it.
+TABLES = ("users", "permission_grants", "subscriptions", "recipient_keys")
+
+
 @asynccontextmanager
 async def private(users: int) -> AsyncIterator[str]:
     """A database of this run's own holding a copy of the data set's users, grants and
@@ -159,12 +163,12 @@ async def private(users: int) -> AsyncIterator[str]:
 async def _copy(source_url: str, target_url: str) -> None:
     source, target = await asyncpg.connect(source_url), await asyncpg.connect(target_url)
     try:
-        for table in ("users", "permission_grants", "subscriptions"):
+        for table in TABLES:
             buffer = io.BytesIO()
             await source.copy_from_table(table, output=buffer, format="binary")
             buffer.seek(0)
             await target.copy_to_table(table, source=buffer, format="binary")
-        await target.execute("VACUUM ANALYZE users, permission_grants, subscriptions")
+        await target.execute(f"VACUUM ANALYZE {', '.join(TABLES)}")
     finally:
         await source.close()
         await target.close()
