@@ -93,15 +93,6 @@ def _highest(levels: Sequence[PermissionLevel]) -> PermissionLevel | None:
     return PermissionLevel.FULL if PermissionLevel.FULL in levels else PermissionLevel.SUMMARY
 
 
-def by_organisation(candidates: Iterable[Candidate]) -> dict[OrgKey, list[Candidate]]:
-    """Candidates grouped by organisation, so a batch matches each event against only its
-    own organisation's users."""
-    grouped: dict[OrgKey, list[Candidate]] = {}
-    for candidate in candidates:
-        grouped.setdefault(candidate.organisation, []).append(candidate)
-    return grouped
-
-
 Key = tuple[OrgKey | None, str, str | None]
 
 

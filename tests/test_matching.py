@@ -8,7 +8,6 @@ from subscriptions.matching import (
     Key,
     Pools,
     Target,
-    by_organisation,
     keys,
     recipients,
 )
@@ -118,14 +117,6 @@ def test_recipients_are_each_user_once_in_a_stable_order() -> None:
     people = [candidate("c"), candidate("a", grants={DYGN: SUMMARY}), candidate("b", org=GBG)]
     found = recipients(PAYMENT, people)
     assert [(r.user_id, r.level) for r in found] == [("a", SUMMARY), ("c", FULL)]
-
-
-def test_candidates_group_by_organisation() -> None:
-    grouped = by_organisation([candidate("a"), candidate("b", org=GBG), candidate("c")])
-    assert {org: [c.user_id for c in cs] for org, cs in grouped.items()} == {
-        STHLM: ["a", "c"],
-        GBG: ["b"],
-    }
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 """Who is asking, for rate limits: the peer address, or where a trusted proxy says the
-request came from; and the rate limit as a dependency of the public JSON API.
+request came from; and the JSON API's answer when the limit is reached.
 
 X-Forwarded-For is the client's to write: believed only when the peer is one of the
 configured proxies, and then read from the right, past every trusted hop, so that a
@@ -7,10 +7,9 @@ client cannot choose its own address by prepending one.
 """
 
 import ipaddress
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-from fastapi import HTTPException, Request, status
+from fastapi import Request
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 API_TOO_MANY = "För många förfrågningar på kort tid. Vänta och försök igen (se Retry-After)."
@@ -40,16 +39,3 @@ def client_address(request: Request, trusted: Sequence[IPNetwork]) -> str:
         if hop and not _trusted(hop, trusted):
             return hop
     return peer
-
-
-def api_rate_limit(limiter: Any, scope: str) -> Callable[..., Any]:
-    """A dependency counting each request against `limiter` (a RateLimit): 429 past it."""
-
-    async def limited(request: Request) -> None:
-        wait = await limiter.hit(scope, limiter.client_of(request))
-        if wait is not None:
-            raise HTTPException(
-                status.HTTP_429_TOO_MANY_REQUESTS, API_TOO_MANY, headers={"Retry-After": str(wait)}
-            )
-
-    return limited
