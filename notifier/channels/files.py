@@ -45,7 +45,8 @@ class FileTransport:
         name = re.sub(r"[^A-Za-z0-9._-]", "_", self._composer.message_id(message).strip("<>"))
         path = self._directory / f"{name}.eml"
         partial = path.with_suffix(".eml.partial")
-        data = self._composer.to_bytes(self._composer.build(message, files))
+        wire = self._composer.wire(message, files, utf8=not message.recipient.isascii())
+        data = wire.replace(b"\r\n", b"\n")  # a file's lines end as this system's do
         descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "wb") as file:
             file.write(data)

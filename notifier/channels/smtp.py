@@ -3,17 +3,21 @@ message id None for delivered, or a Transient/PermanentDeliveryError."""
 
 import asyncio
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
-from aiosmtplib.email import extract_recipients, extract_sender
 
-from notifier.channels.base import Files, PermanentDeliveryError, Results, TransientDeliveryError
+from notifier.channels.base import (
+    FileAttachment,
+    Files,
+    PermanentDeliveryError,
+    Results,
+    TransientDeliveryError,
+)
 from notifier.channels.files import composer_of
-from notifier.channels.mime import POLICY, Composer
+from notifier.channels.mime import Composer
 from notifier.pipeline.models import OutboxMessage
 
 
@@ -153,7 +157,9 @@ class SmtpTransport:
     ) -> Exception | None:
         attachments = files.get(message.id or 0, ())
         try:
-            await send(client, self._composer.build(message, attachments), self._composer)
+            await send(client, message, self._composer, attachments)
+        except ValueError as exc:
+            return PermanentDeliveryError(f"cannot write the email: {exc}")
         except (aiosmtplib.SMTPServerDisconnected, ConnectionError) as exc:
             raise _Dropped(classify(exc)) from exc
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
@@ -169,29 +175,27 @@ class _Dropped(Exception):
         self.failure = failure
 
 
-async def send(client: aiosmtplib.SMTP, email: EmailMessage, composer: Composer) -> None:
-    """What `client.send_message` does (our emails have no Bcc), but flattened with POLICY:
-    send_message uses email.policy.SMTP, which folds at 78 characters and so turned a long
-    List-Unsubscribe URL into an encoded word on the wire. It is also twice as fast."""
-    sender = extract_sender(email)
-    recipients = extract_recipients(email)
-    if sender is None or not recipients:
-        raise ValueError("an email needs a From and a To header")
+async def send(
+    client: aiosmtplib.SMTP,
+    message: OutboxMessage,
+    composer: Composer,
+    attachments: Sequence[FileAttachment] = (),
+) -> None:
+    """What `client.send_message` does, with our own bytes (see notifier.channels.mime):
+    7-bit, so no BODY=8BITMIME needed, unless an address is outside ASCII, which only
+    SMTPUTF8 carries."""
     if client.is_ehlo_or_helo_needed:
         await client.ehlo()
     options: list[str] = []
-    wire = POLICY.clone(linesep="\r\n")
-    if not (sender + "".join(recipients)).isascii():
+    utf8 = not (composer.address + message.recipient).isascii()
+    if utf8:
         if not client.supports_extension("smtputf8"):
             raise aiosmtplib.SMTPNotSupported("a non-ASCII address needs SMTPUTF8")
         options.append("SMTPUTF8")
-        wire = wire.clone(utf8=True)
-    if client.supports_extension("8BITMIME"):
-        options.append("BODY=8BITMIME")
-    else:
-        wire = wire.clone(cte_type="7bit")
-    data = composer.to_bytes(email, wire)
-    await client.sendmail(sender, recipients, data, mail_options=options)
+        if client.supports_extension("8BITMIME"):
+            options.append("BODY=8BITMIME")
+    data = composer.wire(message, attachments, utf8=utf8)
+    await client.sendmail(composer.address, [message.recipient], data, mail_options=options)
 
 
 def classify(exc: Exception) -> Exception:

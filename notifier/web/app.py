@@ -93,6 +93,7 @@ def _routing_web(services: Services, *, key: bytes, forward: TicketCreatedHook) 
     settings = services.settings
     env = Environment(
         loader=PackageLoader("templates", "web"),
+        auto_reload=False,
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
     )

@@ -75,6 +75,7 @@ class Unsubscribe:
 def page_environment() -> Environment:
     return Environment(
         loader=PackageLoader("templates", "unsubscribe"),
+        auto_reload=False,
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
     )
