@@ -96,7 +96,8 @@ def header(name: str, value: str, *, utf8: bool = False) -> bytes:
 @functools.lru_cache(maxsize=256)
 def _encoded(name: str, value: str) -> bytes:
     """The same few values (a subject, a display name) come back for a whole batch."""
-    return WIRE.header_factory(name, value).fold(policy=WIRE).encode("ascii")
+    folded: str = WIRE.header_factory(name, value).fold(policy=WIRE)
+    return folded.encode("ascii")
 
 
 @functools.lru_cache(maxsize=2)
