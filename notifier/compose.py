@@ -187,6 +187,8 @@ def build_sender(services: Services) -> Sender:
             cap=settings.send_backoff_max_seconds,
         ),
         batch_size=settings.send_batch_size,
+        # Two: one batch with the mail server while the other is claimed or recorded.
+        in_flight=2 if services.engine.dialect.name == "postgresql" else 1,
         lease=timedelta(seconds=settings.send_lease_seconds),
         poll_interval=settings.send_poll_seconds,
         wake=services.wake,

@@ -2,7 +2,9 @@
 message id None for delivered, or a Transient/PermanentDeliveryError."""
 
 import asyncio
+import logging
 import socket
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
@@ -19,6 +21,8 @@ from notifier.channels.base import (
 from notifier.channels.files import composer_of
 from notifier.channels.mime import Composer
 from notifier.pipeline.models import OutboxMessage
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +69,12 @@ def default_helo_name(sender_domain: str, fqdn: Callable[[], str] = socket.getfq
 
 
 class SmtpTransport:
-    """Up to `connections` SMTP connections, kept open between batches: a batch is dealt
-    out over them and each sends its share in turn. One connection leaves a relay idle
-    while it waits for each answer; a few keep it busy without looking like a flood."""
+    """Up to `connections` SMTP connections, kept open between batches. Every message
+    waits in one queue, and a worker per connection sends what is there, so connections
+    are shared by every batch in flight: one batch is sent while the next is claimed and
+    the last recorded. One connection leaves a relay idle while it waits for each answer;
+    a few keep it busy without looking like a flood. A worker ends when the queue is
+    empty, leaving its connection open for the next."""
 
     def __init__(
         self,
@@ -82,52 +89,86 @@ class SmtpTransport:
         self._timeout = timeout
         self._connections = connections
         self._idle: list[aiosmtplib.SMTP] = []
+        self._queue: deque[_Item] = deque()
+        self._workers: set[asyncio.Task[None]] = set()
 
     async def deliver(self, messages: list[OutboxMessage], files: Files | None = None) -> Results:
-        lanes = [messages[i :: self._connections] for i in range(self._connections)]
-        shares = await asyncio.gather(*(self._lane(lane, files or {}) for lane in lanes if lane))
-        return {key: outcome for share in shares for key, outcome in share.items()}
+        loop = asyncio.get_running_loop()
+        items = [
+            _Item(message, (files or {}).get(message.id or 0, ()), loop.create_future())
+            for message in messages
+        ]
+        self._queue.extend(items)
+        while len(self._workers) < min(self._connections, len(self._queue)):
+            worker = asyncio.create_task(self._work())
+            self._workers.add(worker)
+            worker.add_done_callback(self._workers.discard)
+        try:
+            outcomes = await asyncio.gather(*(item.outcome for item in items))
+        finally:
+            for item in items:  # cancelled: what was not taken yet stays unsent
+                item.outcome.cancel()
+        return {
+            item.message.id: outcome
+            for item, outcome in zip(items, outcomes, strict=True)
+            if item.message.id is not None
+        }
 
     async def aclose(self) -> None:
         idle, self._idle = self._idle, []
         await asyncio.gather(*(_quit(client) for client in idle))
 
-    async def _lane(self, messages: list[OutboxMessage], files: Files) -> Results:
-        results: Results = {}
-        client, fresh = (self._idle.pop(), False) if self._idle else (None, True)
+    async def _work(self) -> None:
+        client: aiosmtplib.SMTP | None = None
+        fresh = False
         try:
-            for message in messages:
-                assert message.id is not None
+            while self._queue:
+                item = self._queue.popleft()
+                if item.outcome.done():
+                    continue
                 if client is None or not client.is_connected:
-                    client, failure = await self._connect()
-                    fresh = True
+                    client, fresh, failure = await self._take()
                     if failure is not None:
-                        # The server is away: the rest of the lane waits for the next try.
-                        rest = [m.id for m in messages if m.id is not None and m.id not in results]
-                        results.update(dict.fromkeys(rest, failure))
-                        return results
+                        # The server is away: what waits would meet the same; tried later.
+                        self._fail_waiting(item, failure)
+                        return
                 try:
-                    results[message.id] = await self._send(client, message, files)
+                    outcome = await self._send(client, item.message, item.attachments)
                 except _Dropped as dropped:
                     client.close()
                     client = None
                     # A kept connection the server closed meanwhile: once more, anew. On a
                     # fresh one it is the server's answer, retried later like any other.
-                    results[message.id] = (
-                        dropped.failure if fresh else await self._retry(message, files)
-                    )
+                    outcome = dropped.failure if fresh else await self._retry(item)
+                except Exception as exc:  # a bug of ours: no message waits forever for it
+                    log.exception("sending one message failed")
+                    outcome = TransientDeliveryError(f"{type(exc).__name__}: {exc}")
                 fresh = False
+                if not item.outcome.done():
+                    item.outcome.set_result(outcome)
         finally:
             if client is not None and client.is_connected:
                 self._idle.append(client)
-        return results
 
-    async def _retry(self, message: OutboxMessage, files: Files) -> Exception | None:
+    async def _take(self) -> tuple[aiosmtplib.SMTP, bool, Exception | None]:
+        """A kept connection, or a new one (fresh: the server's next answer is news)."""
+        if self._idle:
+            return self._idle.pop(), False, None
+        client, failure = await self._connect()
+        return client, True, failure
+
+    def _fail_waiting(self, item: "_Item", failure: Exception) -> None:
+        for waiting in (item, *self._queue):
+            if not waiting.outcome.done():
+                waiting.outcome.set_result(failure)
+        self._queue.clear()
+
+    async def _retry(self, item: "_Item") -> Exception | None:
         client, failure = await self._connect()
         if failure is not None:
             return failure
         try:
-            return await self._send(client, message, files)
+            return await self._send(client, item.message, item.attachments)
         except _Dropped as dropped:
             return dropped.failure
         finally:
@@ -153,9 +194,11 @@ class SmtpTransport:
         return client, None
 
     async def _send(
-        self, client: aiosmtplib.SMTP, message: OutboxMessage, files: Files
+        self,
+        client: aiosmtplib.SMTP,
+        message: OutboxMessage,
+        attachments: Sequence[FileAttachment],
     ) -> Exception | None:
-        attachments = files.get(message.id or 0, ())
         try:
             await send(client, message, self._composer, attachments)
         except ValueError as exc:
@@ -165,6 +208,13 @@ class SmtpTransport:
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             return classify(exc)
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    message: OutboxMessage
+    attachments: Sequence[FileAttachment]
+    outcome: "asyncio.Future[Exception | None]"
 
 
 class _Dropped(Exception):

@@ -3,15 +3,19 @@ record the outcome, then let each kind record what delivery means for it.
 
 The database session is never open while a mail server is talked to:
 
-1. claim due rows in one transaction (on PostgreSQL `FOR UPDATE SKIP LOCKED`, so several
-   senders share the work) and lease them by moving `next_attempt_at` a short while
+1. claim due rows in one statement (on PostgreSQL `FOR UPDATE SKIP LOCKED`, so several
+   senders share the work) that leases them by moving `next_attempt_at` a short while
    forward; each kind prepares its rows in the same transaction (notifications are
-   rendered, ticket forwards get their files);
+   rendered, ticket forwards get their files), in memory: only what it decides (a row
+   cancelled, an address changed) is written back;
 2. deliver per channel, reusing connections, while the lease is renewed: a sender that
    dies mid-batch leaves rows that are due again within one lease, and a message the
    server accepted but that was not yet recorded is sent again with the same Message-ID;
 3. mark each row sent, due again after a backoff with jitter, or failed with its reason.
    Nothing is ever deleted.
+
+On PostgreSQL two batches are in flight, so that the mail server is never idle while a
+batch is claimed or recorded.
 """
 
 import asyncio
@@ -41,6 +45,7 @@ from notifier.pipeline.models import OutboxMessage, OutboxStatus
 from notifier.pipeline.telemetry import PipelineMetrics
 
 log = logging.getLogger(__name__)
+OUTBOX = OutboxMessage.metadata.tables[OutboxMessage.__tablename__]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +70,7 @@ class Sender:
         kinds: Mapping[str, Steps],
         policy: RetryPolicy | None = None,
         batch_size: int = 100,
+        in_flight: int = 1,
         lease: timedelta = timedelta(seconds=20),
         poll_interval: float = 1.0,
         wake: asyncio.Event | None = None,
@@ -77,6 +83,7 @@ class Sender:
         self._kinds = kinds
         self._policy = policy or RetryPolicy()
         self._batch_size = batch_size
+        self._in_flight = in_flight
         self._lease = lease
         self._poll_interval = poll_interval
         # Set when new rows are committed in this process: no waiting for the next poll.
@@ -86,7 +93,13 @@ class Sender:
         self._rng = rng or random.Random()
 
     async def run(self) -> None:
-        """Send until cancelled; a full batch means more is due, so go on at once."""
+        """Send until cancelled, `in_flight` batches at a time: while one is with the
+        mail server, the next is claimed and the last recorded. Only where claims skip
+        each other's rows (PostgreSQL) may there be more than one."""
+        await asyncio.gather(*(self._loop() for _ in range(self._in_flight)))
+
+    async def _loop(self) -> None:
+        """A full batch means more is due, so go on at once."""
         while True:
             self._wake.clear()
             try:
@@ -118,26 +131,45 @@ class Sender:
         return len(claimed)
 
     async def _claim(self) -> tuple[list[OutboxMessage], Prepared]:
-        now = self._clock()
+        """Lease due rows and prepare them. What a kind's preparation puts into a row
+        (a rendered email) stays in memory; what it decides is written back: a row it
+        cancelled, an address that changed since the row was queued."""
         prepared = Prepared()
         async with self._sessions() as session:
-            query = (
-                select(OutboxMessage)
-                .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
-                .where(col(OutboxMessage.next_attempt_at) <= now)
-                .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
-                .limit(self._batch_size)
-                # SQLite ignores this (one writer at a time; one sender per SQLite file).
-                .with_for_update(skip_locked=True)
-            )
-            rows = list((await session.exec(query)).all())
-            for row in rows:
-                row.attempts += 1
-                row.next_attempt_at = now + self._lease
+            rows = await self._lease_due(session)
+            before = {row.id: _decided(row) for row in rows}
             for kind, of_kind in _group(rows, "kind").items():
                 await self._steps(kind).prepare(session, of_kind, prepared)
+            for row in rows:
+                if (decided := _decided(row)) != before[row.id]:
+                    await session.exec(
+                        update(OutboxMessage).where(col(OutboxMessage.id) == row.id).values(decided)
+                    )
             await session.commit()
         return [row for row in rows if row.status == OutboxStatus.PENDING], prepared
+
+    async def _lease_due(self, session: AsyncSession) -> list[OutboxMessage]:
+        """One statement: the due rows, their attempt counted and their lease taken. On
+        PostgreSQL `FOR UPDATE SKIP LOCKED`, so that several senders share the work;
+        SQLite ignores it (one writer at a time; one sender per SQLite file)."""
+        now = self._clock()
+        due = (
+            select(OutboxMessage.id)
+            .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
+            .where(col(OutboxMessage.next_attempt_at) <= now)
+            .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
+            .limit(self._batch_size)
+            .with_for_update(skip_locked=True)
+        )
+        leased = (
+            update(OUTBOX)
+            .where(OUTBOX.c.id.in_(due.scalar_subquery()))
+            .values(attempts=OUTBOX.c.attempts + 1, next_attempt_at=now + self._lease)
+            .returning(*OUTBOX.c)
+        )
+        found = await session.exec(leased)
+        # Not the session's: a row prepared for sending is not written back at commit.
+        return sorted((OutboxMessage(**row) for row in found.mappings()), key=_id)
 
     def _steps(self, kind: str) -> Steps:
         return self._kinds.get(kind) or Ready()
@@ -230,6 +262,15 @@ class Sender:
             "last_error": reason,
             "next_attempt_at": now + backoff(row.attempts, self._policy, self._rng),
         }
+
+
+def _decided(row: OutboxMessage) -> dict[str, Any]:
+    """What preparing a row may decide about it, beside what it is to say."""
+    return {"status": row.status, "last_error": row.last_error, "recipient": row.recipient}
+
+
+def _id(row: OutboxMessage) -> int:
+    return row.id or 0
 
 
 def _group(rows: list[OutboxMessage], attribute: str) -> dict[str, list[OutboxMessage]]:
