@@ -19,14 +19,13 @@ from bench.report import Result, environment, publish
 
 @dataclass(frozen=True, slots=True)
 class Sizes:
-    users: int  # the data set of the consumer and the API
+    users: int  # the data set of the consumer, the sender, the payment run and the API
     matching: tuple[int, ...]
     samples: int  # lookups per matching size
     events: int  # consumer
     fanout_users: int
     fanout_events: int
     emails: int
-    mail_users: int
     decisions: int
     api_seconds: float
     payment_events: int  # published at once into `notifier serve`, on the `users` data set
@@ -38,7 +37,7 @@ class Sizes:
 
 
 FULL = Sizes(
-    *(100_000, (10_000, 100_000), 1000, 50_000, 100_000, 5000, 20_000, 10_000, 100_000, 20),
+    *(100_000, (10_000, 100_000), 1000, 50_000, 100_000, 5000, 20_000, 100_000, 20),
     # ≈ 20 recipients per event: 4,000 events are ≈ 80,000 emails; the run (ours at ≈ 400
     # emails/s, then the baseline) stays under five minutes on 2 cores.
     payment_events=4000,
@@ -50,7 +49,7 @@ FULL = Sizes(
     memory_events=(10_000, 50_000),
 )
 SMOKE = Sizes(
-    *(3000, (3000,), 50, 1500, 3000, 100, 300, 3000, 2000, 2),
+    *(3000, (3000,), 50, 1500, 3000, 100, 300, 2000, 2),
     payment_events=300,
     latency_users=3000,
     latency_rate=50,
@@ -69,7 +68,7 @@ def benchmarks(sizes: Sizes) -> dict[str, Callable[[], Result | list[Result]]]:
         "matching": lookups,
         "consumer": lambda: asyncio.run(consumer.measure(sizes.users, sizes.events)),
         "fanout": lambda: asyncio.run(fanout.measure(sizes.fanout_users, sizes.fanout_events)),
-        "sender": lambda: asyncio.run(sender.measure(sizes.mail_users, sizes.emails)),
+        "sender": lambda: asyncio.run(sender.measure(sizes.users, sizes.emails)),
         "routing": lambda: routing.decisions(sizes.decisions),
         "api": lambda: routing.api(_url(sizes.users), 300, sizes.api_seconds),
         "payment": lambda: asyncio.run(payment.measure(sizes.users, sizes.payment_events)),

@@ -3,7 +3,9 @@ messages over the same number of connections, both into the same SMTP sink runni
 process of its own (bench.sink).
 
 The sender is built by the composition root with its default settings (only the SMTP URL
-set), from pending outbox rows that `record_events` wrote for real events and recipients,
+set), from pending outbox rows that `record_events` wrote for real events and recipients
+(the 100,000-user data set: a payment event reaches about 20 of them), in a database of
+this run's own,
 and runs until the sink has every message. The sink counts the most connections it saw
 open at once: the baseline then sends copies of a message the sender produced (its size
 and parts exactly) over that many connections, each connected before the clock starts."""
@@ -17,6 +19,7 @@ import aiosmtplib
 
 from bench import data
 from bench.report import Result, rate
+from bench.serve import private
 from bench.sink import HOST, Sink
 from domain.sqltypes import utcnow
 from notifier import compose, db
@@ -82,16 +85,17 @@ async def raw(sink: Sink, emails: int, connections: int) -> float:
 
 
 async def measure(users: int, emails: int) -> Result:
-    url = await data.dataset(users)
-    emails = await queue(url, emails)
-    with Sink() as sink:
-        our_rate = await ours(url, sink, emails)
-        connections = max(1, sink.most_open)
-        sink.reset()
-        baseline = await raw(sink, emails, connections)
+    async with private(users) as url:
+        emails = await queue(url, emails)
+        with Sink() as sink:
+            our_rate = await ours(url, sink, emails)
+            connections = max(1, sink.most_open)
+            sink.reset()
+            baseline = await raw(sink, emails, connections)
     result = rate("sender", our_rate, baseline, "emails/s", "≥ 0.8")
     result.details = {
         "emails": emails,
+        "users": users,
         "connections": connections,
         "baseline": f"raw aiosmtplib, the sender's own message, {connections} connection(s)",
     }

@@ -17,7 +17,7 @@ from notifier.commands import send_digests
 from notifier.compose import Services, kinds
 from notifier.pipeline.digests import create_digests, due, next_run, run_daily
 from notifier.pipeline.events import Event
-from notifier.pipeline.models import OutboxKind, OutboxMessage, OutboxStatus
+from notifier.pipeline.models import Claimed, OutboxKind, OutboxMessage, OutboxStatus
 from notifier.pipeline.outbox import record_events
 from notifier.pipeline.sender import Sender
 from subscriptions import store
@@ -39,7 +39,7 @@ class Capture:
     def __init__(self) -> None:
         self.sent: list[OutboxMessage] = []
 
-    async def deliver(self, messages: list[OutboxMessage], files: Files | None = None) -> Results:
+    async def deliver(self, messages: list[Claimed], files: Files | None = None) -> Results:
         self.sent += messages
         return {m.id: None for m in messages if m.id is not None}
 

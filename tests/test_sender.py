@@ -27,7 +27,7 @@ from notifier.kinds.notifications import (
 )
 from notifier.kinds.rendering import Renderer, build_environment
 from notifier.pipeline.events import Event
-from notifier.pipeline.models import OutboxKind, OutboxMessage
+from notifier.pipeline.models import Claimed, OutboxKind, OutboxMessage
 from notifier.pipeline.outbox import record_events
 from notifier.pipeline.sender import RetryPolicy, Sender, backoff
 from subscriptions import store
@@ -288,7 +288,7 @@ class Blocking:
         self.started = asyncio.Event()
         self.release = asyncio.Event()
 
-    async def deliver(self, messages: list[OutboxMessage], files: Files | None = None) -> Results:
+    async def deliver(self, messages: list[Claimed], files: Files | None = None) -> Results:
         self.started.set()
         await asyncio.wait_for(self.release.wait(), timeout=10)
         return {m.id: None for m in messages if m.id is not None}

@@ -20,7 +20,7 @@ from notifier.kinds.notifications import (
 )
 from notifier.kinds.rendering import Email, Renderer, build_environment
 from notifier.pipeline.events import Event
-from notifier.pipeline.models import OutboxMessage
+from notifier.pipeline.models import Claimed
 from notifier.pipeline.outbox import record_events
 from tests.pipeline_helpers import DYGN, add_user, event_body, outbox
 from tests.test_sender import Blocking, queued, sender
@@ -47,7 +47,7 @@ class Dies:
         self.seen: list[str] = []
         self.started = asyncio.Event()
 
-    async def deliver(self, messages: list[OutboxMessage], files: Files | None = None) -> Results:
+    async def deliver(self, messages: list[Claimed], files: Files | None = None) -> Results:
         self.seen += [m.message_id for m in messages]
         self.started.set()
         await asyncio.Event().wait()

@@ -8,7 +8,7 @@ deletes the message.
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from notifier.pipeline.models import OutboxMessage
+from notifier.pipeline.models import Claimed
 
 
 class TransientDeliveryError(Exception):
@@ -31,6 +31,6 @@ Results = dict[int, Exception | None]
 
 
 class Transport(Protocol):
-    async def deliver(self, messages: list[OutboxMessage], files: Files | None = None) -> Results:
+    async def deliver(self, messages: list[Claimed], files: Files | None = None) -> Results:
         """Deliver a batch (reusing connections); per message id, None or the failure."""
         ...

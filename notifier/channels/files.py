@@ -9,7 +9,7 @@ from pathlib import Path
 
 from notifier.channels.base import FileAttachment, Files, Results, TransientDeliveryError
 from notifier.channels.mime import Composer
-from notifier.pipeline.models import OutboxMessage
+from notifier.pipeline.models import Claimed
 
 
 def composer_of(sender: Composer | str) -> Composer:
@@ -25,15 +25,14 @@ class FileTransport:
         self._directory = directory
         self._composer = composer_of(sender)
 
-    async def deliver(self, messages: list[OutboxMessage], files: Files | None = None) -> Results:
+    async def deliver(self, messages: list[Claimed], files: Files | None = None) -> Results:
         return await asyncio.to_thread(self._write_all, messages, files or {})
 
-    def _write_all(self, messages: list[OutboxMessage], files: Files) -> Results:
+    def _write_all(self, messages: list[Claimed], files: Files) -> Results:
         # Emails carry personal data: only the service's user may read them.
         self._directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         results: Results = {}
         for message in messages:
-            assert message.id is not None
             try:
                 self._write(message, files.get(message.id, ()))
                 results[message.id] = None
@@ -41,7 +40,7 @@ class FileTransport:
                 results[message.id] = TransientDeliveryError(f"cannot write .eml: {exc}")
         return results
 
-    def _write(self, message: OutboxMessage, files: Sequence[FileAttachment]) -> None:
+    def _write(self, message: Claimed, files: Sequence[FileAttachment]) -> None:
         name = re.sub(r"[^A-Za-z0-9._-]", "_", self._composer.message_id(message).strip("<>"))
         path = self._directory / f"{name}.eml"
         partial = path.with_suffix(".eml.partial")

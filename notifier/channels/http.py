@@ -19,7 +19,7 @@ from notifier.channels.base import (
     Results,
     TransientDeliveryError,
 )
-from notifier.pipeline.models import OutboxMessage
+from notifier.pipeline.models import Claimed
 
 TRANSIENT_STATUSES = frozenset({408, 425, 429})
 
@@ -28,16 +28,15 @@ class HttpTransport:
     def __init__(self, client: httpx.AsyncClient) -> None:
         self._client = client
 
-    async def deliver(self, messages: list[OutboxMessage], files: Files | None = None) -> Results:
+    async def deliver(self, messages: list[Claimed], files: Files | None = None) -> Results:
         results: Results = {}
         for message in messages:
-            assert message.id is not None, "only stored outbox messages are delivered"
             attached = (files or {}).get(message.id)
             results[message.id] = await self._post(message, attached)
         return results
 
     async def _post(
-        self, message: OutboxMessage, files: Sequence[FileAttachment] | None
+        self, message: Claimed, files: Sequence[FileAttachment] | None
     ) -> Exception | None:
         body = json.loads(message.body_text or "{}")
         if files is not None:

@@ -28,7 +28,7 @@ from email.utils import format_datetime
 from domain.sqltypes import utcnow
 from notifier.channels.base import FileAttachment
 from notifier.channels.signing import DkimKey
-from notifier.pipeline.models import OutboxMessage
+from notifier.pipeline.models import Claimed
 
 # Encodes the headers that are not plain ASCII, and attachment parts.
 WIRE = policy.default.clone(max_line_length=998, linesep="\r\n")
@@ -51,7 +51,7 @@ class Composer:
         self.from_header = str(Address(display_name, username, domain))
         self._dkim = dkim
 
-    def message_id(self, message: OutboxMessage) -> str:
+    def message_id(self, message: Claimed) -> str:
         """The outbox's unique id on the left, the sender's domain on the right (RFC 5322
         §3.6.4): deterministic, so a message sent twice after a lost acknowledgement is
         one to mail clients."""
@@ -60,7 +60,7 @@ class Composer:
 
     def wire(
         self,
-        message: OutboxMessage,
+        message: Claimed,
         attachments: Sequence[FileAttachment] = (),
         *,
         utf8: bool = False,

@@ -20,7 +20,7 @@ from notifier.channels.base import (
 )
 from notifier.channels.files import composer_of
 from notifier.channels.mime import Composer
-from notifier.pipeline.models import OutboxMessage
+from notifier.pipeline.models import Claimed
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +92,10 @@ class SmtpTransport:
         self._queue: deque[_Item] = deque()
         self._workers: set[asyncio.Task[None]] = set()
 
-    async def deliver(self, messages: list[OutboxMessage], files: Files | None = None) -> Results:
+    async def deliver(self, messages: list[Claimed], files: Files | None = None) -> Results:
         loop = asyncio.get_running_loop()
         items = [
-            _Item(message, (files or {}).get(message.id or 0, ()), loop.create_future())
+            _Item(message, (files or {}).get(message.id, ()), loop.create_future())
             for message in messages
         ]
         self._queue.extend(items)
@@ -108,11 +108,7 @@ class SmtpTransport:
         finally:
             for item in items:  # cancelled: what was not taken yet stays unsent
                 item.outcome.cancel()
-        return {
-            item.message.id: outcome
-            for item, outcome in zip(items, outcomes, strict=True)
-            if item.message.id is not None
-        }
+        return {item.message.id: outcome for item, outcome in zip(items, outcomes, strict=True)}
 
     async def aclose(self) -> None:
         idle, self._idle = self._idle, []
@@ -196,7 +192,7 @@ class SmtpTransport:
     async def _send(
         self,
         client: aiosmtplib.SMTP,
-        message: OutboxMessage,
+        message: Claimed,
         attachments: Sequence[FileAttachment],
     ) -> Exception | None:
         try:
@@ -212,7 +208,7 @@ class SmtpTransport:
 
 @dataclass(frozen=True, slots=True)
 class _Item:
-    message: OutboxMessage
+    message: Claimed
     attachments: Sequence[FileAttachment]
     outcome: "asyncio.Future[Exception | None]"
 
@@ -227,7 +223,7 @@ class _Dropped(Exception):
 
 async def send(
     client: aiosmtplib.SMTP,
-    message: OutboxMessage,
+    message: Claimed,
     composer: Composer,
     attachments: Sequence[FileAttachment] = (),
 ) -> None:

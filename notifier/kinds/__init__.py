@@ -13,7 +13,7 @@ from typing import Protocol
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from notifier.channels.base import FileAttachment
-from notifier.pipeline.models import OutboxKind, OutboxMessage
+from notifier.pipeline.models import Claimed, OutboxKind
 
 __all__ = ["OutboxKind", "Prepared", "Ready", "Steps"]
 
@@ -27,14 +27,12 @@ class Prepared:
 
 
 class Steps(Protocol):
-    async def prepare(
-        self, session: AsyncSession, rows: list[OutboxMessage], prepared: Prepared
-    ) -> None:
+    async def prepare(self, session: AsyncSession, rows: list[Claimed], prepared: Prepared) -> None:
         """In the claim's transaction: make `rows` ready to deliver (in memory), cancel
         those that can no longer be sent, name those that cannot be delivered."""
         ...
 
-    async def after_delivery(self, session: AsyncSession, rows: list[OutboxMessage]) -> None:
+    async def after_delivery(self, session: AsyncSession, rows: list[Claimed]) -> None:
         """After the outcome is recorded, in a transaction of its own: what this kind
         records about the rows that were delivered."""
         ...
@@ -43,10 +41,8 @@ class Steps(Protocol):
 class Ready:
     """A kind whose rows are queued complete: nothing before or after delivery."""
 
-    async def prepare(
-        self, session: AsyncSession, rows: list[OutboxMessage], prepared: Prepared
-    ) -> None:
+    async def prepare(self, session: AsyncSession, rows: list[Claimed], prepared: Prepared) -> None:
         return None
 
-    async def after_delivery(self, session: AsyncSession, rows: list[OutboxMessage]) -> None:
+    async def after_delivery(self, session: AsyncSession, rows: list[Claimed]) -> None:
         return None

@@ -24,7 +24,13 @@ from notifier.channels.base import PermanentDeliveryError
 from notifier.kinds import Prepared
 from notifier.kinds.rendering import Email, PreferencesUrl, Renderer, visible_context
 from notifier.pipeline.events import Event, parse_payload
-from notifier.pipeline.models import OutboxKind, OutboxMessage, OutboxStatus, ProcessedEvent
+from notifier.pipeline.models import (
+    Claimed,
+    OutboxKind,
+    OutboxMessage,
+    OutboxStatus,
+    ProcessedEvent,
+)
 from notifier.pipeline.outbox import target
 from subscriptions.matching import Candidate, recipients
 from subscriptions.models import PermissionGrant, User
@@ -48,11 +54,8 @@ class DigestSteps:
         # Per digest row: the held items it showed, marked sent once it is delivered.
         self._shown: dict[int, list[int]] = {}
 
-    async def prepare(
-        self, session: AsyncSession, rows: list[OutboxMessage], prepared: Prepared
-    ) -> None:
+    async def prepare(self, session: AsyncSession, rows: list[Claimed], prepared: Prepared) -> None:
         for row in rows:
-            assert row.id is not None
             user = await session.get(User, row.user_id or "")
             if user is None:
                 row.status = OutboxStatus.CANCELLED
@@ -72,8 +75,8 @@ class DigestSteps:
                 continue
             self._shown[row.id] = [item_id for item_id, _ in items]
 
-    async def after_delivery(self, session: AsyncSession, rows: list[OutboxMessage]) -> None:
-        shown = [i for row in rows for i in self._shown.pop(row.id or 0, [])]
+    async def after_delivery(self, session: AsyncSession, rows: list[Claimed]) -> None:
+        shown = [i for row in rows for i in self._shown.pop(row.id, [])]
         if shown:
             await session.exec(
                 update(OutboxMessage)
@@ -82,7 +85,7 @@ class DigestSteps:
             )
 
     async def _visible(
-        self, session: AsyncSession, row: OutboxMessage, user: User
+        self, session: AsyncSession, row: Claimed, user: User
     ) -> list[tuple[int, Item]]:
         """The held items of this digest the user may still see, each at today's grant;
         the others are cancelled (in the claim's transaction)."""
@@ -110,7 +113,7 @@ class DigestSteps:
                 visible.append((item.id, Item(event, allowed[0])))
         return visible
 
-    def _fill(self, row: OutboxMessage, items: list[Item]) -> None:
+    def _fill(self, row: Claimed, items: list[Item]) -> None:
         day = row.created_at.astimezone(SWEDISH_TIME).date()
         email = render_digest(
             self._renderer, items, day=day, preferences_url=self._preferences_url(row.user_id or "")

@@ -17,7 +17,7 @@ from notifier.channels.base import PermanentDeliveryError
 from notifier.kinds import Prepared
 from notifier.kinds.rendering import Email, PreferencesUrl, Renderer, UnsubscribeUrl
 from notifier.pipeline.events import Event, parse_payload
-from notifier.pipeline.models import OutboxMessage, OutboxStatus, ProcessedEvent
+from notifier.pipeline.models import Claimed, OutboxStatus, ProcessedEvent
 from subscriptions.models import User
 
 log = logging.getLogger(__name__)
@@ -42,9 +42,7 @@ class NotificationSteps:
         self._unsubscribe_url = unsubscribe_url
         self._preferences_url = preferences_url
 
-    async def prepare(
-        self, session: AsyncSession, rows: list[OutboxMessage], prepared: Prepared
-    ) -> None:
+    async def prepare(self, session: AsyncSession, rows: list[Claimed], prepared: Prepared) -> None:
         live = await self._cancel_orphans(session, rows)
         found = await session.exec(
             select(ProcessedEvent).where(
@@ -55,7 +53,7 @@ class NotificationSteps:
         events: dict[str, Event | Exception] = {}
         emails: dict[tuple[str, str | None], Email | Exception] = {}
         for row in live:
-            assert row.id is not None and row.event_id is not None
+            assert row.event_id is not None
             if row.event_id not in events:
                 events[row.event_id] = _parse(payloads.get(row.event_id))
             key = (row.event_id, row.level)
@@ -67,12 +65,10 @@ class NotificationSteps:
             elif isinstance(event, Event):
                 self._fill(row, email, event.event_type)
 
-    async def after_delivery(self, session: AsyncSession, rows: list[OutboxMessage]) -> None:
+    async def after_delivery(self, session: AsyncSession, rows: list[Claimed]) -> None:
         return None
 
-    async def _cancel_orphans(
-        self, session: AsyncSession, rows: list[OutboxMessage]
-    ) -> list[OutboxMessage]:
+    async def _cancel_orphans(self, session: AsyncSession, rows: list[Claimed]) -> list[Claimed]:
         """Cancel rows whose user was deleted; the rest get the address in force now (the
         e-service may have changed it since the event was matched)."""
         found = await session.exec(
@@ -100,7 +96,7 @@ class NotificationSteps:
             log.exception("cannot render event %s", event.event_id)
             return PermanentDeliveryError(f"cannot render: {exc!r}"[:500])
 
-    def _fill(self, row: OutboxMessage, email: Email, event_type: str) -> None:
+    def _fill(self, row: Claimed, email: Email, event_type: str) -> None:
         """The row (in memory only) as this recipient's email."""
         links = {
             PLACEHOLDER: self._unsubscribe_url(row.user_id or "", event_type),

@@ -4,6 +4,7 @@ The outbox carries every message the service sends (notifications, forwarded tic
 answers to tickets alike), so that one sender retries them all and none is lost.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -66,3 +67,30 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+@dataclass(slots=True)
+class Claimed:
+    """An outbox row as the sender holds it while sending: a plain object, so that what
+    preparing puts into it (a rendered email) is never written back by an ORM flush, and
+    cheap to make (an ORM instance cost more than rendering its email)."""
+
+    id: int
+    message_id: str
+    channel: str
+    kind: str
+    event_id: str | None
+    user_id: str | None
+    ticket_id: str | None
+    recipient: str
+    level: str | None
+    subject: str | None
+    body_text: str | None
+    body_html: str | None
+    headers: dict[str, str]
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None

@@ -41,7 +41,7 @@ from notifier.channels.base import (
     Transport,
 )
 from notifier.kinds import Prepared, Ready, Steps
-from notifier.pipeline.models import OutboxMessage, OutboxStatus
+from notifier.pipeline.models import Claimed, OutboxMessage, OutboxStatus
 from notifier.pipeline.telemetry import PipelineMetrics
 
 log = logging.getLogger(__name__)
@@ -127,10 +127,10 @@ class Sender:
             with contextlib.suppress(asyncio.CancelledError):
                 await renewing
         await self._record(claimed, outcomes)
-        await self._after_delivery([row for row in claimed if outcomes.get(row.id or 0, 0) is None])
+        await self._after_delivery([row for row in claimed if outcomes.get(row.id, 0) is None])
         return len(claimed)
 
-    async def _claim(self) -> tuple[list[OutboxMessage], Prepared]:
+    async def _claim(self) -> tuple[list[Claimed], Prepared]:
         """Lease due rows and prepare them. What a kind's preparation puts into a row
         (a rendered email) stays in memory; what it decides is written back: a row it
         cancelled, an address that changed since the row was queued."""
@@ -148,7 +148,7 @@ class Sender:
             await session.commit()
         return [row for row in rows if row.status == OutboxStatus.PENDING], prepared
 
-    async def _lease_due(self, session: AsyncSession) -> list[OutboxMessage]:
+    async def _lease_due(self, session: AsyncSession) -> list[Claimed]:
         """One statement: the due rows, their attempt counted and their lease taken. On
         PostgreSQL `FOR UPDATE SKIP LOCKED`, so that several senders share the work;
         SQLite ignores it (one writer at a time; one sender per SQLite file)."""
@@ -168,13 +168,12 @@ class Sender:
             .returning(*OUTBOX.c)
         )
         found = await session.exec(leased)
-        # Not the session's: a row prepared for sending is not written back at commit.
-        return sorted((OutboxMessage(**row) for row in found.mappings()), key=_id)
+        return sorted((Claimed(**row) for row in found.mappings()), key=lambda row: row.id)
 
     def _steps(self, kind: str) -> Steps:
         return self._kinds.get(kind) or Ready()
 
-    async def _renew(self, rows: list[OutboxMessage]) -> None:
+    async def _renew(self, rows: list[Claimed]) -> None:
         """Keep the claim while the batch is still being delivered."""
         ids = [row.id for row in rows]
         while True:
@@ -191,30 +190,28 @@ class Sender:
             except Exception:
                 log.exception("could not renew the lease of %d rows", len(ids))
 
-    async def _deliver(self, rows: list[OutboxMessage], prepared: Prepared) -> Results:
+    async def _deliver(self, rows: list[Claimed], prepared: Prepared) -> Results:
         outcomes: Results = dict(prepared.failures)
         ready = [row for row in rows if row.id not in outcomes]
         for channel, messages in _group(ready, "channel").items():
             outcomes |= await self._through(channel, messages, prepared)
         return outcomes
 
-    async def _through(
-        self, channel: str, messages: list[OutboxMessage], prepared: Prepared
-    ) -> Results:
+    async def _through(self, channel: str, messages: list[Claimed], prepared: Prepared) -> Results:
         transport = self._channels.get(channel)
         if transport is None:
             # A deployment that has not configured this channel yet: retried, then failed.
             failure = TransientDeliveryError(f"no transport for channel {channel!r}")
-            return {m.id: failure for m in messages if m.id is not None}
+            return dict.fromkeys((m.id for m in messages), failure)
         try:
             with self._metrics.delivery_seconds.labels(channel=channel).time():
                 return await transport.deliver(messages, prepared.files)
         except Exception as exc:
             log.exception("the %s transport failed", channel)
             failure = TransientDeliveryError(f"{type(exc).__name__}: {exc}")
-            return {m.id: failure for m in messages if m.id is not None}
+            return dict.fromkeys((m.id for m in messages), failure)
 
-    async def _record(self, rows: list[OutboxMessage], outcomes: Results) -> None:
+    async def _record(self, rows: list[Claimed], outcomes: Results) -> None:
         now = self._clock()
         sent = [row.id for row in rows if row.id in outcomes and outcomes[row.id] is None]
         async with self._sessions() as session:
@@ -226,7 +223,7 @@ class Sender:
                 )
             for row in rows:
                 # A transport that forgot a row: try it again rather than lose it.
-                outcome = outcomes.get(row.id or 0, TransientDeliveryError("no outcome"))
+                outcome = outcomes.get(row.id, TransientDeliveryError("no outcome"))
                 if outcome is None:
                     self._metrics.outcome(row.kind, None, final=True)
                     continue
@@ -239,7 +236,7 @@ class Sender:
         if len(sent) < len(rows):
             log.warning("sent %d of %d messages", len(sent), len(rows))
 
-    async def _after_delivery(self, delivered: list[OutboxMessage]) -> None:
+    async def _after_delivery(self, delivered: list[Claimed]) -> None:
         """The messages did arrive and are recorded sent whatever happens here."""
         for kind, rows in _group(delivered, "kind").items():
             try:
@@ -249,7 +246,7 @@ class Sender:
             except Exception:
                 log.exception("after delivering %d %s message(s)", len(rows), kind)
 
-    def _failure(self, row: OutboxMessage, error: Exception, now: datetime) -> dict[str, Any]:
+    def _failure(self, row: Claimed, error: Exception, now: datetime) -> dict[str, Any]:
         reason = f"{type(error).__name__}: {error}"[:2000]
         if isinstance(error, PermanentDeliveryError):
             return {"status": OutboxStatus.FAILED, "last_error": reason}
@@ -264,17 +261,13 @@ class Sender:
         }
 
 
-def _decided(row: OutboxMessage) -> dict[str, Any]:
+def _decided(row: Claimed) -> dict[str, Any]:
     """What preparing a row may decide about it, beside what it is to say."""
     return {"status": row.status, "last_error": row.last_error, "recipient": row.recipient}
 
 
-def _id(row: OutboxMessage) -> int:
-    return row.id or 0
-
-
-def _group(rows: list[OutboxMessage], attribute: str) -> dict[str, list[OutboxMessage]]:
-    groups: dict[str, list[OutboxMessage]] = defaultdict(list)
+def _group(rows: list[Claimed], attribute: str) -> dict[str, list[Claimed]]:
+    groups: dict[str, list[Claimed]] = defaultdict(list)
     for row in rows:
         groups[getattr(row, attribute)].append(row)
     return groups
