@@ -29,7 +29,7 @@ from subscriptions import lookup
 
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 SEED = 20261127
-VERSION = 5  # of the generator and schema: a change here builds new databases
+VERSION = 6  # of the generator and schema: a change here builds new databases
 CHUNK = 50_000
 # How often each compensation type is granted: the unaccompanied-children types dominate.
 GRANT_WEIGHTS = dict(zip(COMPENSATION_TYPES, (4, 3, 2, 4, 2, 2, 2, 2, 1, 2), strict=True))

@@ -16,11 +16,11 @@ from sqlalchemy import CTE, Select, String, and_, column, select, values
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.compensation import ANNOUNCEMENT, PermissionLevel
-from subscriptions.models import NO_GRANT, Delivery, RecipientKey, User
+from subscriptions.models import NO_GRANT, Delivery, RecipientKey
 
 OrgKey = tuple[str, str]
-# Core tables: the lookup selects columns of two tables, more than sqlmodel's select takes.
-USERS, KEYS = (User.metadata.tables[m.__tablename__] for m in (User, RecipientKey))
+# The Core table: the lookup selects more columns than sqlmodel's select takes.
+KEYS = RecipientKey.metadata.tables[RecipientKey.__tablename__]
 LEVELS = {level.value: level for level in PermissionLevel}  # a dict is faster than the enum
 DAILY = Delivery.DAILY.value
 
@@ -138,12 +138,12 @@ async def load_pools(*, session: AsyncSession, keys: Iterable[Key]) -> Pools:
     """The candidates for a batch's lookup keys, in at most two queries (keys with an
     organisation, and announcements to every one); a payment run needs one.
 
-    Each query joins its keys (a VALUES list) to the recipient lookup (subscriptions.lookup)
-    and the recipients' user rows by primary key. On PostgreSQL one event's lookup is one
-    range scan of recipient_keys_pkey (org_kind, org_code, event_type, compensation_type,
-    user_id) that returns exactly the recipients: its cost follows their number, not the
-    organisation's size. An announcement to every organisation scans
-    ix_recipient_keys_everywhere (event_type, compensation_type) instead.
+    Each query joins its keys (a VALUES list) to the recipient lookup (subscriptions.lookup),
+    which holds all a recipient's row needs. On PostgreSQL one event's lookup is one
+    index-only range scan of recipient_keys_pkey (org_kind, org_code, event_type,
+    compensation_type, user_id, INCLUDE the rest) that returns exactly the recipients: its
+    cost follows their number, not the organisation's size. An announcement to every
+    organisation scans ix_recipient_keys_everywhere (event_type, compensation_type) instead.
     """
     scopes: dict[bool, list[Key]] = {}
     for key in keys:
@@ -158,27 +158,24 @@ async def load_pools(*, session: AsyncSession, keys: Iterable[Key]) -> Pools:
 
 
 def _query(group: list[Key], scoped: bool) -> Select[Any]:
-    key, found, user = _key_list(group, scoped), KEYS.c, USERS.c
+    key, found = _key_list(group, scoped), KEYS.c
     on_key = and_(found.event_type == key.c.event_type, found.compensation_type == key.c.ctype)
     if scoped:
         on_key = and_(found.org_kind == key.c.kind, found.org_code == key.c.code, on_key)
     return (
         select(
-            user.id,
-            user.email,
-            user.name,
-            user.org_kind,
-            user.org_code,
-            user.delivery,
+            found.user_id,
+            found.email,
+            found.name,
             found.org_kind,
             found.org_code,
+            found.delivery,
             found.event_type,
             found.compensation_type,
             found.level,
         )
         .select_from(key)
         .join(KEYS, on_key)
-        .join(USERS, user.id == found.user_id)
     )
 
 
@@ -196,11 +193,10 @@ def _key_list(group: list[Key], scoped: bool) -> CTE:
 def _collect(
     rows: Iterable[Sequence[Any]], scoped: bool, users: dict[str, Candidate], pools: Pools
 ) -> None:
-    for user_id, email, name, kind, code, delivery, *found in rows:
-        key_kind, key_code, event_type, ctype, level = found
+    for user_id, email, name, kind, code, delivery, event_type, ctype, level in rows:
         candidate = users.get(user_id)
         if candidate is None:
-            # The user's own organisation, not the row's: `recipients` checks it again.
+            # A row is under the user's own organisation: `recipients` checks it again.
             candidate = users[user_id] = Candidate(
                 user_id, email, name, (kind, code), daily=delivery == DAILY
             )
@@ -208,5 +204,5 @@ def _collect(
         grant = None if ctype == NO_GRANT else ctype
         if grant is not None:
             candidate.grants[grant] = LEVELS[level]
-        key = ((key_kind, key_code) if scoped else None, event_type, grant)
+        key = ((kind, code) if scoped else None, event_type, grant)
         pools.by_key.setdefault(key, []).append(candidate)
