@@ -22,7 +22,7 @@ import asyncpg
 from sqlalchemy import Executable
 from sqlalchemy.dialects import postgresql
 
-from domain.compensation import COMPENSATION_TYPES, EVENT_TYPES
+from domain.compensation import ANNOUNCEMENT, COMPENSATION_TYPES, EVENT_TYPES
 from domain.organisations import organisations
 from notifier import db
 from subscriptions import lookup
@@ -178,3 +178,23 @@ def events(
 
 def encoded(body: dict[str, Any]) -> bytes:
     return json.dumps(body, ensure_ascii=False).encode()
+
+
+def mixed_events(count: int, *, seed: int = SEED) -> Iterator[dict[str, Any]]:
+    """Valid events of every type, drawn by EVENT_WEIGHTS (the users subscribe by the same
+    weights), over all organisations: what the e-service publishes on an ordinary day.
+    Half the announcements name their event's compensation type, half go to every holder."""
+    rng = random.Random(seed)
+    types, weights = list(EVENT_WEIGHTS), list(EVENT_WEIGHTS.values())
+    for body in events(count, seed=seed):
+        body["event_type"] = event_type = rng.choices(types, weights=weights)[0]
+        if event_type == "application.decided":
+            body["decision"] = {"outcome": "approved"}
+        if event_type == ANNOUNCEMENT:
+            ctype = body.pop("compensation_type")
+            body["announcement"] = {
+                "title": "Driftinformation",
+                "body": "Ny version av e-tjänsten.",
+                "compensation_types": [ctype] if rng.random() < 0.5 else [],
+            }
+        yield body
