@@ -22,14 +22,14 @@ import asyncpg
 from sqlalchemy import Executable
 from sqlalchemy.dialects import postgresql
 
-from domain.compensation import COMPENSATION_TYPES, EVENT_TYPES
+from domain.compensation import ANNOUNCEMENT, COMPENSATION_TYPES, EVENT_TYPES
 from domain.organisations import organisations
 from notifier import db
 from subscriptions import lookup
 
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 SEED = 20261127
-VERSION = 5  # of the generator and schema: a change here builds new databases
+VERSION = 6  # of the generator and schema: a change here builds new databases
 CHUNK = 50_000
 # How often each compensation type is granted: the unaccompanied-children types dominate.
 GRANT_WEIGHTS = dict(zip(COMPENSATION_TYPES, (4, 3, 2, 4, 2, 2, 2, 2, 1, 2), strict=True))
@@ -178,3 +178,23 @@ def events(
 
 def encoded(body: dict[str, Any]) -> bytes:
     return json.dumps(body, ensure_ascii=False).encode()
+
+
+def mixed_events(count: int, *, seed: int = SEED) -> Iterator[dict[str, Any]]:
+    """Valid events of every type, drawn by EVENT_WEIGHTS (the users subscribe by the same
+    weights), over all organisations: what the e-service publishes on an ordinary day.
+    Half the announcements name their event's compensation type, half go to every holder."""
+    rng = random.Random(seed)
+    types, weights = list(EVENT_WEIGHTS), list(EVENT_WEIGHTS.values())
+    for body in events(count, seed=seed):
+        body["event_type"] = event_type = rng.choices(types, weights=weights)[0]
+        if event_type == "application.decided":
+            body["decision"] = {"outcome": "approved"}
+        if event_type == ANNOUNCEMENT:
+            ctype = body.pop("compensation_type")
+            body["announcement"] = {
+                "title": "Driftinformation",
+                "body": "Ny version av e-tjänsten.",
+                "compensation_types": [ctype] if rng.random() < 0.5 else [],
+            }
+        yield body

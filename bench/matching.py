@@ -66,8 +66,10 @@ async def explain(users: int) -> str:
     from subscriptions.matching import _query, keys
 
     tgt: Target = target(Event.model_validate(next(data.events(1))))
-    query = _query(keys(tgt), True)
-    compiled = query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+    query, parameters = _query(keys(tgt), True, postgres=True)
+    compiled = query.params(parameters).compile(
+        dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
+    )
     engine = db.create_engine(data.url(users))
     async with engine.connect() as connection:
         rows: Any = await connection.execute(text(f"EXPLAIN (ANALYZE, BUFFERS) {compiled}"))

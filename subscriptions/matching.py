@@ -12,15 +12,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import CTE, Select, String, and_, column, select, values
+from sqlalchemy import CTE, Integer, Select, String, and_, bindparam, column, func, select, values
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql.selectable import FromClause, TableValuedAlias
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.compensation import ANNOUNCEMENT, PermissionLevel
-from subscriptions.models import NO_GRANT, Delivery, RecipientKey, User
+from subscriptions.models import NO_GRANT, Delivery, RecipientKey
 
 OrgKey = tuple[str, str]
-# Core tables: the lookup selects columns of two tables, more than sqlmodel's select takes.
-USERS, KEYS = (User.metadata.tables[m.__tablename__] for m in (User, RecipientKey))
+# The Core table: the lookup selects more columns than sqlmodel's select takes.
+KEYS = RecipientKey.metadata.tables[RecipientKey.__tablename__]
 LEVELS = {level.value: level for level in PermissionLevel}  # a dict is faster than the enum
 DAILY = Delivery.DAILY.value
 
@@ -112,101 +114,105 @@ def keys(target: Target) -> list[Key]:
 
 @dataclass(slots=True)
 class Pools:
-    """The candidates found for each lookup key: only users who match that key."""
+    """The recipients found for each lookup key, by user id, each with that key's level."""
 
-    by_key: dict[Key, list[Candidate]] = field(default_factory=dict)
+    by_key: dict[Key, list[Recipient]] = field(default_factory=dict)
 
-    def candidates(self, target: Target) -> list[Candidate]:
+    def recipients(self, target: Target) -> list[Recipient]:
         wanted = keys(target)
         if len(wanted) == 1:  # every event but an announcement naming several types
-            return self.by_key.get(wanted[0], [])
-        found: dict[str, Candidate] = {}
+            return list(self.by_key.get(wanted[0], ()))
+        # Each holder once, at the highest level of the named types they hold (`_highest`).
+        found: dict[str, Recipient] = {}
         for key in wanted:
-            for candidate in self.by_key.get(key, ()):
-                found[candidate.user_id] = candidate
-        return list(found.values())
+            for recipient in self.by_key.get(key, ()):
+                held = found.get(recipient.user_id)
+                if held is None or recipient.level == PermissionLevel.FULL:
+                    found[recipient.user_id] = recipient
+        return sorted(found.values(), key=_user_id)
 
 
 async def match(*, session: AsyncSession, targets: Sequence[Target]) -> list[list[Recipient]]:
-    """Each target's recipients: the database returns only the users who will get the
-    email, and `recipients` still decides (and gives each its level)."""
+    """Each target's recipients, as `recipients` would choose them from every user: the
+    lookup is that rule worked out ahead for each key (subscriptions.lookup), and
+    tests/test_lookup_agrees.py holds the two to the same answer after any writes."""
     pools = await load_pools(session=session, keys={k for t in targets for k in keys(t)})
-    return [recipients(t, pools.candidates(t)) for t in targets]
+    return [pools.recipients(t) for t in targets]
 
 
 async def load_pools(*, session: AsyncSession, keys: Iterable[Key]) -> Pools:
-    """The candidates for a batch's lookup keys, in at most two queries (keys with an
+    """The recipients of a batch's lookup keys, in at most two queries (keys with an
     organisation, and announcements to every one); a payment run needs one.
 
-    Each query joins its keys (a VALUES list) to the recipient lookup (subscriptions.lookup)
-    and the recipients' user rows by primary key. On PostgreSQL one event's lookup is one
-    range scan of recipient_keys_pkey (org_kind, org_code, event_type, compensation_type,
-    user_id) that returns exactly the recipients: its cost follows their number, not the
-    organisation's size. An announcement to every organisation scans
-    ix_recipient_keys_everywhere (event_type, compensation_type) instead.
+    Each query joins its keys to the recipient lookup (subscriptions.lookup), which holds
+    all a recipient's row needs. On PostgreSQL the keys are four bound arrays (unnest), so
+    the statement is the same for every batch and compiled once; one event's lookup is one
+    index-only range scan of recipient_keys_pkey (org_kind, org_code, event_type,
+    compensation_type, user_id, INCLUDE the rest) that returns exactly the recipients: its
+    cost follows their number, not the organisation's size. An announcement to every
+    organisation scans ix_recipient_keys_everywhere (event_type, compensation_type) instead.
     """
     scopes: dict[bool, list[Key]] = {}
     for key in keys:
         scopes.setdefault(key[0] is not None, []).append(key)
     pools = Pools()
-    users: dict[str, Candidate] = {}
     connection = await session.connection()
+    postgres = connection.dialect.name == "postgresql"
     for scoped, group in sorted(scopes.items()):
-        rows = await connection.execute(_query(sorted(group, key=str), scoped))
-        _collect(rows, scoped, users, pools)
+        query, parameters = _query(group, scoped, postgres)
+        _collect((await connection.execute(query, parameters)).all(), group, pools)
+    for found in pools.by_key.values():
+        found.sort(key=_user_id)  # in index order already, where the plan reads it so
     return pools
 
 
-def _query(group: list[Key], scoped: bool) -> Select[Any]:
-    key, found, user = _key_list(group, scoped), KEYS.c, USERS.c
-    on_key = and_(found.event_type == key.c.event_type, found.compensation_type == key.c.ctype)
-    if scoped:
-        on_key = and_(found.org_kind == key.c.kind, found.org_code == key.c.code, on_key)
-    return (
-        select(
-            user.id,
-            user.email,
-            user.name,
-            user.org_kind,
-            user.org_code,
-            user.delivery,
-            found.org_kind,
-            found.org_code,
-            found.event_type,
-            found.compensation_type,
-            found.level,
-        )
-        .select_from(key)
-        .join(KEYS, on_key)
-        .join(USERS, user.id == found.user_id)
-    )
-
-
-def _key_list(group: list[Key], scoped: bool) -> CTE:
-    """The keys as a VALUES list, with only the columns this shape compares."""
+def _query(group: list[Key], scoped: bool, postgres: bool) -> tuple[Select[Any], dict[str, Any]]:
+    """Each row is a recipient of one key, named by its position in `group` (from 1)."""
     names = (["kind", "code"] if scoped else []) + ["event_type", "ctype"]
     data = [
         ((*org, et) if scoped and org else (et,)) + (NO_GRANT if ctype is None else ctype,)
         for org, et, ctype in group
     ]
-    columns = [column(name, String) for name in names]
-    return values(*columns, name="match_keys").data(data).cte("match_keys")
+    key: FromClause
+    if postgres:
+        key, parameters = _key_arrays(names, data)
+    else:
+        key, parameters = _key_values(names, data), {}
+    found = KEYS.c
+    on_key = and_(found.event_type == key.c.event_type, found.compensation_type == key.c.ctype)
+    if scoped:
+        on_key = and_(found.org_kind == key.c.kind, found.org_code == key.c.code, on_key)
+    query = select(
+        key.c.position, found.user_id, found.email, found.name, found.delivery, found.level
+    ).select_from(key.join(KEYS, on_key))
+    return query, parameters
 
 
-def _collect(
-    rows: Iterable[Sequence[Any]], scoped: bool, users: dict[str, Candidate], pools: Pools
-) -> None:
-    for user_id, email, name, kind, code, delivery, *found in rows:
-        key_kind, key_code, event_type, ctype, level = found
-        candidate = users.get(user_id)
-        if candidate is None:
-            # The user's own organisation, not the row's: `recipients` checks it again.
-            candidate = users[user_id] = Candidate(
-                user_id, email, name, (kind, code), daily=delivery == DAILY
-            )
-        candidate.subscribed.add(event_type)  # the lookup holds enabled ones only
-        grant = None if ctype == NO_GRANT else ctype
-        if grant is not None:
-            candidate.grants[grant] = LEVELS[level]
-        key = ((key_kind, key_code) if scoped else None, event_type, grant)
-        pools.by_key.setdefault(key, []).append(candidate)
+def _key_arrays(
+    names: list[str], data: list[tuple[str, ...]]
+) -> tuple[TableValuedAlias, dict[str, Any]]:
+    """The keys as unnest() of one bound array per column: one statement for every batch."""
+    arrays = [bindparam(f"key_{name}", type_=ARRAY(String)) for name in names]
+    key = func.unnest(*arrays).table_valued(*names, with_ordinality="position")
+    columns = list(zip(*data, strict=True)) if data else [() for _ in names]
+    parameters = {f"key_{name}": list(values) for name, values in zip(names, columns, strict=True)}
+    return key.render_derived(name="match_keys"), parameters
+
+
+def _key_values(names: list[str], data: list[tuple[str, ...]]) -> CTE:
+    """The keys as a VALUES list (SQLite has no arrays)."""
+    columns = [column(name, String) for name in names] + [column("position", Integer)]
+    numbered = [(*row, position) for position, row in enumerate(data, 1)]
+    return values(*columns, name="match_keys").data(numbered).cte("match_keys")
+
+
+def _collect(rows: Iterable[Sequence[Any]], group: list[Key], pools: Pools) -> None:
+    found = [pools.by_key.setdefault(key, []) for key in group]
+    for position, user_id, email, name, delivery, level in rows:
+        # The row is of an enabled subscription, under the user's own organisation.
+        recipient = Recipient(user_id, email, name, LEVELS.get(level), delivery == DAILY)
+        found[position - 1].append(recipient)
+
+
+def _user_id(recipient: Recipient) -> str:
+    return recipient.user_id

@@ -6,7 +6,7 @@ User ids are given by the e-service, which owns the users; we mirror them.
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Index, String, text
+from sqlalchemy import Column, ForeignKey, Index, PrimaryKeyConstraint, String, text
 from sqlmodel import Field, SQLModel
 
 from domain.sqltypes import UTCDateTime, utcnow
@@ -77,17 +77,32 @@ class Subscription(SQLModel, table=True):
 NO_GRANT = ""
 
 
+# What the lookup returns besides its key: all an outbox row needs of its recipient.
+RECIPIENT_COLUMNS = ("level", "email", "name", "delivery")
+
+
 class RecipientKey(SQLModel, table=True):
-    """Who gets an event: derived from the three tables above (subscriptions.lookup).
+    """Who gets an event: derived from the three tables above and the user's own row
+    (subscriptions.lookup).
 
     The primary key is the lookup: one event's (organisation, event type, compensation
-    type) is one range scan of it that returns exactly the recipients, each with their
-    level. The other two indexes serve an announcement to every organisation and the
-    rebuild of one user's rows on each write.
+    type) is one range scan of it that returns exactly the recipients. On PostgreSQL the
+    key's index also carries each recipient's level, address, name and delivery (INCLUDE),
+    so the scan reads that index alone: no heap page and no user row per recipient. The
+    other two indexes serve an announcement to every organisation and the rebuild of one
+    user's rows on each write.
     """
 
     __tablename__ = "recipient_keys"
     __table_args__ = (
+        PrimaryKeyConstraint(
+            "org_kind",
+            "org_code",
+            "event_type",
+            "compensation_type",
+            "user_id",
+            postgresql_include=list(RECIPIENT_COLUMNS),
+        ),
         Index("ix_recipient_keys_everywhere", "event_type", "compensation_type"),
         Index("ix_recipient_keys_user_id", "user_id"),
     )
@@ -98,3 +113,7 @@ class RecipientKey(SQLModel, table=True):
     compensation_type: str = Field(primary_key=True, max_length=64)
     user_id: str = Field(sa_column=_user_fk())
     level: str | None = Field(default=None, max_length=10)
+    # Copies of the user's row, rebuilt with the rest on every write of the user.
+    email: str = Field(max_length=320)
+    name: str = Field(max_length=200)
+    delivery: str = Field(max_length=10)

@@ -20,7 +20,7 @@ from notifier.pipeline.events import Event
 from notifier.pipeline.models import Claimed, OutboxKind, OutboxMessage, OutboxStatus
 from notifier.pipeline.outbox import record_events
 from notifier.pipeline.sender import Sender
-from subscriptions import store
+from subscriptions import lookup, store
 from subscriptions.models import User
 from subscriptions.schemas import PermissionsIn
 from tests.pipeline_helpers import DYGN, FAST, add_user, event_body, outbox
@@ -59,6 +59,9 @@ async def daily_user(engine: AsyncEngine, user_id: str, **grants: str) -> None:
         user = await session.get(User, user_id)
         assert user is not None
         user.delivery = "daily"
+        await session.flush()
+        # As every write of a user does (subscriptions.store): the lookup copies delivery.
+        await lookup.refresh(session=session, user_ids=[user_id])
         await session.commit()
 
 

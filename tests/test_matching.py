@@ -7,6 +7,7 @@ from subscriptions.matching import (
     Candidate,
     Key,
     Pools,
+    Recipient,
     Target,
     keys,
     recipients,
@@ -143,9 +144,20 @@ def test_each_target_looks_up_the_keys_its_rule_needs(
     assert keys(target) == expected, case
 
 
-def test_pools_give_a_target_each_user_of_its_keys_once() -> None:
-    both = candidate("a", subscribed=(ANNOUNCEMENT,), grants={FAST: FULL, MASSFLYKT: SUMMARY})
-    pools = Pools({(STHLM, ANNOUNCEMENT, FAST): [both], (STHLM, ANNOUNCEMENT, MASSFLYKT): [both]})
+@pytest.mark.parametrize("first", [FULL, SUMMARY])
+def test_pools_give_a_target_each_user_of_its_keys_once_at_the_highest_level(
+    first: PermissionLevel,
+) -> None:
+    other = SUMMARY if first == FULL else FULL
+    pools = Pools(
+        {
+            (STHLM, ANNOUNCEMENT, FAST): [Recipient("b", "b@x", "b", SUMMARY), _a(first)],
+            (STHLM, ANNOUNCEMENT, MASSFLYKT): [_a(other)],
+        }
+    )
     target = Target(ANNOUNCEMENT, STHLM, announcement_types=(FAST, MASSFLYKT))
-    assert [c.user_id for c in pools.candidates(target)] == ["a"]
-    assert [r.level for r in recipients(target, pools.candidates(target))] == [FULL]
+    assert [(r.user_id, r.level) for r in pools.recipients(target)] == [("a", FULL), ("b", SUMMARY)]
+
+
+def _a(level: PermissionLevel) -> Recipient:
+    return Recipient("a", "a@x", "a", level)
