@@ -4,14 +4,17 @@ p50 / p99 at a steady rate from a separate process against `notifier api`, next 
 GET /healthz at the same rate from the same process (the web stack's own floor)."""
 
 import asyncio
+import json
 import multiprocessing
 import os
+import re
 import statistics
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -58,31 +61,71 @@ def decisions(count: int) -> Result:
 
 
 def _load(url: str, method: str, per_second: int, seconds: float, out: Any) -> None:
-    """In its own process: requests at a steady rate (open loop), each one's latency."""
+    """In its own process: requests at a steady rate (open loop), each one's latency.
+
+    HTTP/1.1 written and read over kept connections with asyncio streams: an httpx client
+    spent a whole core at 200 requests/s on this 2-core machine and fell behind its own
+    schedule, so it measured itself rather than the server."""
+    host, port = urlsplit(url).hostname or "127.0.0.1", urlsplit(url).port or 80
+    requests = [_request(method, host, body) for body in bodies()]
 
     async def main() -> list[float]:
-        samples, latencies = bodies(), []
-        limits = httpx.Limits(max_connections=200)
-        async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+        idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        latencies: list[float] = []
 
-            async def one(n: int) -> None:
-                start = time.perf_counter()
-                if method == "POST":
-                    response = await client.post("/api/v1/support/route", json=samples[n % 16])
-                else:
-                    response = await client.get("/healthz")
-                response.raise_for_status()
-                latencies.append(time.perf_counter() - start)
+        async def one(n: int) -> None:
+            start = time.perf_counter()
+            kept = bool(idle)
+            reader, writer = idle.pop() if kept else await asyncio.open_connection(host, port)
+            try:
+                writer.write(requests[n % len(requests)])
+                status = await _response(reader)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                if not kept:
+                    raise
+                # The server closed a connection kept idle past its keep-alive: anew.
+                reader, writer = await asyncio.open_connection(host, port)
+                writer.write(requests[n % len(requests)])
+                status = await _response(reader)
+            if status != 200:
+                raise RuntimeError(f"{method} answered {status}")
+            latencies.append(time.perf_counter() - start)
+            idle.append((reader, writer))
 
-            tasks, begin = [], time.perf_counter()
-            for n in range(int(per_second * seconds)):
-                await asyncio.sleep(max(0.0, begin + n / per_second - time.perf_counter()))
-                tasks.append(asyncio.create_task(one(n)))
-            await asyncio.gather(*tasks)
+        tasks, begin = [], time.perf_counter()
+        for n in range(int(per_second * seconds)):
+            await asyncio.sleep(max(0.0, begin + n / per_second - time.perf_counter()))
+            tasks.append(asyncio.create_task(one(n)))
+        await asyncio.gather(*tasks)
+        reached = len(tasks) / (time.perf_counter() - begin)
+        for _, writer in idle:
+            writer.close()
         # The rate reached, last: a loaded client falls behind its schedule and says so.
-        return [*latencies, len(tasks) / (time.perf_counter() - begin)]
+        return [*latencies, reached]
 
     out.put(asyncio.run(main()))
+
+
+def _request(method: str, host: str, body: dict[str, Any]) -> bytes:
+    if method == "GET":
+        return f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+    data = json.dumps(body).encode()
+    head = (
+        f"POST /api/v1/support/route HTTP/1.1\r\nHost: {host}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
+    )
+    return head.encode() + data
+
+
+async def _response(reader: asyncio.StreamReader) -> int:
+    """Reads one response off a kept connection; its status."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+    if length is None:
+        raise RuntimeError("a response without Content-Length")
+    await reader.readexactly(int(length[1]))
+    return status
 
 
 def _latencies(url: str, method: str, per_second: int, seconds: float) -> list[float]:
