@@ -160,6 +160,24 @@ async def test_smtp_deals_a_batch_over_its_connections_and_keeps_them_for_the_ne
     assert set(statuses(await outbox(queued)).values()) == {"sent"}
 
 
+async def test_a_batch_is_sent_while_a_finished_worker_has_not_left_the_set_yet(
+    smtp: tuple[int, Mailbox],
+) -> None:
+    """A worker whose queue ran dry is done at once but leaves the transport's set of
+    workers only when its done-callback runs: a batch handed over in between must still
+    get a worker, or it would wait forever while its lease is renewed."""
+    port, mailbox = smtp
+    transport = SmtpTransport(SmtpConfig("127.0.0.1", port), "no-reply@example.se", connections=1)
+    finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    finished.set_result(None)
+    transport._workers.add(finished)  # type: ignore[arg-type]  # as between end and discard
+    row = OutboxMessage(id=1, message_id="<m1@x>", kind="k", recipient="a@b.se")
+    message = Claimed(**row.model_dump())
+    assert await asyncio.wait_for(transport.deliver([message]), 10) == {1: None}
+    assert len(mailbox.messages) == 1
+    await transport.aclose()
+
+
 async def test_a_long_unsubscribe_url_reaches_the_smtp_server_unfolded(
     engine: AsyncEngine, smtp: tuple[int, Mailbox]
 ) -> None:

@@ -99,7 +99,8 @@ class SmtpTransport:
             for message in messages
         ]
         self._queue.extend(items)
-        while len(self._workers) < min(self._connections, len(self._queue)):
+        # A worker whose queue ran dry is done at once, but leaves the set a step later.
+        while self._working() < min(self._connections, len(self._queue)):
             worker = asyncio.create_task(self._work())
             self._workers.add(worker)
             worker.add_done_callback(self._workers.discard)
@@ -109,6 +110,9 @@ class SmtpTransport:
             for item in items:  # cancelled: what was not taken yet stays unsent
                 item.outcome.cancel()
         return {item.message.id: outcome for item, outcome in zip(items, outcomes, strict=True)}
+
+    def _working(self) -> int:
+        return sum(not worker.done() for worker in self._workers)
 
     async def aclose(self) -> None:
         idle, self._idle = self._idle, []
