@@ -59,8 +59,8 @@ def free_port() -> int:
         return port
 
 
-def start_smtp(port: int) -> tuple[Controller, Mailbox]:
-    mailbox = Mailbox()
+def start_smtp(port: int, mailbox: Mailbox | None = None) -> tuple[Controller, Mailbox]:
+    mailbox = mailbox or Mailbox()
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
     controller.start()
     return controller, mailbox

@@ -20,6 +20,7 @@ from notifier.channels.base import (
 )
 from notifier.channels.files import composer_of
 from notifier.channels.mime import Composer
+from notifier.channels.transaction import classify, send
 from notifier.pipeline.models import Claimed
 
 log = logging.getLogger(__name__)
@@ -223,45 +224,6 @@ class _Dropped(Exception):
     def __init__(self, failure: Exception) -> None:
         super().__init__(str(failure))
         self.failure = failure
-
-
-async def send(
-    client: aiosmtplib.SMTP,
-    message: Claimed,
-    composer: Composer,
-    attachments: Sequence[FileAttachment] = (),
-) -> None:
-    """What `client.send_message` does, with our own bytes (see notifier.channels.mime):
-    7-bit, so no BODY=8BITMIME needed, unless an address is outside ASCII, which only
-    SMTPUTF8 carries."""
-    if client.is_ehlo_or_helo_needed:
-        await client.ehlo()
-    options: list[str] = []
-    utf8 = not (composer.address + message.recipient).isascii()
-    if utf8:
-        if not client.supports_extension("smtputf8"):
-            raise aiosmtplib.SMTPNotSupported("a non-ASCII address needs SMTPUTF8")
-        options.append("SMTPUTF8")
-        if client.supports_extension("8BITMIME"):
-            options.append("BODY=8BITMIME")
-    data = composer.wire(message, attachments, utf8=utf8)
-    await client.sendmail(composer.address, [message.recipient], data, mail_options=options)
-
-
-def classify(exc: Exception) -> Exception:
-    """Transient: no connection, a timeout, a 4xx. Permanent: a 5xx, a refused recipient."""
-    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
-        codes = [error.code for error in exc.recipients]
-        reason = "; ".join(f"{e.code} {e.message}" for e in exc.recipients)
-        if codes and all(400 <= code < 500 for code in codes):
-            return TransientDeliveryError(f"recipient deferred: {reason}")
-        return PermanentDeliveryError(f"recipient refused: {reason}")
-    if isinstance(exc, aiosmtplib.SMTPResponseException):
-        text = f"SMTP {exc.code} {exc.message}"
-        if 500 <= exc.code < 600:
-            return PermanentDeliveryError(text)
-        return TransientDeliveryError(text)
-    return TransientDeliveryError(f"{type(exc).__name__}: {exc}")
 
 
 async def _quit(client: aiosmtplib.SMTP) -> None:

@@ -1,0 +1,104 @@
+"""One mail transaction as the relay sees it: plain envelope addresses written as they
+are, SIZE announced with the exact octets, a refusal followed by RSET so that the kept
+connection carries the next message, and addresses that cannot be sent refused."""
+
+from typing import Any
+
+import aiosmtplib
+import pytest
+
+from notifier.channels.base import PermanentDeliveryError, TransientDeliveryError
+from notifier.channels.mime import Composer
+from notifier.channels.transaction import classify, envelope_address, send
+from notifier.pipeline.models import Claimed, OutboxMessage
+from tests.smtp_server import Mailbox, free_port, start_smtp
+
+
+class Envelopes(Mailbox):
+    """Keeps each MAIL command's address and options; refuses senders named blocked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mail: list[tuple[str, list[str]]] = []
+        self.resets = 0
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address.startswith("blocked"):
+            return "553 5.7.1 Sender not allowed"
+        self.mail.append((address, options))
+        envelope.mail_from, envelope.mail_options = address, options
+        return "250 OK"
+
+    async def handle_RSET(self, server: Any, session: Any, envelope: Any) -> str:
+        self.resets += 1
+        return "250 OK"
+
+
+def claimed(id: int, recipient: str, body: str = "Hej!") -> Claimed:
+    row = OutboxMessage(
+        id=id, message_id=f"<m{id}@x>", kind="k", recipient=recipient, body_text=body
+    )
+    return Claimed(**row.model_dump())
+
+
+@pytest.fixture
+async def relay() -> Any:
+    port = free_port()
+    mailbox = Envelopes()
+    controller, _ = start_smtp(port, mailbox)
+    client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=5)
+    await client.connect()
+    yield client, mailbox
+    await client.quit()
+    controller.stop()
+
+
+async def test_the_envelope_is_plain_and_announces_the_exact_size(relay: Any) -> None:
+    client, mailbox = relay
+    composer = Composer("no-reply@example.se")
+    message = claimed(1, "anna.berg@stockholm.se", body=".a line starting with a dot\n")
+    await send(client, message, composer)
+    [(sender, options)] = mailbox.mail
+    assert sender == "no-reply@example.se"
+    assert options == [f"SIZE={len(composer.wire(message, ()))}"]
+    # Stuffed with a second dot on the wire (RFC 5321 §4.5.2), unstuffed by the server.
+    assert b"\r\n.a line starting with a dot\r\n" in mailbox.raw[0]
+    [email] = mailbox.messages
+    assert email["To"] == "anna.berg@stockholm.se"
+    assert ".a line starting with a dot" in email.get_body(("plain",)).get_content()
+
+
+async def test_a_refusal_resets_the_envelope_and_the_connection_carries_the_next(
+    relay: Any,
+) -> None:
+    client, mailbox = relay
+    with pytest.raises(aiosmtplib.SMTPSenderRefused) as refused:
+        await send(client, claimed(1, "a@b.se"), Composer("blocked@example.se"))
+    assert isinstance(classify(refused.value), PermanentDeliveryError)
+    with pytest.raises(aiosmtplib.SMTPRecipientsRefused) as deferred:
+        await send(client, claimed(2, "busy@b.se"), Composer("no-reply@example.se"))
+    assert isinstance(classify(deferred.value), TransientDeliveryError)
+    assert mailbox.resets == 2
+    await send(client, claimed(3, "a@b.se"), Composer("no-reply@example.se"))
+    assert len(mailbox.messages) == 1
+
+
+@pytest.mark.parametrize(
+    ("address", "written"),
+    [
+        ("anna.berg@stockholm.se", b"<anna.berg@stockholm.se>"),
+        ("åsa@kommun.se", "<åsa@kommun.se>".encode()),
+        ('"anna berg"@stockholm.se', b'<"anna berg"@stockholm.se>'),
+        ("anna@[192.0.2.1]", b"<anna@[192.0.2.1]>"),
+    ],
+)
+def test_envelope_addresses(address: str, written: bytes) -> None:
+    assert envelope_address(address, "utf-8") == written
+
+
+@pytest.mark.parametrize("address", ["a@b.se\r\nRCPT TO:<c@d.se>", "a\x00@b.se"])
+def test_an_address_with_a_control_character_is_refused(address: str) -> None:
+    with pytest.raises(ValueError):
+        envelope_address(address, "utf-8")
