@@ -2,6 +2,7 @@
 are, SIZE announced with the exact octets, a refusal followed by RSET so that the kept
 connection carries the next message, and addresses that cannot be sent refused."""
 
+import asyncio
 from typing import Any
 
 import aiosmtplib
@@ -9,6 +10,7 @@ import pytest
 
 from notifier.channels.base import PermanentDeliveryError, TransientDeliveryError
 from notifier.channels.mime import Composer
+from notifier.channels.smtp import SmtpConfig, SmtpTransport
 from notifier.channels.transaction import classify, envelope_address, send
 from notifier.pipeline.models import Claimed, OutboxMessage
 from tests.smtp_server import Mailbox, free_port, start_smtp
@@ -31,6 +33,11 @@ class Envelopes(Mailbox):
         envelope.mail_from, envelope.mail_options = address, options
         return "250 OK"
 
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if any(address.startswith("silent") for address in envelope.rcpt_tos):
+            await asyncio.sleep(30)  # a relay that never answers
+        return await super().handle_DATA(server, session, envelope)
+
     async def handle_RSET(self, server: Any, session: Any, envelope: Any) -> str:
         self.resets += 1
         return "250 OK"
@@ -44,15 +51,20 @@ def claimed(id: int, recipient: str, body: str = "Hej!") -> Claimed:
 
 
 @pytest.fixture
-async def relay() -> Any:
+def envelopes() -> Any:
     port = free_port()
-    mailbox = Envelopes()
-    controller, _ = start_smtp(port, mailbox)
+    controller, mailbox = start_smtp(port, Envelopes())
+    yield port, mailbox
+    controller.stop()
+
+
+@pytest.fixture
+async def relay(envelopes: Any) -> Any:
+    port, mailbox = envelopes
     client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=5)
     await client.connect()
     yield client, mailbox
     await client.quit()
-    controller.stop()
 
 
 async def test_the_envelope_is_plain_and_announces_the_exact_size(relay: Any) -> None:
@@ -102,3 +114,17 @@ def test_envelope_addresses(address: str, written: bytes) -> None:
 def test_an_address_with_a_control_character_is_refused(address: str) -> None:
     with pytest.raises(ValueError):
         envelope_address(address, "utf-8")
+
+
+async def test_a_relay_that_does_not_answer_in_time_costs_one_message_and_its_connection(
+    envelopes: Any,
+) -> None:
+    port, mailbox = envelopes
+    transport = SmtpTransport(
+        SmtpConfig("127.0.0.1", port), "no-reply@example.se", timeout=0.5, connections=1
+    )
+    outcomes = await transport.deliver([claimed(1, "silent@b.se"), claimed(2, "a@b.se")])
+    assert isinstance(outcomes[1], TransientDeliveryError)
+    assert "did not answer in 0.5 s" in str(outcomes[1])
+    assert outcomes[2] is None and mailbox.sessions == 2  # the next one on a new connection
+    await transport.aclose()

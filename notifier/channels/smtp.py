@@ -201,12 +201,16 @@ class SmtpTransport:
         attachments: Sequence[FileAttachment],
     ) -> Exception | None:
         try:
-            await send(client, message, self._composer, attachments)
+            async with asyncio.timeout(self._timeout):  # one timer for the whole transaction
+                await send(client, message, self._composer, attachments)
+        except TimeoutError:
+            client.close()  # the answer given up on would be read as the next command's
+            return TransientDeliveryError(f"the mail server did not answer in {self._timeout:g} s")
         except ValueError as exc:
             return PermanentDeliveryError(f"cannot write the email: {exc}")
         except (aiosmtplib.SMTPServerDisconnected, ConnectionError) as exc:
             raise _Dropped(classify(exc)) from exc
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        except (aiosmtplib.SMTPException, OSError) as exc:
             return classify(exc)
         return None
 

@@ -37,7 +37,10 @@ async def send(
 ) -> None:
     """Send one message. 7-bit, so no BODY=8BITMIME is needed, unless an address is outside
     ASCII, which only SMTPUTF8 carries. On a refusal the envelope is reset (RSET), so the
-    connection is ready for the next message."""
+    connection is ready for the next message.
+
+    The commands wait for their answers without a timer each: the caller bounds the whole
+    transaction with one, and closes the connection when it runs out."""
     if client.is_ehlo_or_helo_needed:
         await client.ehlo()
     utf8 = not (composer.address + message.recipient).isascii()
@@ -71,14 +74,14 @@ async def _transaction(
     data: bytes,
     to: str,
 ) -> None:
-    response = await client.execute_command(b"MAIL", b"FROM:" + sender, *options)
+    response = await client.execute_command(b"MAIL", b"FROM:" + sender, *options, timeout=None)
     if response.code != SMTPStatus.completed:
         raise aiosmtplib.SMTPSenderRefused(response.code, response.message, to)
-    response = await client.execute_command(b"RCPT", b"TO:" + recipient)
+    response = await client.execute_command(b"RCPT", b"TO:" + recipient, timeout=None)
     if response.code not in (SMTPStatus.completed, SMTPStatus.will_forward):
         refused = aiosmtplib.SMTPRecipientRefused(response.code, response.message, to)
         raise aiosmtplib.SMTPRecipientsRefused([refused])
-    await client.data(data)
+    await client.data(data, timeout=None)
 
 
 def envelope_address(address: str, encoding: str) -> bytes:
