@@ -11,6 +11,7 @@ import pytest
 from itsdangerous import URLSafeSerializer
 
 from notifier.logs import JsonFormatter, RedactPersonalData
+from notifier.web.preferences import PreferenceLinks
 from notifier.web.unsubscribe import SALT, Unsubscribe
 from tests.test_triage import login, mint
 from tests.test_web_form import csrf_of
@@ -39,6 +40,25 @@ def test_a_token_names_neither_the_user_nor_the_event_type() -> None:
 def test_a_token_is_valid_for_a_year(age: timedelta, valid: bool) -> None:
     token = links(T0).token(USER, "payment.disbursed")
     assert (links(T0 + age.total_seconds()).read(token) is not None) is valid
+
+
+def test_an_email_link_is_made_once_an_hour_per_user_and_still_opens() -> None:
+    """A payment run mails the same users many times within minutes; their links are made
+    once an hour (two encryptions an email were a tenth of the sender's time)."""
+    clock = [T0]
+    unsubscribe = Unsubscribe(KEY, "https://example.se", now=lambda: clock[0])
+    preferences = PreferenceLinks(KEY, "https://example.se", now=lambda: clock[0])
+    first = unsubscribe.url(USER, "payment.disbursed"), preferences.url(USER)
+    clock[0] += 60
+    assert (unsubscribe.url(USER, "payment.disbursed"), preferences.url(USER)) == first
+    assert unsubscribe.url(USER, "decision.made") != first[0]
+    assert preferences.url("user-4712-bo") != first[1]
+    clock[0] += 3600
+    later = unsubscribe.url(USER, "payment.disbursed"), preferences.url(USER)
+    assert later[0] != first[0] and later[1] != first[1]
+    token = first[0].rsplit("/", 1)[1]
+    assert unsubscribe.read(token) == (USER, "payment.disbursed")
+    assert preferences.read(first[1].rsplit("/", 1)[1], now=int(clock[0])) == USER
 
 
 def test_a_tampered_token_or_another_key_reads_as_nothing() -> None:

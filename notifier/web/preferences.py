@@ -11,7 +11,8 @@ is CSRF-protected like the support form. A POST of only `List-Unsubscribe=One-Cl
 import base64
 import hashlib
 import hmac
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
@@ -22,6 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from domain.compensation import ANNOUNCEMENT, COMPENSATION_TYPES, EVENT_TYPES
 from domain.web import PathText, SessionDep, page_refusals, state_dependency
+from notifier.web.security import kept_for_an_hour
 from routing.web.csrf import FIELD as CSRF_FIELD
 from routing.web.pages import PageRoute, Pages
 from subscriptions import store
@@ -40,10 +42,11 @@ DELIVERIES = {
 class PreferenceLinks:
     """Makes and reads the opaque per-user links to the page."""
 
-    def __init__(self, key: bytes, base_url: str) -> None:
+    def __init__(self, key: bytes, base_url: str, *, now: Callable[[], float] = time.time) -> None:
         own_key = hmac.new(key, PURPOSE, hashlib.sha256).digest()
         self._fernet = Fernet(base64.urlsafe_b64encode(own_key))
         self._base_url = base_url.rstrip("/")
+        self._links = kept_for_an_hour(self._url_at, now)
 
     def token(self, user_id: str, *, at: int | None = None) -> str:
         data = user_id.encode()
@@ -52,7 +55,11 @@ class PreferenceLinks:
         return made.decode().rstrip("=")
 
     def url(self, user_id: str) -> str:
-        return f"{self._base_url}/mina-notifieringar/{self.token(user_id)}"
+        """The link for emails: the same for a user within an hour."""
+        return self._links(user_id)
+
+    def _url_at(self, at: int, user_id: str) -> str:
+        return f"{self._base_url}/mina-notifieringar/{self.token(user_id, at=at)}"
 
     def read(self, token: str, *, now: int | None = None) -> str | None:
         """The user id, or None for a token not ours, tampered with or over a year old."""

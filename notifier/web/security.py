@@ -1,6 +1,7 @@
 """The admin bearer token and the service's signing key."""
 
 import contextlib
+import functools
 import os
 import secrets
 from collections.abc import Callable
@@ -74,3 +75,19 @@ def _create_key_file(path: Path) -> None:
             os.link(temporary, path)
     finally:
         temporary.unlink()
+
+
+# A payment run mails the same users again and again within minutes: each makes their
+# links (two encryptions) once an hour, not once an email. Bounded, so memory stays flat.
+LINKS_KEPT = 16384
+
+
+def kept_for_an_hour(make: Callable[..., str], now: Callable[[], float]) -> Callable[..., str]:
+    """`make(at, *key)` called once per key and hour, with `at` the hour's first second
+    (the token's time, so a link reused within the hour ages as the first one did)."""
+    cached = functools.lru_cache(maxsize=LINKS_KEPT)(make)
+
+    def link(*key: str) -> str:
+        return cached(int(now()) // 3600 * 3600, *key)
+
+    return link

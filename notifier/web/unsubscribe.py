@@ -22,6 +22,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from domain.compensation import EVENT_TYPES
 from domain.web import PathText, SessionDep, page_refusals, state_dependency
+from notifier.web.security import kept_for_an_hour
 from subscriptions import store
 
 SALT = "unsubscribe.v1"  # a token for this purpose only, not valid elsewhere
@@ -43,13 +44,19 @@ class Unsubscribe:
         self._legacy = URLSafeSerializer(key, salt=SALT)
         self._base_url = base_url.rstrip("/")
         self._now = now
+        self._links = kept_for_an_hour(self._url_at, now)
 
-    def token(self, user_id: str, event_type: str) -> str:
+    def token(self, user_id: str, event_type: str, *, at: int | None = None) -> str:
         payload = json.dumps([user_id, event_type]).encode()
-        return self._fernet.encrypt_at_time(payload, int(self._now())).decode()
+        made = int(self._now()) if at is None else at
+        return self._fernet.encrypt_at_time(payload, made).decode()
 
     def url(self, user_id: str, event_type: str) -> str:
-        return f"{self._base_url}/unsubscribe/{self.token(user_id, event_type)}"
+        """The link for emails: the same for a user and event type within an hour."""
+        return self._links(user_id, event_type)
+
+    def _url_at(self, at: int, user_id: str, event_type: str) -> str:
+        return f"{self._base_url}/unsubscribe/{self.token(user_id, event_type, at=at)}"
 
     def read(self, token: str) -> tuple[str, str] | None:
         try:
