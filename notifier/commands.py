@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import sys
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -44,9 +45,19 @@ def add_commands(commands: "argparse._SubParsersAction[Any]") -> None:
 
 def _workers(settings: Settings, role: Role) -> int:
     services = build_services(settings, roles=(role,))
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(compose.run_workers(services))
+    # The event loop uvicorn picks for `serve` and `api` where it is installed: uvloop's
+    # sockets and timers cost less per message than asyncio's own.
+    with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=_loop()) as runner:
+        runner.run(compose.run_workers(services))
     return 0
+
+
+def _loop() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    try:
+        import uvloop
+    except ImportError:  # not on Windows
+        return None
+    return uvloop.new_event_loop
 
 
 def _consume(settings: Settings, args: argparse.Namespace) -> int:
