@@ -26,7 +26,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from notifier.pipeline.events import Event
 from notifier.pipeline.models import OutboxKind, OutboxMessage, OutboxStatus, ProcessedEvent
-from subscriptions.matching import Recipient, Target, match
+from subscriptions.matching import DAILY, DELIVERY, EMAIL, LEVEL, USER_ID, Target, match_rows
+from subscriptions.matching import Row as Found
 
 # The tables themselves: a Core insert skips the ORM's per-row bookkeeping (hot path).
 PROCESSED_TABLE = ProcessedEvent.metadata.tables[ProcessedEvent.__tablename__]
@@ -68,20 +69,19 @@ IMMEDIATE = (OutboxKind.NOTIFICATION.value, OutboxStatus.PENDING.value)
 HELD = (OutboxKind.DIGEST_ITEM.value, OutboxStatus.HELD.value)
 
 
+# Left out of the insert: NULL for a notification, and without a default (a test holds it).
+OUTBOX_NULL = ("ticket_id", "subject", "body_text", "body_html", "last_error", "sent_at")
+
+
 def outbox_constants(now: datetime) -> dict[str, Any]:
-    """Every other outbox column (the id aside): inserting by hand skips model defaults."""
+    """Every other outbox column but OUTBOX_NULL and the id: inserting by hand skips model
+    defaults. Each value costs COPY a field per row, so NULLs are not sent."""
     return {
         "channel": "email",
-        "ticket_id": None,
-        "subject": None,
-        "body_text": None,
-        "body_html": None,
         "headers": {},
         "attempts": 0,
         "next_attempt_at": now,
-        "last_error": None,
         "created_at": now,
-        "sent_at": None,
     }
 
 
@@ -94,39 +94,37 @@ async def record_events(*, session: AsyncSession, events: list[Event], now: date
         )
     )
     new = [event for event_id, event in unique.items() if event_id not in done]
+    found = await match_rows(session=session, targets=[target(event) for event in new])
     connection = await session.connection()
-    processed, messages = await _rows(session, connection.dialect, new, now)
+    processed, messages = _rows(connection.dialect, new, found, now)
     await _insert(connection, PROCESSED_TABLE, PROCESSED_COLUMNS, processed)
     constant_columns = tuple(outbox_constants(now))
     await _insert(connection, OUTBOX_TABLE, OUTBOX_VARYING + constant_columns, messages)
     return Recorded(len(new), len(events) - len(new), len(messages))
 
 
-async def _rows(
-    session: AsyncSession, dialect: Dialect, new: list[Event], now: datetime
+def _rows(
+    dialect: Dialect, new: list[Event], found: list[list[Found]], now: datetime
 ) -> tuple[list[Row], list[Row]]:
-    targets = [target(event) for event in new]
-    matched = await match(session=session, targets=targets)
+    """The rows straight from the lookup's rows: per recipient only what differs."""
     when = _bound(PROCESSED_TABLE, "processed_at", now, dialect)
     constants = tuple(
         _bound(OUTBOX_TABLE, name, value, dialect) for name, value in outbox_constants(now).items()
     )
+    held, immediate = HELD + constants, IMMEDIATE + constants
     processed: list[Row] = []
     messages: list[Row] = []
-    for event, found in zip(new, matched, strict=True):
+    for event, recipients in zip(new, found, strict=True):
         # Serialised once, by pydantic: both drivers take JSON columns as text.
         payload = event.model_dump_json(exclude_none=True)
-        processed.append((event.id, event.event_type, payload, len(found), when))
+        event_id = event.id
+        processed.append((event_id, event.event_type, payload, len(recipients), when))
         messages += [
-            _outbox_row(event.id, r, HELD if r.daily else IMMEDIATE, constants) for r in found
+            (message_id(event_id, r[USER_ID]), event_id, r[USER_ID], r[EMAIL], r[LEVEL])
+            + (held if r[DELIVERY] == DAILY else immediate)
+            for r in recipients
         ]
     return processed, messages
-
-
-def _outbox_row(event_id: str, recipient: Recipient, how: tuple[str, str], constants: Row) -> Row:
-    level = recipient.level.value if recipient.level else None
-    mid = message_id(event_id, recipient.user_id)
-    return (mid, event_id, recipient.user_id, recipient.email, level, *how, *constants)
 
 
 def _bound(table: Table, column: str, value: Any, dialect: Dialect) -> Any:
