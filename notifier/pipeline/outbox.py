@@ -1,10 +1,12 @@
 """Turning a batch of events into outbox rows, inside the caller's transaction.
 
 Per batch: one query for the event ids already processed (an id already processed, or
-twice in the batch, is skipped), one matching query, and the rows inserted through the
-driver on the session's own connection: COPY on PostgreSQL (asyncpg), executemany on
-SQLite. This is the consumer's hot path during a payment run: SQLAlchemy's per-row
-parameter processing cost about 20 µs a row, more than everything else the consumer does.
+twice in the batch, is skipped), one matching query whose rows become the outbox rows
+with no object in between, and the rows inserted through the driver on the session's own
+connection: COPY on PostgreSQL (asyncpg; the outbox rows in the text format, see
+copy_text), executemany on SQLite. This is the consumer's hot path during a payment run:
+SQLAlchemy's per-row parameter processing cost about 20 µs a row, more than everything
+else the consumer does.
 Values the same for a whole batch (timestamps, empty headers) go through the columns' own
 bind processors once, so they are stored exactly as SQLAlchemy stores them elsewhere.
 Emails are rendered at send time from the stored event and the row's grant level.
