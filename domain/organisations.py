@@ -76,9 +76,15 @@ def organisation_name(
     return f"{found.name} ({code})" if found else f"{kind} {code}"
 
 
+_KINDS = frozenset(kind.value for kind in OrganisationKind)
+
+
 def organisation_error(kind: str, code: str) -> str | None:
     """A Swedish explanation of why (kind, code) names no organisation, or None if it does."""
-    if kind not in {k.value for k in OrganisationKind}:
+    # Asked once per event consumed: the plain lookup first (a StrEnum hashes as its value).
+    if (kind, code) in organisations():
+        return None
+    if kind not in _KINDS:
         return "Organisationstyp måste vara 'kommun' eller 'region'."
     if find_organisation(kind, code) is not None:
         return None

@@ -10,11 +10,11 @@ names compensation types, only to those holding a grant for one of them.
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import CTE, Integer, Select, String, and_, bindparam, column, func, select, values
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.sql.selectable import FromClause, TableValuedAlias
+from sqlalchemy import Integer, Select, String, and_, column, select, values
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.compensation import ANNOUNCEMENT, PermissionLevel
@@ -96,6 +96,19 @@ def _highest(levels: Sequence[PermissionLevel]) -> PermissionLevel | None:
 
 
 Key = tuple[OrgKey | None, str, str | None]
+# A recipient as the lookup returns it, a plain row (the driver's own record, or a tuple):
+# building an object per recipient cost more than the database's part of the lookup.
+Row = Sequence[Any]
+# The row's fields; a row of the query also carries the position of its key (from 1).
+USER_ID, EMAIL, NAME, LEVEL, DELIVERY, POSITION = range(6)
+FULL = PermissionLevel.FULL.value
+_BY_USER = itemgetter(USER_ID)
+
+
+def recipient(row: Row) -> Recipient:
+    return Recipient(
+        row[USER_ID], row[EMAIL], row[NAME], LEVELS.get(row[LEVEL]), row[DELIVERY] == DAILY
+    )
 
 
 def keys(target: Target) -> list[Key]:
@@ -116,28 +129,36 @@ def keys(target: Target) -> list[Key]:
 class Pools:
     """The recipients found for each lookup key, by user id, each with that key's level."""
 
-    by_key: dict[Key, list[Recipient]] = field(default_factory=dict)
+    by_key: dict[Key, list[Row]] = field(default_factory=dict)
 
-    def recipients(self, target: Target) -> list[Recipient]:
+    def rows(self, target: Target) -> list[Row]:
         wanted = keys(target)
         if len(wanted) == 1:  # every event but an announcement naming several types
             return list(self.by_key.get(wanted[0], ()))
         # Each holder once, at the highest level of the named types they hold (`_highest`).
-        found: dict[str, Recipient] = {}
+        found: dict[str, Row] = {}
         for key in wanted:
-            for recipient in self.by_key.get(key, ()):
-                held = found.get(recipient.user_id)
-                if held is None or recipient.level == PermissionLevel.FULL:
-                    found[recipient.user_id] = recipient
-        return sorted(found.values(), key=_user_id)
+            for row in self.by_key.get(key, ()):
+                if row[USER_ID] not in found or row[LEVEL] == FULL:
+                    found[row[USER_ID]] = row
+        return sorted(found.values(), key=_BY_USER)
+
+    def recipients(self, target: Target) -> list[Recipient]:
+        return [recipient(row) for row in self.rows(target)]
 
 
 async def match(*, session: AsyncSession, targets: Sequence[Target]) -> list[list[Recipient]]:
     """Each target's recipients, as `recipients` would choose them from every user: the
     lookup is that rule worked out ahead for each key (subscriptions.lookup), and
     tests/test_lookup_agrees.py holds the two to the same answer after any writes."""
+    found = await match_rows(session=session, targets=targets)
+    return [[recipient(row) for row in rows] for rows in found]
+
+
+async def match_rows(*, session: AsyncSession, targets: Sequence[Target]) -> list[list[Row]]:
+    """`match` as rows (see Row), for the consumer's hot path: the same recipients."""
     pools = await load_pools(session=session, keys={k for t in targets for k in keys(t)})
-    return [pools.recipients(t) for t in targets]
+    return [pools.rows(t) for t in targets]
 
 
 async def load_pools(*, session: AsyncSession, keys: Iterable[Key]) -> Pools:
@@ -145,74 +166,72 @@ async def load_pools(*, session: AsyncSession, keys: Iterable[Key]) -> Pools:
     organisation, and announcements to every one); a payment run needs one.
 
     Each query joins its keys to the recipient lookup (subscriptions.lookup), which holds
-    all a recipient's row needs. On PostgreSQL the keys are four bound arrays (unnest), so
-    the statement is the same for every batch and compiled once; one event's lookup is one
-    index-only range scan of recipient_keys_pkey (org_kind, org_code, event_type,
-    compensation_type, user_id, INCLUDE the rest) that returns exactly the recipients: its
-    cost follows their number, not the organisation's size. An announcement to every
-    organisation scans ix_recipient_keys_everywhere (event_type, compensation_type) instead.
+    all a recipient's row needs. On PostgreSQL it goes straight to asyncpg (SQLAlchemy's
+    statement and result handling cost ten times the database's part): the keys are bound
+    arrays (unnest), so the statement is the same for every batch, prepared once per
+    connection by asyncpg's statement cache. One event's lookup is one index-only range
+    scan of recipient_keys_pkey (org_kind, org_code, event_type, compensation_type,
+    user_id, INCLUDE the rest) that returns exactly the recipients: its cost follows their
+    number, not the organisation's size. An announcement to every organisation scans
+    ix_recipient_keys_everywhere (event_type, compensation_type) instead.
     """
     scopes: dict[bool, list[Key]] = {}
     for key in keys:
         scopes.setdefault(key[0] is not None, []).append(key)
     pools = Pools()
     connection = await session.connection()
-    postgres = connection.dialect.name == "postgresql"
     for scoped, group in sorted(scopes.items()):
-        query, parameters = _query(group, scoped, postgres)
-        _collect((await connection.execute(query, parameters)).all(), group, pools)
+        _collect(await _fetch(connection, _key_data(group, scoped), scoped), group, pools)
     for found in pools.by_key.values():
-        found.sort(key=_user_id)  # in index order already, where the plan reads it so
+        found.sort(key=_BY_USER)  # in index order already, where the plan reads it so
     return pools
 
 
-def _query(group: list[Key], scoped: bool, postgres: bool) -> tuple[Select[Any], dict[str, Any]]:
-    """Each row is a recipient of one key, named by its position in `group` (from 1)."""
-    names = (["kind", "code"] if scoped else []) + ["event_type", "ctype"]
-    data = [
+def _key_data(group: list[Key], scoped: bool) -> list[tuple[str, ...]]:
+    """Each key as the query's columns: (kind, code,) event type, compensation type."""
+    return [
         ((*org, et) if scoped and org else (et,)) + (NO_GRANT if ctype is None else ctype,)
         for org, et, ctype in group
     ]
-    key: FromClause
-    if postgres:
-        key, parameters = _key_arrays(names, data)
-    else:
-        key, parameters = _key_values(names, data), {}
+
+
+async def _fetch(connection: AsyncConnection, data: list[tuple[str, ...]], scoped: bool) -> Any:
+    """Each row is a recipient of one key, named by its position in `data` (from 1)."""
+    if connection.dialect.name != "postgresql":
+        return (await connection.execute(_values_query(data, scoped))).all()
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None
+    arrays = [list(column) for column in zip(*data, strict=True)]
+    return await driver.fetch(SCOPED_SQL if scoped else EVERYWHERE_SQL, *arrays)
+
+
+_JOIN_KEY = "k.event_type = m.event_type AND k.compensation_type = m.ctype"
+SCOPED_SQL = f"""SELECT k.user_id, k.email, k.name, k.level, k.delivery, m.position
+FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[])
+    WITH ORDINALITY AS m (kind, code, event_type, ctype, position)
+JOIN {KEYS.name} AS k ON k.org_kind = m.kind AND k.org_code = m.code AND {_JOIN_KEY}"""
+EVERYWHERE_SQL = f"""SELECT k.user_id, k.email, k.name, k.level, k.delivery, m.position
+FROM unnest($1::varchar[], $2::varchar[]) WITH ORDINALITY AS m (event_type, ctype, position)
+JOIN {KEYS.name} AS k ON {_JOIN_KEY}"""
+
+
+def _values_query(data: list[tuple[str, ...]], scoped: bool) -> Select[Any]:
+    """The generic path (SQLite has no arrays): the keys as a VALUES list."""
+    names = (["kind", "code"] if scoped else []) + ["event_type", "ctype"]
+    columns = [column(name, String) for name in names] + [column("position", Integer)]
+    numbered = [(*row, position) for position, row in enumerate(data, 1)]
+    key = values(*columns, name="match_keys").data(numbered).cte("match_keys")
     found = KEYS.c
     on_key = and_(found.event_type == key.c.event_type, found.compensation_type == key.c.ctype)
     if scoped:
         on_key = and_(found.org_kind == key.c.kind, found.org_code == key.c.code, on_key)
-    query = select(
-        key.c.position, found.user_id, found.email, found.name, found.delivery, found.level
+    return select(
+        found.user_id, found.email, found.name, found.level, found.delivery, key.c.position
     ).select_from(key.join(KEYS, on_key))
-    return query, parameters
 
 
-def _key_arrays(
-    names: list[str], data: list[tuple[str, ...]]
-) -> tuple[TableValuedAlias, dict[str, Any]]:
-    """The keys as unnest() of one bound array per column: one statement for every batch."""
-    arrays = [bindparam(f"key_{name}", type_=ARRAY(String)) for name in names]
-    key = func.unnest(*arrays).table_valued(*names, with_ordinality="position")
-    columns = list(zip(*data, strict=True)) if data else [() for _ in names]
-    parameters = {f"key_{name}": list(values) for name, values in zip(names, columns, strict=True)}
-    return key.render_derived(name="match_keys"), parameters
-
-
-def _key_values(names: list[str], data: list[tuple[str, ...]]) -> CTE:
-    """The keys as a VALUES list (SQLite has no arrays)."""
-    columns = [column(name, String) for name in names] + [column("position", Integer)]
-    numbered = [(*row, position) for position, row in enumerate(data, 1)]
-    return values(*columns, name="match_keys").data(numbered).cte("match_keys")
-
-
-def _collect(rows: Iterable[Sequence[Any]], group: list[Key], pools: Pools) -> None:
+def _collect(rows: Iterable[Row], group: list[Key], pools: Pools) -> None:
+    # Each row is of an enabled subscription, under the user's own organisation.
     found = [pools.by_key.setdefault(key, []) for key in group]
-    for position, user_id, email, name, delivery, level in rows:
-        # The row is of an enabled subscription, under the user's own organisation.
-        recipient = Recipient(user_id, email, name, LEVELS.get(level), delivery == DAILY)
-        found[position - 1].append(recipient)
-
-
-def _user_id(recipient: Recipient) -> str:
-    return recipient.user_id
+    for row in rows:
+        found[row[POSITION] - 1].append(row)

@@ -151,13 +151,16 @@ def test_pools_give_a_target_each_user_of_its_keys_once_at_the_highest_level(
     other = SUMMARY if first == FULL else FULL
     pools = Pools(
         {
-            (STHLM, ANNOUNCEMENT, FAST): [Recipient("b", "b@x", "b", SUMMARY), _a(first)],
+            (STHLM, ANNOUNCEMENT, FAST): [("b", "b@x", "b", SUMMARY.value, "daily"), _a(first)],
             (STHLM, ANNOUNCEMENT, MASSFLYKT): [_a(other)],
         }
     )
     target = Target(ANNOUNCEMENT, STHLM, announcement_types=(FAST, MASSFLYKT))
-    assert [(r.user_id, r.level) for r in pools.recipients(target)] == [("a", FULL), ("b", SUMMARY)]
+    assert pools.recipients(target) == [
+        Recipient("a", "a@x", "a", FULL),
+        Recipient("b", "b@x", "b", SUMMARY, daily=True),
+    ]
 
 
-def _a(level: PermissionLevel) -> Recipient:
-    return Recipient("a", "a@x", "a", level)
+def _a(level: PermissionLevel) -> tuple[str, ...]:
+    return ("a", "a@x", "a", level.value, "immediate")

@@ -10,6 +10,7 @@ header and acknowledged; it is never retried, never dropped, and never stops the
 import asyncio
 import json
 import logging
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 import aio_pika
@@ -134,7 +135,8 @@ class Consumer:
                 await self.dead_letter(channel, message, str(exc))
                 continue
             valid.append((message, event))
-            self._metrics.consumed.labels(event_type=event.event_type).inc()
+        for event_type, count in Counter(event.event_type for _, event in valid).items():
+            self._metrics.consumed.labels(event_type=event_type).inc(count)
         if valid:
             await self._store_and_ack(channel, valid)
         self.acknowledged += len(batch)

@@ -6,6 +6,7 @@ needs) and lenient where it cannot (unknown extra fields are ignored, so the e-s
 add fields without a new version).
 """
 
+import re
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -38,7 +39,13 @@ def _known_event_type(code: str) -> str:
     return code
 
 
+# Already canonical, as the e-service sends it: parsing it would give the same string.
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def _canonical_uuid(value: str) -> str:
+    if _CANONICAL_UUID.fullmatch(value):
+        return value
     return str(uuid.UUID(value))
 
 

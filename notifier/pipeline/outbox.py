@@ -1,10 +1,12 @@
 """Turning a batch of events into outbox rows, inside the caller's transaction.
 
 Per batch: one query for the event ids already processed (an id already processed, or
-twice in the batch, is skipped), one matching query, and the rows inserted through the
-driver on the session's own connection: COPY on PostgreSQL (asyncpg), executemany on
-SQLite. This is the consumer's hot path during a payment run: SQLAlchemy's per-row
-parameter processing cost about 20 µs a row, more than everything else the consumer does.
+twice in the batch, is skipped), one matching query whose rows become the outbox rows
+with no object in between, and the rows inserted through the driver on the session's own
+connection: COPY on PostgreSQL (asyncpg; the outbox rows in the text format, see
+copy_text), executemany on SQLite. This is the consumer's hot path during a payment run:
+SQLAlchemy's per-row parameter processing cost about 20 µs a row, more than everything
+else the consumer does.
 Values the same for a whole batch (timestamps, empty headers) go through the columns' own
 bind processors once, so they are stored exactly as SQLAlchemy stores them elsewhere.
 Emails are rendered at send time from the stored event and the row's grant level.
@@ -24,9 +26,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from notifier.pipeline import copy_text
 from notifier.pipeline.events import Event
 from notifier.pipeline.models import OutboxKind, OutboxMessage, OutboxStatus, ProcessedEvent
-from subscriptions.matching import Recipient, Target, match
+from subscriptions.matching import DAILY, DELIVERY, EMAIL, LEVEL, USER_ID, Target, match_rows
+from subscriptions.matching import Row as Found
 
 # The tables themselves: a Core insert skips the ORM's per-row bookkeeping (hot path).
 PROCESSED_TABLE = ProcessedEvent.metadata.tables[ProcessedEvent.__tablename__]
@@ -61,28 +65,33 @@ def target(event: Event) -> Target:
 
 
 Row = tuple[Any, ...]
+Batch = list[tuple[Event, list[Found]]]  # each new event with its recipients' lookup rows
 PROCESSED_COLUMNS = ("event_id", "event_type", "payload", "recipients", "processed_at")
-# An outbox row is its per-recipient values followed by the batch's constant ones.
-OUTBOX_VARYING = ("message_id", "event_id", "user_id", "recipient", "level", "kind", "status")
 IMMEDIATE = (OutboxKind.NOTIFICATION.value, OutboxStatus.PENDING.value)
 HELD = (OutboxKind.DIGEST_ITEM.value, OutboxStatus.HELD.value)
+# Left out of the insert: NULL for a notification, and without a default (a test holds it).
+OUTBOX_NULL = ("ticket_id", "subject", "body_text", "body_html", "last_error", "sent_at")
 
 
 def outbox_constants(now: datetime) -> dict[str, Any]:
-    """Every other outbox column (the id aside): inserting by hand skips model defaults."""
+    """The outbox columns the same for a whole batch (OUTBOX_NULL and the id aside):
+    inserting by hand skips model defaults."""
     return {
         "channel": "email",
-        "ticket_id": None,
-        "subject": None,
-        "body_text": None,
-        "body_html": None,
         "headers": {},
         "attempts": 0,
         "next_attempt_at": now,
-        "last_error": None,
         "created_at": now,
-        "sent_at": None,
     }
+
+
+# A row's own values, its event's, then those it shares with every row of its delivery and
+# level, level last: the order in which a COPY line is its own text and a shared tail.
+OUTBOX_COLUMNS = (
+    *("message_id", "user_id", "recipient", "event_id", "kind", "status"),
+    *outbox_constants(datetime.min),
+    "level",
+)
 
 
 async def record_events(*, session: AsyncSession, events: list[Event], now: datetime) -> Recorded:
@@ -94,39 +103,71 @@ async def record_events(*, session: AsyncSession, events: list[Event], now: date
         )
     )
     new = [event for event_id, event in unique.items() if event_id not in done]
+    found = await match_rows(session=session, targets=[target(event) for event in new])
+    batch = list(zip(new, found, strict=True))
     connection = await session.connection()
-    processed, messages = await _rows(session, connection.dialect, new, now)
+    when = _bound(PROCESSED_TABLE, "processed_at", now, connection.dialect)
+    # Serialised once, by pydantic: both drivers take JSON columns as text.
+    processed = [
+        (event.id, event.event_type, event.model_dump_json(exclude_none=True), len(rows), when)
+        for event, rows in batch
+    ]
     await _insert(connection, PROCESSED_TABLE, PROCESSED_COLUMNS, processed)
-    constant_columns = tuple(outbox_constants(now))
-    await _insert(connection, OUTBOX_TABLE, OUTBOX_VARYING + constant_columns, messages)
-    return Recorded(len(new), len(events) - len(new), len(messages))
-
-
-async def _rows(
-    session: AsyncSession, dialect: Dialect, new: list[Event], now: datetime
-) -> tuple[list[Row], list[Row]]:
-    targets = [target(event) for event in new]
-    matched = await match(session=session, targets=targets)
-    when = _bound(PROCESSED_TABLE, "processed_at", now, dialect)
     constants = tuple(
-        _bound(OUTBOX_TABLE, name, value, dialect) for name, value in outbox_constants(now).items()
+        _bound(OUTBOX_TABLE, name, value, connection.dialect)
+        for name, value in outbox_constants(now).items()
     )
-    processed: list[Row] = []
-    messages: list[Row] = []
-    for event, found in zip(new, matched, strict=True):
-        # Serialised once, by pydantic: both drivers take JSON columns as text.
-        payload = event.model_dump_json(exclude_none=True)
-        processed.append((event.id, event.event_type, payload, len(found), when))
-        messages += [
-            _outbox_row(event.id, r, HELD if r.daily else IMMEDIATE, constants) for r in found
+    messages = sum(len(rows) for _, rows in batch)
+    if messages and connection.dialect.name == "postgresql":
+        await _copy_text(connection, OUTBOX_TABLE, OUTBOX_COLUMNS, _outbox_text(batch, constants))
+    else:
+        await _insert(connection, OUTBOX_TABLE, OUTBOX_COLUMNS, _outbox_rows(batch, constants))
+    return Recorded(len(new), len(events) - len(new), messages)
+
+
+def _outbox_rows(batch: Batch, constants: Row) -> list[Row]:
+    """The outbox rows, value by value."""
+    held, immediate = HELD + constants, IMMEDIATE + constants
+    return [
+        (message_id(event.id, r[USER_ID]), r[USER_ID], r[EMAIL], event.id)
+        + (held if r[DELIVERY] == DAILY else immediate)
+        + (r[LEVEL],)
+        for event, rows in batch
+        for r in rows
+    ]
+
+
+def _outbox_text(batch: Batch, constants: Row) -> str:
+    """The outbox rows as COPY text: per row its message id, user id and address, its
+    event's id, and a tail shared by its delivery and level (copy_text)."""
+    tails = _Tails(constants)
+    lines: list[str] = []
+    for event, rows in batch:
+        event_id = event.id
+        lines += [
+            f"{message_id(event_id, r[USER_ID])}\t{r[USER_ID]}\t{r[EMAIL]}\t{event_id}"
+            + tails[r[DELIVERY] == DAILY, r[LEVEL]]
+            for r in rows
         ]
-    return processed, messages
+    text = "".join(lines)
+    if copy_text.plain(text, len(lines), len(OUTBOX_COLUMNS)):
+        return text
+    return copy_text.lines(_outbox_rows(batch, constants))  # some value needs escaping
 
 
-def _outbox_row(event_id: str, recipient: Recipient, how: tuple[str, str], constants: Row) -> Row:
-    level = recipient.level.value if recipient.level else None
-    mid = message_id(event_id, recipient.user_id)
-    return (mid, event_id, recipient.user_id, recipient.email, level, *how, *constants)
+class _Tails(dict[tuple[bool, str | None], str]):
+    """The tail of a line by (daily, level), made when first asked for."""
+
+    def __init__(self, constants: Row) -> None:
+        super().__init__()
+        self._constants = constants
+
+    def __missing__(self, key: tuple[bool, str | None]) -> str:
+        daily, level = key
+        made = self[key] = copy_text.tail(
+            (*(HELD if daily else IMMEDIATE), *self._constants, level)
+        )
+        return made
 
 
 def _bound(table: Table, column: str, value: Any, dialect: Dialect) -> Any:
@@ -135,21 +176,35 @@ def _bound(table: Table, column: str, value: Any, dialect: Dialect) -> Any:
     return process(value) if process is not None else value
 
 
+async def _driver(connection: AsyncConnection) -> Any:
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None
+    # On PostgreSQL the queries before this one opened the session's transaction (asyncpg's
+    # adapter begins it lazily); outside it these rows would commit on their own. sqlite3
+    # opens a transaction before the first INSERT; the session's commit ends it.
+    if connection.dialect.name == "postgresql" and not driver.is_in_transaction():
+        raise RuntimeError("batch rows must be inserted inside the session's transaction")
+    return driver
+
+
+async def _copy_text(
+    connection: AsyncConnection, table: Table, columns: Sequence[str], text: str
+) -> None:
+    driver = await _driver(connection)
+    # A memoryview: asyncpg would take bytes for a file name.
+    source = memoryview(text.encode())
+    await driver.copy_to_table(table.name, source=source, columns=list(columns), format="text")
+
+
 async def _insert(
     connection: AsyncConnection, table: Table, columns: Sequence[str], rows: list[Row]
 ) -> None:
     if not rows:
         return
-    driver = (await connection.get_raw_connection()).driver_connection
-    assert driver is not None
+    driver = await _driver(connection)
     if connection.dialect.name == "postgresql":
-        # The queries before this one opened the session's transaction (asyncpg's adapter
-        # begins it lazily); outside it these rows would commit on their own.
-        if not driver.is_in_transaction():
-            raise RuntimeError("batch rows must be inserted inside the session's transaction")
         await driver.copy_records_to_table(table.name, records=rows, columns=list(columns))
     else:
-        # sqlite3 opens a transaction before the first INSERT; the session's commit ends it.
         placeholders = ", ".join("?" for _ in columns)
         sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders})"
         await driver.executemany(sql, rows)
