@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text
+from sqlalchemy import JSON, Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 from domain.sqltypes import UTCDateTime, utcnow
@@ -43,9 +43,22 @@ class OutboxKind(StrEnum):
     DIGEST = "digest"  # one user's daily digest of their held items
 
 
+_LIVE = "('pending', 'held')"  # OutboxStatus.PENDING and HELD, as SQL
+
+
+def _where(condition: str) -> dict[str, Any]:
+    """A partial index's condition, on both databases."""
+    return {"postgresql_where": text(condition), "sqlite_where": text(condition)}
+
+
 class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    # Each index holds only the rows its readers look for (migration 0011): the due index
+    # the rows still to send or held for a digest, the ticket index the ticket forwards.
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at", **_where(f"status IN {_LIVE}")),
+        Index("ix_outbox_ticket_id", "ticket_id", **_where("ticket_id IS NOT NULL")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     # Deterministic per (event, user) or per ticket forward: inserting twice is impossible.
@@ -54,7 +67,7 @@ class OutboxMessage(SQLModel, table=True):
     kind: str = Field(max_length=20)  # an OutboxKind
     event_id: str | None = Field(default=None, max_length=36, index=True)
     user_id: str | None = Field(default=None, max_length=128)
-    ticket_id: str | None = Field(default=None, max_length=36, index=True)
+    ticket_id: str | None = Field(default=None, max_length=36)
     recipient: str = Field(max_length=2048)  # an email address, or a URL for "http"
     level: str | None = Field(default=None, max_length=10)  # grant in force when matched
     subject: str | None = Field(default=None, sa_column=Column(Text))
