@@ -6,6 +6,7 @@ what differs per recipient (the unsubscribe and preference links) is filled into
 rendered text, so a payment run's thousand recipients of one event cost one render, not a thousand.
 """
 
+import asyncio
 import logging
 from typing import Any
 
@@ -53,6 +54,9 @@ class NotificationSteps:
         events: dict[str, Event | Exception] = {}
         emails: dict[tuple[str, str | None], Email | Exception] = {}
         for row in live:
+            # Between rows the event loop serves the connections of the batch in flight:
+            # preparing a batch at one go left them (and the relay) idle for its length.
+            await asyncio.sleep(0)
             assert row.event_id is not None
             if row.event_id not in events:
                 events[row.event_id] = _parse(payloads.get(row.event_id))
