@@ -6,6 +6,9 @@ ticket id, and every sent row again in the due index, though only rows still to 
 held for a digest) are ever looked up there. Each index entry cost the consumer's COPY
 about 2 µs a row and the sender's update as much. Now the ticket index holds the rows
 with a ticket, and the due index the pending and held ones: a row leaves it once sent.
+The index on event_id goes: an email of an event is found by its message id, which is
+made from the event and the user (unique, indexed), and retention asks only whether an
+event still has pending rows, which the due index answers.
 
 Revision ID: 0011
 Revises: 0010
@@ -26,6 +29,7 @@ LIVE = sa.text("status IN ('pending', 'held')")
 
 
 def upgrade() -> None:
+    op.drop_index("ix_outbox_event_id", table_name="outbox")
     op.drop_index("ix_outbox_ticket_id", table_name="outbox")
     op.create_index(
         "ix_outbox_ticket_id",
@@ -49,3 +53,4 @@ def downgrade() -> None:
     op.create_index("ix_outbox_due", "outbox", ["status", "next_attempt_at"])
     op.drop_index("ix_outbox_ticket_id", table_name="outbox")
     op.create_index("ix_outbox_ticket_id", "outbox", ["ticket_id"])
+    op.create_index("ix_outbox_event_id", "outbox", ["event_id"])

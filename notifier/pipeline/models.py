@@ -55,6 +55,7 @@ class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox"
     # Each index holds only the rows its readers look for (migration 0011): the due index
     # the rows still to send or held for a digest, the ticket index the ticket forwards.
+    # An event's email is found by its message id (made from the event and the user).
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_attempt_at", **_where(f"status IN {_LIVE}")),
         Index("ix_outbox_ticket_id", "ticket_id", **_where("ticket_id IS NOT NULL")),
@@ -65,7 +66,7 @@ class OutboxMessage(SQLModel, table=True):
     message_id: str = Field(max_length=255, unique=True)
     channel: str = Field(default="email", max_length=10)  # "email" or "http"
     kind: str = Field(max_length=20)  # an OutboxKind
-    event_id: str | None = Field(default=None, max_length=36, index=True)
+    event_id: str | None = Field(default=None, max_length=36)
     user_id: str | None = Field(default=None, max_length=128)
     ticket_id: str | None = Field(default=None, max_length=36)
     recipient: str = Field(max_length=2048)  # an email address, or a URL for "http"
