@@ -89,9 +89,11 @@ async def test_a_refusal_resets_the_envelope_and_the_connection_carries_the_next
     with pytest.raises(aiosmtplib.SMTPSenderRefused) as refused:
         await send(client, claimed(1, "a@b.se"), Composer("blocked@example.se"))
     assert isinstance(classify(refused.value), PermanentDeliveryError)
+    assert refused.value.sender == "blocked@example.se"
     with pytest.raises(aiosmtplib.SMTPRecipientsRefused) as deferred:
         await send(client, claimed(2, "busy@b.se"), Composer("no-reply@example.se"))
     assert isinstance(classify(deferred.value), TransientDeliveryError)
+    assert [error.recipient for error in deferred.value.recipients] == ["busy@b.se"]
     assert mailbox.resets == 2
     await send(client, claimed(3, "a@b.se"), Composer("no-reply@example.se"))
     assert len(mailbox.messages) == 1

@@ -58,7 +58,8 @@ async def send(
     if client.supports_extension("size"):  # RFC 1870: the octets DATA will carry
         options.insert(0, b"SIZE=%d" % len(data))
     try:
-        await _transaction(client, sender, recipient, options, data, message.recipient)
+        addresses = (composer.address, message.recipient)
+        await _transaction(client, (sender, recipient), options, data, addresses)
     except (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused):
         # An error in resetting says less than the refusal itself.
         with contextlib.suppress(ConnectionError, aiosmtplib.SMTPResponseException):
@@ -68,18 +69,18 @@ async def send(
 
 async def _transaction(
     client: aiosmtplib.SMTP,
-    sender: bytes,
-    recipient: bytes,
+    envelope: tuple[bytes, bytes],
     options: list[bytes],
     data: bytes,
-    to: str,
+    addresses: tuple[str, str],
 ) -> None:
-    response = await client.execute_command(b"MAIL", b"FROM:" + sender, *options, timeout=None)
+    """MAIL, RCPT and DATA, each refusal raised as aiosmtplib's `sendmail` raises it."""
+    response = await client.execute_command(b"MAIL", b"FROM:" + envelope[0], *options, timeout=None)
     if response.code != SMTPStatus.completed:
-        raise aiosmtplib.SMTPSenderRefused(response.code, response.message, to)
-    response = await client.execute_command(b"RCPT", b"TO:" + recipient, timeout=None)
+        raise aiosmtplib.SMTPSenderRefused(response.code, response.message, addresses[0])
+    response = await client.execute_command(b"RCPT", b"TO:" + envelope[1], timeout=None)
     if response.code not in (SMTPStatus.completed, SMTPStatus.will_forward):
-        refused = aiosmtplib.SMTPRecipientRefused(response.code, response.message, to)
+        refused = aiosmtplib.SMTPRecipientRefused(response.code, response.message, addresses[1])
         raise aiosmtplib.SMTPRecipientsRefused([refused])
     await client.data(data, timeout=None)
 
