@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.drivers import writing_driver
 from subscriptions.lookup import refresh
 from subscriptions.models import PermissionGrant, Subscription, User
 
@@ -134,18 +135,8 @@ async def _changed(
     return changed
 
 
-async def _driver(connection: AsyncConnection) -> Any:
-    driver = (await connection.get_raw_connection()).driver_connection
-    assert driver is not None
-    if connection.dialect.name == "postgresql" and not driver.is_in_transaction():
-        # The select before opened the session's transaction (asyncpg's adapter begins it
-        # lazily); outside it these rows would commit on their own.
-        raise RuntimeError("bulk rows must be written inside the session's transaction")
-    return driver
-
-
 async def _upsert_users(connection: AsyncConnection, rows: list[Row]) -> None:
-    driver = await _driver(connection)
+    driver = await writing_driver(connection)
     if connection.dialect.name == "postgresql":
         # One statement over arrays, one column each: executemany costs a round of
         # bind and execute per row inside PostgreSQL.
@@ -161,7 +152,7 @@ async def _insert(
 ) -> None:
     if not rows:
         return
-    driver = await _driver(connection)
+    driver = await writing_driver(connection)
     if connection.dialect.name == "postgresql":
         await driver.copy_records_to_table(table.name, records=rows, columns=list(columns))
     else:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.compensation import ANNOUNCEMENT, PermissionLevel
+from domain.drivers import driver
 from subscriptions.models import NO_GRANT, Delivery, RecipientKey
 
 OrgKey = tuple[str, str]
@@ -199,10 +200,8 @@ async def _fetch(connection: AsyncConnection, data: list[tuple[str, ...]], scope
     """Each row is a recipient of one key, named by its position in `data` (from 1)."""
     if connection.dialect.name != "postgresql":
         return (await connection.execute(_values_query(data, scoped))).all()
-    driver = (await connection.get_raw_connection()).driver_connection
-    assert driver is not None
     arrays = [list(column) for column in zip(*data, strict=True)]
-    return await driver.fetch(SCOPED_SQL if scoped else EVERYWHERE_SQL, *arrays)
+    return await (await driver(connection)).fetch(SCOPED_SQL if scoped else EVERYWHERE_SQL, *arrays)
 
 
 _JOIN_KEY = "k.event_type = m.event_type AND k.compensation_type = m.ctype"

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.drivers import writing_driver
 from notifier.pipeline import copy_text
 from notifier.pipeline.events import Event
 from notifier.pipeline.models import OutboxKind, OutboxMessage, OutboxStatus, ProcessedEvent
@@ -176,21 +177,10 @@ def _bound(table: Table, column: str, value: Any, dialect: Dialect) -> Any:
     return process(value) if process is not None else value
 
 
-async def _driver(connection: AsyncConnection) -> Any:
-    driver = (await connection.get_raw_connection()).driver_connection
-    assert driver is not None
-    # On PostgreSQL the queries before this one opened the session's transaction (asyncpg's
-    # adapter begins it lazily); outside it these rows would commit on their own. sqlite3
-    # opens a transaction before the first INSERT; the session's commit ends it.
-    if connection.dialect.name == "postgresql" and not driver.is_in_transaction():
-        raise RuntimeError("batch rows must be inserted inside the session's transaction")
-    return driver
-
-
 async def _copy_text(
     connection: AsyncConnection, table: Table, columns: Sequence[str], text: str
 ) -> None:
-    driver = await _driver(connection)
+    driver = await writing_driver(connection)
     # A memoryview: asyncpg would take bytes for a file name.
     source = memoryview(text.encode())
     await driver.copy_to_table(table.name, source=source, columns=list(columns), format="text")
@@ -201,7 +191,7 @@ async def _insert(
 ) -> None:
     if not rows:
         return
-    driver = await _driver(connection)
+    driver = await writing_driver(connection)
     if connection.dialect.name == "postgresql":
         await driver.copy_records_to_table(table.name, records=rows, columns=list(columns))
     else:

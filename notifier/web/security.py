@@ -1,4 +1,4 @@
-"""The admin bearer token and the service's signing key."""
+"""The admin bearer token, the service's signing key, and links made once an hour."""
 
 import contextlib
 import functools
