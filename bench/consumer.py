@@ -2,14 +2,11 @@
 consuming the same number of messages from a queue of the same shape, acknowledging with
 `ack(multiple=True)` once per batch of the consumer's size, at the consumer's prefetch.
 
-Events of every type, drawn by bench.data.EVENT_WEIGHTS (by which the users subscribe
-too), are spread over all organisations of the data set. The issue asks for about 5
-recipients per event with 100,000 users; this data set gives about 15 for the mix (60 for
-an announcement to all of an organisation, 3-13 for most types) and 20 for
-payment.disbursed alone, which the benchmark used to send. Each side is timed
-from its first settled batch to its last, so connecting and the first deliveries count for
-neither: the consumer's progress is read from its rows of processed events in the
-database, so it is driven only through the composition root.
+Events of every type, an ordinary day's mix (bench.data.mixed_events), are spread over all
+organisations of the data set: about 5 recipients per event with 100,000 users, as the
+issue asks. Each side is timed from its first settled batch to its last, so connecting and
+the first deliveries count for neither: the consumer's progress is read from its rows of
+processed events in the database, so it is driven only through the composition root.
 """
 
 import asyncio

@@ -4,9 +4,13 @@ of its own per size (notifier_bench_v<VERSION>_<users>), built once and reused.
 
 Organisations differ in size (log-normal weights: a few large, many small). A user holds
 one grant, one in five a second (the unaccompanied-children types more often; 40 % full,
-60 % summary), and subscribes to one or two event types (payments and decisions more
-often; 9 in 10 enabled). Events are drawn from the same weights, so a payment run falls
-where the users are: about 20 recipients per event with 100,000 users, 200 with 1,000,000.
+60 % summary), and subscribes to one event type, one in four to a second (payments and
+decisions far more often than a case's every step; 9 in 10 enabled). Events fall on
+organisations by the same weights as users, so a payment run falls where the users are:
+about 17 recipients per payment with 100,000 users, 170 with 1,000,000. An ordinary day's
+events (mixed_events) are mostly a case's steps, which few follow: about 5 recipients per
+event with 100,000 users. These are the issue's shapes (#11): ≈ 5 recipients per event
+for the consumer, ≈ 150 per payment for the fan-out at 1,000,000 users.
 """
 
 import json
@@ -29,21 +33,33 @@ from subscriptions import lookup
 
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 SEED = 20261127
-VERSION = 6  # of the generator and schema: a change here builds new databases
+VERSION = 7  # of the generator and schema: a change here builds new databases
 CHUNK = 50_000
 # How often each compensation type is granted: the unaccompanied-children types dominate.
 GRANT_WEIGHTS = dict(zip(COMPENSATION_TYPES, (4, 3, 2, 4, 2, 2, 2, 2, 1, 2), strict=True))
-EVENT_WEIGHTS = {
-    "payment.disbursed": 8,
-    "application.decided": 5,
-    "application.submitted": 3,
-    "application.message": 3,
+# What users subscribe to: payments and decisions, seldom a case's every step.
+SUBSCRIPTION_WEIGHTS = {
+    "payment.disbursed": 6,
+    "application.decided": 4,
+    "application.submitted": 1,
+    "application.message": 1,
     "payment.automatic": 3,
     "application.supplement_requested": 2,
     "application.case_officer_assigned": 1,
     "service.announcement": 3,
 }
-assert set(EVENT_WEIGHTS) == set(EVENT_TYPES)
+# What the e-service publishes on an ordinary day: mostly a case's steps, few payments.
+EVENT_WEIGHTS = {
+    "payment.disbursed": 10,
+    "application.decided": 30,
+    "application.submitted": 60,
+    "application.message": 80,
+    "payment.automatic": 10,
+    "application.supplement_requested": 30,
+    "application.case_officer_assigned": 50,
+    "service.announcement": 1,
+}
+assert set(EVENT_WEIGHTS) == set(SUBSCRIPTION_WEIGHTS) == set(EVENT_TYPES)
 FIRST_NAMES = ("Anna", "Erik", "Fatima", "Lars", "Maria", "Ahmed", "Karin", "Johan", "Sara")
 LAST_NAMES = ("Andersson", "Johansson", "Karlsson", "Nilsson", "Hassan", "Berg", "Öberg")
 
@@ -141,7 +157,7 @@ def _chunk(rng: random.Random, start: int, end: int, now: datetime) -> tuple[Row
         people.append((user_id, email, name, org.kind, org.code, now, now))
         for ctype in sorted(_some(rng, GRANT_WEIGHTS, 1 + (rng.random() < 0.2))):
             grants.append((user_id, ctype, "full" if rng.random() < 0.4 else "summary"))
-        for event_type in sorted(_some(rng, EVENT_WEIGHTS, rng.randint(1, 2))):
+        for event_type in sorted(_some(rng, SUBSCRIPTION_WEIGHTS, 1 + (rng.random() < 0.25))):
             subs.append((user_id, event_type, rng.random() < 0.9))
     return people, grants, subs
 
@@ -181,8 +197,8 @@ def encoded(body: dict[str, Any]) -> bytes:
 
 
 def mixed_events(count: int, *, seed: int = SEED) -> Iterator[dict[str, Any]]:
-    """Valid events of every type, drawn by EVENT_WEIGHTS (the users subscribe by the same
-    weights), over all organisations: what the e-service publishes on an ordinary day.
+    """Valid events of every type, drawn by EVENT_WEIGHTS, over all organisations: what
+    the e-service publishes on an ordinary day.
     Half the announcements name their event's compensation type, half go to every holder."""
     rng = random.Random(seed)
     types, weights = list(EVENT_WEIGHTS), list(EVENT_WEIGHTS.values())

@@ -2,9 +2,10 @@
 
 Deliveries are collected until `batch_size` of them or `batch_wait` seconds, then stored
 in one transaction and acknowledged with one `ack(multiple=True)` after the commit: a
-transaction per message caps the pipeline far below what the broker delivers. A message
-that is not a valid event is published to the dead-letter queue with the reason in a
-header and acknowledged; it is never retried, never dropped, and never stops the loop.
+transaction per message caps the pipeline far below what the broker delivers. While one
+batch commits, the next is collected and parsed. A message that is not a valid event is
+published to the dead-letter queue with the reason in a header and acknowledged; it is
+never retried, never dropped, and never stops the loop.
 """
 
 import asyncio
@@ -96,8 +97,7 @@ class Consumer:
             await declared.queue.consume(self._receive)
             log.info("consuming events from %s", self.topology.queue)
             self.consuming.set()
-            while True:
-                await self.handle(channel, await self._next_batch())
+            await self._consume(channel)
         finally:
             self.consuming.clear()
             self._connection = None
@@ -123,9 +123,37 @@ class Consumer:
                 break
         return batch
 
-    async def handle(
-        self, channel: AbstractChannel, batch: Sequence[AbstractIncomingMessage]
+    async def _consume(self, channel: AbstractChannel) -> None:
+        """Batch after batch, the next one collected and parsed while the one before it
+        commits: the database's time overlaps ours. One batch is stored at a time, so the
+        acknowledgements (each `multiple`) still follow the commits in order."""
+        storing: asyncio.Task[None] | None = None
+        try:
+            while True:
+                batch = await self._next_batch()
+                valid = await self._validate(channel, batch)
+                if storing is not None:
+                    await storing
+                storing = asyncio.create_task(self._settle(channel, valid, len(batch)))
+        finally:
+            if storing is not None:  # cancelled: unacknowledged, the broker redelivers
+                storing.cancel()
+                await asyncio.gather(storing, return_exceptions=True)
+
+    async def _settle(
+        self,
+        channel: AbstractChannel,
+        valid: list[tuple[AbstractIncomingMessage, Event]],
+        delivered: int,
     ) -> None:
+        if valid:
+            await self._store_and_ack(channel, valid)
+        self.acknowledged += delivered
+
+    async def _validate(
+        self, channel: AbstractChannel, batch: Sequence[AbstractIncomingMessage]
+    ) -> list[tuple[AbstractIncomingMessage, Event]]:
+        """The batch's valid events; the others are dead-lettered (and acknowledged)."""
         self._metrics.consumer_batch.observe(len(batch))
         valid: list[tuple[AbstractIncomingMessage, Event]] = []
         for message in batch:
@@ -137,9 +165,7 @@ class Consumer:
             valid.append((message, event))
         for event_type, count in Counter(event.event_type for _, event in valid).items():
             self._metrics.consumed.labels(event_type=event_type).inc(count)
-        if valid:
-            await self._store_and_ack(channel, valid)
-        self.acknowledged += len(batch)
+        return valid
 
     async def _store_and_ack(
         self, channel: AbstractChannel, valid: list[tuple[AbstractIncomingMessage, Event]]
