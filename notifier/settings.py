@@ -102,7 +102,7 @@ class Settings(BaseSettings):
     digest_zone: str = Field("Europe/Stockholm", description="an IANA time zone")
 
     smtp_connections: int = Field(
-        4, ge=1, description="SMTP connections a sender keeps open to the relay, used at once"
+        8, ge=1, description="SMTP connections a sender keeps open to the relay, used at once"
     )
 
     # Support routing. People are shown the real addresses of routing/rules.toml;

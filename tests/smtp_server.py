@@ -1,7 +1,8 @@
 """A real SMTP server for tests: aiosmtpd on loopback, keeping what it accepts.
 
 Recipients starting with "refused" get 550, with "busy" 451; the first `busy` DATA
-commands are deferred with 451.
+commands are deferred with 451. `LimitedController` is a relay that allows a client only
+so many connections at once, and greets the next with 421.
 """
 
 import socket
@@ -10,6 +11,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 
 
 class Mailbox:
@@ -64,3 +66,36 @@ def start_smtp(port: int, mailbox: Mailbox | None = None) -> tuple[Controller, M
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
     controller.start()
     return controller, mailbox
+
+
+class LimitedController(Controller):
+    """A relay that greets a connection beyond `most` open at once with 421 and closes it;
+    `refused` counts those."""
+
+    def __init__(self, handler: Mailbox, *, most: int, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self.most, self.open, self.refused = most, 0, 0
+
+    def factory(self) -> SMTP:
+        controller = self
+
+        class Limited(SMTP):
+            def connection_made(self, transport: Any) -> None:
+                controller.open += 1
+                self._over = controller.open > controller.most
+                super().connection_made(transport)
+
+            def connection_lost(self, error: Exception | None) -> None:
+                controller.open -= 1
+                super().connection_lost(error)
+
+            async def _handle_client(self) -> None:
+                if not self._over:
+                    await super()._handle_client()
+                    return
+                controller.refused += 1
+                await self.push("421 4.7.0 Too many connections from your host")
+                assert self.transport is not None
+                self.transport.close()
+
+        return Limited(self.handler, **self.SMTP_kwargs)

@@ -33,7 +33,7 @@ from notifier.pipeline.sender import RetryPolicy, Sender, backoff
 from subscriptions import store
 from subscriptions.models import User
 from tests.pipeline_helpers import DYGN, add_user, event_body, outbox
-from tests.smtp_server import Mailbox, free_port, start_smtp
+from tests.smtp_server import LimitedController, Mailbox, free_port, start_smtp
 
 PERSON = "Ali Hassan"
 NO_WAIT = RetryPolicy(max_attempts=3, base=0, cap=0)  # a failed row is due again at once
@@ -158,6 +158,32 @@ async def test_smtp_deals_a_batch_over_its_connections_and_keeps_them_for_the_ne
     body = mailbox.messages[0].get_body(("plain",))
     assert body is not None and "Utbetalning gjord" in body.get_content()
     assert set(statuses(await outbox(queued)).values()) == {"sent"}
+
+
+async def test_connections_a_relay_refuses_leave_their_emails_to_the_others() -> None:
+    """Connections the relay refuses (421 at the greeting) leave their messages to the
+    connections it accepted: nothing waits for a retry later while those deliver."""
+    mailbox = Mailbox()
+    controller = LimitedController(mailbox, most=2, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    transport = SmtpTransport(
+        SmtpConfig("127.0.0.1", controller.port), "no-reply@example.se", timeout=5, connections=4
+    )
+    rows = [
+        Claimed(
+            **OutboxMessage(
+                id=n, message_id=f"<m{n}@x>", kind="k", recipient=f"p{n}@kommun.example.se"
+            ).model_dump()
+        )
+        for n in range(1, 21)
+    ]
+    try:
+        assert await transport.deliver(rows) == dict.fromkeys(range(1, 21))
+        assert controller.refused >= 1  # it did turn connections away
+        assert len(mailbox.messages) == 20
+    finally:
+        await transport.aclose()
+        controller.stop()
 
 
 async def test_a_batch_is_sent_while_a_finished_worker_has_not_left_the_set_yet(

@@ -83,7 +83,7 @@ class SmtpTransport:
         sender: Composer | str,
         *,
         timeout: float = 30.0,
-        connections: int = 4,
+        connections: int = 8,
     ) -> None:
         self._config = config
         self._composer = composer_of(sender)
@@ -130,8 +130,7 @@ class SmtpTransport:
                 if client is None or not client.is_connected:
                     client, fresh, failure = await self._take()
                     if failure is not None:
-                        # The server is away: what waits would meet the same; tried later.
-                        self._fail_waiting(item, failure)
+                        self._refused(item, failure)
                         return
                 try:
                     outcome = await self._send(client, item.message, item.attachments)
@@ -157,6 +156,15 @@ class SmtpTransport:
             return self._idle.pop(), False, None
         client, failure = await self._connect()
         return client, True, failure
+
+    def _refused(self, item: "_Item", failure: Exception) -> None:
+        """No new connection. While another worker is at it (a relay that allows a client
+        fewer connections than ours), the item is left to it; with none, the server is
+        away and what waits would meet the same: tried later."""
+        if self._working() > 1:  # this worker counts itself until it returns
+            self._queue.appendleft(item)
+        else:
+            self._fail_waiting(item, failure)
 
     def _fail_waiting(self, item: "_Item", failure: Exception) -> None:
         for waiting in (item, *self._queue):
