@@ -9,9 +9,10 @@ never retried, never dropped, and never stops the loop.
 """
 
 import asyncio
+import contextlib
 import json
 import logging
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 
 import aio_pika
@@ -67,7 +68,9 @@ class Consumer:
         self._on_stored = on_stored
         self._metrics = metrics or PipelineMetrics()
         self._connection: AbstractRobustConnection | None = None
-        self._inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+        self._inbox: deque[AbstractIncomingMessage] = deque()
+        self._arrived = asyncio.Event()  # set when the inbox is no longer empty
+        self._full = asyncio.Event()  # set when it holds a batch
         self.consuming = asyncio.Event()
         self.acknowledged = 0  # messages settled since start (stored or dead-lettered)
 
@@ -94,7 +97,9 @@ class Consumer:
             channel = await connection.channel()
             await channel.set_qos(prefetch_count=self._prefetch)
             declared = await declare(channel, self.topology)
-            await declared.queue.consume(self._receive)
+            # Typed as a coroutine function, but aio-pika calls a plain one as it is
+            # (aio_pika.tools.create_task): no task per message.
+            await declared.queue.consume(self._receive)  # type: ignore[arg-type]
             log.info("consuming events from %s", self.topology.queue)
             self.consuming.set()
             await self._consume(channel)
@@ -103,25 +108,28 @@ class Consumer:
             self._connection = None
             await connection.close()
 
-    async def _receive(self, message: AbstractIncomingMessage) -> None:
-        self._inbox.put_nowait(message)
+    def _receive(self, message: AbstractIncomingMessage) -> None:
+        """A plain function, not a coroutine: aio-pika then calls it without starting a
+        task for each message. The batch loop is woken twice a batch, not per message."""
+        self._inbox.append(message)
+        if len(self._inbox) == 1:
+            self._arrived.set()
+        if len(self._inbox) >= self._batch_size:
+            self._full.set()
 
     async def _next_batch(self) -> list[AbstractIncomingMessage]:
-        batch = [await self._inbox.get()]
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._batch_wait
-        while len(batch) < self._batch_size:
-            if not self._inbox.empty():
-                batch.append(self._inbox.get_nowait())
-                continue
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                break
-            try:
-                batch.append(await asyncio.wait_for(self._inbox.get(), remaining))
-            except TimeoutError:
-                break
-        return batch
+        """The messages that arrive until a batch is full, or `batch_wait` seconds after
+        the first one."""
+        if not self._inbox:
+            self._arrived.clear()
+            await self._arrived.wait()
+        if len(self._inbox) < self._batch_size:
+            self._full.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._batch_wait):
+                    await self._full.wait()
+        inbox = self._inbox
+        return [inbox.popleft() for _ in range(min(len(inbox), self._batch_size))]
 
     async def _consume(self, channel: AbstractChannel) -> None:
         """Batch after batch, the next one collected and parsed while the one before it
