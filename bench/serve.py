@@ -126,13 +126,18 @@ async def drained(url: str, events: int, within: float) -> int:
 
 
 async def _drained(database: asyncpg.Connection, events: int) -> int:
-    while True:
-        processed = await database.fetchval("SELECT count(*) FROM processed_events")
-        pending = await database.fetchval("SELECT count(*) FROM outbox WHERE status = 'pending'")
-        if processed >= events and not pending:
-            sent: int = await database.fetchval("SELECT count(*) FROM outbox WHERE status = 'sent'")
-            return sent
-        await asyncio.sleep(0.25)  # the end is read from the sink, not from here
+    """Once a second, and cheaply: the run is timed at the sink, so looking more often would
+    only take PostgreSQL CPU from the run it measures (counting the outbox four times a
+    second did, on 2 cores). First the processed events (a small table; their outbox rows
+    commit with them), then whether any email is still pending (the partial index)."""
+    processed = "SELECT count(*) >= $1 FROM processed_events"
+    while not await database.fetchval(processed, events):  # noqa: ASYNC110 - another process
+        await asyncio.sleep(1)
+    pending = "SELECT EXISTS (SELECT 1 FROM outbox WHERE status = 'pending')"
+    while await database.fetchval(pending):  # noqa: ASYNC110 - another process's progress
+        await asyncio.sleep(1)
+    sent: int = await database.fetchval("SELECT count(*) FROM outbox WHERE status = 'sent'")
+    return sent
 
 
 # Who may hear of what, and the recipient lookup that every write keeps with it.

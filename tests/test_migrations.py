@@ -1,9 +1,10 @@
 """Conventions the schema must keep: one head, upgrade from empty, models match."""
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notifier.db import alembic_config
@@ -40,3 +41,26 @@ async def test_the_outbox_indexes_hold_only_the_rows_their_readers_look_for(
     assert "pending" in found["ix_outbox_due"] and "held" in found["ix_outbox_due"]
     assert "sent" not in found["ix_outbox_due"]
     assert "ticket_id IS NOT NULL" in found["ix_outbox_ticket_id"]
+
+
+async def test_a_claim_reads_the_due_index_in_its_order_without_a_sort(
+    engine: AsyncEngine,
+) -> None:
+    """The sender's claim order (next_attempt_at, id) is the due index's (0012): no sort
+    of every row of the first timestamp, however full the outbox."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the plan is PostgreSQL's; SQLite has no planner settings to steer")
+    async with engine.connect() as connection:
+        await connection.execute(text("SET LOCAL enable_seqscan = off"))
+        await connection.execute(text("SET LOCAL enable_sort = off"))
+        plan = "\n".join(
+            row[0]
+            for row in await connection.execute(
+                text(
+                    "EXPLAIN SELECT id FROM outbox WHERE status = 'pending' "
+                    "AND next_attempt_at <= now() ORDER BY next_attempt_at, id LIMIT 100 "
+                    "FOR UPDATE SKIP LOCKED"
+                )
+            )
+        )
+    assert "ix_outbox_due" in plan and "Sort" not in plan, plan

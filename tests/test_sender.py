@@ -29,7 +29,7 @@ from notifier.kinds.rendering import Renderer, build_environment
 from notifier.pipeline.events import Event
 from notifier.pipeline.models import Claimed, OutboxKind, OutboxMessage
 from notifier.pipeline.outbox import record_events
-from notifier.pipeline.sender import RetryPolicy, Sender, backoff
+from notifier.pipeline.sender import IN_INDEX_ORDER, RetryPolicy, Sender, backoff, leasing
 from subscriptions import store
 from subscriptions.models import User
 from tests.pipeline_helpers import DYGN, add_user, event_body, outbox
@@ -395,3 +395,30 @@ async def test_a_kept_connection_the_server_dropped_is_replaced_without_a_retry_
     finally:
         await transport.aclose()
         controller.stop()
+
+
+async def test_a_claim_reads_the_first_due_rows_in_index_order_even_with_stale_statistics(
+    engine: AsyncEngine,
+) -> None:
+    """Statistics taken while the outbox was empty, then a payment run's burst of rows with
+    one timestamp a batch: the claim still reads its 100 rows from the due index in order, not a
+    sort of every due row (which took 21 ms a claim at 67,000 rows)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL plan; SQLite has one writer and no planner statistics")
+    async with engine.begin() as connection:
+        await connection.exec_driver_sql("ANALYZE outbox")  # empty: it expects a few rows
+        await connection.exec_driver_sql(
+            "INSERT INTO outbox (message_id, kind, channel, recipient, headers, status, "
+            "attempts, next_attempt_at, created_at) SELECT 'm' || n, 'notification', "
+            "'email', 'a@b.se', '{}', 'pending', 0, "  # one timestamp per consumer batch
+            "now() - interval '1 minute' + (n / 8000) * interval '1 ms', now() "
+            "FROM generate_series(1, 67000) AS n"
+        )
+    now = utcnow()
+    claim = leasing(now, now + timedelta(seconds=20), 100).compile(
+        dialect=engine.dialect, compile_kwargs={"literal_binds": True}
+    )
+    async with engine.begin() as connection:
+        await connection.exec_driver_sql(IN_INDEX_ORDER)
+        plan = "\n".join(row[0] for row in await connection.exec_driver_sql(f"EXPLAIN {claim}"))
+    assert "ix_outbox_due" in plan and "Sort" not in plan, plan

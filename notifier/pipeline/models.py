@@ -57,7 +57,9 @@ class OutboxMessage(SQLModel, table=True):
     # the rows still to send or held for a digest, the ticket index the ticket forwards.
     # An event's email is found by its message id (made from the event and the user).
     __table_args__ = (
-        Index("ix_outbox_due", "status", "next_attempt_at", **_where(f"status IN {_LIVE}")),
+        # In the order the sender claims (next_attempt_at, id): a claim reads its rows and
+        # stops, with no sort of every row of the first timestamp.
+        Index("ix_outbox_due", "status", "next_attempt_at", "id", **_where(f"status IN {_LIVE}")),
         Index("ix_outbox_ticket_id", "ticket_id", **_where("ticket_id IS NOT NULL")),
     )
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Update, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -59,6 +59,33 @@ def backoff(attempts: int, policy: RetryPolicy, rng: random.Random) -> timedelta
     """Exponential, with jitter so that rows failed together do not return together."""
     delay = min(policy.cap, policy.base * 2 ** max(attempts - 1, 0))
     return timedelta(seconds=delay * rng.uniform(0.5, 1.0))
+
+
+# The first due rows come from the due index in its order (status, next_attempt_at, id),
+# never from a sort of every due row. With statistics taken while the outbox was nearly
+# empty (before a payment run), the planner expected a few rows and sorted all of them:
+# 21 ms a claim at 67,000 pending rows, spilling to disk, half a core of PostgreSQL until
+# autovacuum analysed the table again. For the claim's transaction only.
+IN_INDEX_ORDER = "SET LOCAL enable_sort = off"
+
+
+def leasing(now: datetime, until: datetime, limit: int) -> Update:
+    """The claim: the first `limit` rows due at `now`, their attempt counted and their
+    lease taken until `until`, returned whole."""
+    due = (
+        select(OutboxMessage.id)
+        .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
+        .where(col(OutboxMessage.next_attempt_at) <= now)
+        .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return (
+        update(OUTBOX)
+        .where(OUTBOX.c.id.in_(due.scalar_subquery()))
+        .values(attempts=OUTBOX.c.attempts + 1, next_attempt_at=until)
+        .returning(*OUTBOX.c)
+    )
 
 
 class Sender:
@@ -153,21 +180,10 @@ class Sender:
         PostgreSQL `FOR UPDATE SKIP LOCKED`, so that several senders share the work;
         SQLite ignores it (one writer at a time; one sender per SQLite file)."""
         now = self._clock()
-        due = (
-            select(OutboxMessage.id)
-            .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
-            .where(col(OutboxMessage.next_attempt_at) <= now)
-            .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
-            .limit(self._batch_size)
-            .with_for_update(skip_locked=True)
-        )
-        leased = (
-            update(OUTBOX)
-            .where(OUTBOX.c.id.in_(due.scalar_subquery()))
-            .values(attempts=OUTBOX.c.attempts + 1, next_attempt_at=now + self._lease)
-            .returning(*OUTBOX.c)
-        )
-        found = await session.exec(leased)
+        connection = await session.connection()
+        if connection.dialect.name == "postgresql":
+            await connection.exec_driver_sql(IN_INDEX_ORDER)
+        found = await session.exec(leasing(now, now + self._lease, self._batch_size))
         return sorted((Claimed(**row) for row in found.mappings()), key=lambda row: row.id)
 
     def _steps(self, kind: str) -> Steps:
