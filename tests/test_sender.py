@@ -29,7 +29,14 @@ from notifier.kinds.rendering import Renderer, build_environment
 from notifier.pipeline.events import Event
 from notifier.pipeline.models import Claimed, OutboxKind, OutboxMessage
 from notifier.pipeline.outbox import record_events
-from notifier.pipeline.sender import IN_INDEX_ORDER, RetryPolicy, Sender, backoff, leasing
+from notifier.pipeline.sender import (
+    IN_INDEX_ORDER,
+    SORTING_AGAIN,
+    RetryPolicy,
+    Sender,
+    backoff,
+    leasing,
+)
 from subscriptions import store
 from subscriptions.models import User
 from tests.pipeline_helpers import DYGN, add_user, event_body, outbox
@@ -421,4 +428,7 @@ async def test_a_claim_reads_the_first_due_rows_in_index_order_even_with_stale_s
     async with engine.begin() as connection:
         await connection.exec_driver_sql(IN_INDEX_ORDER)
         plan = "\n".join(row[0] for row in await connection.exec_driver_sql(f"EXPLAIN {claim}"))
+        await connection.exec_driver_sql(SORTING_AGAIN)  # for the claim's statement only
+        setting = (await connection.exec_driver_sql("SHOW enable_sort")).scalar()
     assert "ix_outbox_due" in plan and "Sort" not in plan, plan
+    assert setting == "on"
