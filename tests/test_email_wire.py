@@ -2,6 +2,7 @@
 loopback) receives from our transport: what spam filters, auto-responders and strict
 relays look at, not what a parser makes of it."""
 
+import binascii
 import re
 import subprocess
 from base64 import b64encode
@@ -12,8 +13,11 @@ from typing import Any
 
 import dkim
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from domain.compensation import PermissionLevel
+from notifier.channels import mime
 from notifier.channels.base import Transport
 from notifier.channels.email import email_transport
 from notifier.kinds.rendering import Renderer, build_environment
@@ -242,3 +246,14 @@ def test_a_missing_dkim_key_stops_the_service_at_start(settings: Settings, tmp_p
         transport(settings, 25, dkim_selector="s", dkim_key_file=tmp_path / "missing.pem")
     with pytest.raises(ValueError, match="NOTIFIER_DKIM_SELECTOR and NOTIFIER_DKIM_KEY_FILE"):
         Settings(dkim_selector="s")
+
+
+@given(st.text(alphabet=st.sampled_from("ab =\t.\n-åäö€x"), max_size=400))
+@settings(max_examples=400, deadline=None)
+def test_bodies_encoded_a_line_at_a_time_are_what_binascii_makes_of_the_whole(
+    text: str,
+) -> None:
+    """Each line's quoted-printable is kept for the next email of the same event: the
+    concatenation must be the whole text's, byte for byte (long lines, trailing blanks,
+    a last line without its newline)."""
+    assert mime._quoted_lines(text) == binascii.b2a_qp(text.encode(), istext=True)

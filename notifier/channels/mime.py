@@ -116,12 +116,27 @@ def _body(text: str, html: str | None, attachments: Sequence[FileAttachment]) ->
 
 
 def _text(subtype: str, text: str) -> bytes:
-    lines = text.replace("\r\n", "\n").encode()
-    encoded = binascii.b2a_qp(lines, istext=True).replace(b"\n", CRLF)
+    text = text.replace("\r\n", "\n")
+    # A lone CR: binascii's own rules for it, on the whole text.
+    whole = "\r" in text
+    encoded = binascii.b2a_qp(text.encode(), istext=True) if whole else _quoted_lines(text)
     return (
         f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
         "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
-    ).encode() + encoded
+    ).encode() + encoded.replace(b"\n", CRLF)
+
+
+def _quoted_lines(text: str) -> bytes:
+    """binascii.b2a_qp of the whole text, byte for byte, a line at a time: quoted-printable
+    looks no further than a line's end, and the emails of one event differ only in the
+    lines with the recipient's links, so the others are encoded once (half the time)."""
+    *lines, last = text.split("\n")
+    return b"".join([*(_quoted_line(line + "\n") for line in lines), _quoted_line(last)])
+
+
+@functools.lru_cache(maxsize=4096)
+def _quoted_line(line: str) -> bytes:
+    return binascii.b2a_qp(line.encode(), istext=True)
 
 
 def _multipart(subtype: str, parts: list[bytes]) -> bytes:
