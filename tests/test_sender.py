@@ -3,6 +3,7 @@ folder, on SQLite and PostgreSQL: delivered once, retried when the server is awa
 with a reason when it refuses, nothing deleted."""
 
 import asyncio
+import logging
 import random
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -438,3 +439,23 @@ async def test_a_claim_reads_the_first_due_rows_in_index_order_even_with_stale_s
         setting = (await connection.exec_driver_sql("SHOW enable_sort")).scalar()
     assert "ix_outbox_due" in plan and "Sort" not in plan, plan
     assert setting == "on"
+
+
+async def test_a_database_away_is_said_once_not_with_a_traceback_at_every_try(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nothing listens where the database should be: the sender keeps trying, as often as
+    before, and says so once, as a warning without a traceback."""
+    away = db.create_engine(f"postgresql://postgres@127.0.0.1:{free_port()}/none")
+    looping = asyncio.create_task(
+        sender(away, FileTransport(tmp_path, "no-reply@example.se"), poll_interval=0.02)._loop()
+    )
+    with caplog.at_level(logging.INFO, logger="notifier.pipeline.sender"):
+        await asyncio.sleep(0.5)
+        looping.cancel()
+        await asyncio.gather(looping, return_exceptions=True)
+    await away.dispose()
+    said = [(r.levelname, r.getMessage(), r.exc_info) for r in caplog.records]
+    assert len(said) == 1, said
+    [(level, message, traceback)] = said
+    assert level == "WARNING" and "does not answer" in message and traceback is None

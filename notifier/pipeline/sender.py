@@ -128,19 +128,37 @@ class Sender:
         await asyncio.gather(*(self._loop() for _ in range(self._in_flight)))
 
     async def _loop(self) -> None:
-        """A full batch means more is due, so go on at once."""
+        """A full batch means more is due, so go on at once. While the database is away,
+        that is said once, not with a traceback at every try."""
+        away = False
         while True:
             self._wake.clear()
             try:
                 count = await self.send_batch()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("sending failed; trying again shortly")
+            except Exception as exc:
                 count = 0
+                if await self._database_answers():
+                    log.exception("sending failed; trying again shortly")
+                elif not away:
+                    away = True
+                    log.warning("the database does not answer (%s); sending waits", _kind(exc))
+            else:
+                if away:
+                    away = False
+                    log.info("the database answers again; sending goes on")
             if count < self._batch_size:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+
+    async def _database_answers(self) -> bool:
+        try:
+            async with asyncio.timeout(5), self._sessions() as session:
+                await (await session.connection()).exec_driver_sql("SELECT 1")
+        except Exception:
+            return False
+        return True
 
     async def send_batch(self) -> int:
         """Claim, deliver and record one batch; the number of rows claimed."""
@@ -293,3 +311,10 @@ def _group(rows: list[Claimed], attribute: str) -> dict[str, list[Claimed]]:
     for row in rows:
         groups[getattr(row, attribute)].append(row)
     return groups
+
+
+def _kind(exc: BaseException) -> str:
+    """The innermost cause's class: asyncpg's, not SQLAlchemy's wrapper of it."""
+    while exc.__cause__ is not None:
+        exc = exc.__cause__
+    return type(exc).__name__
