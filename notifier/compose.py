@@ -41,7 +41,8 @@ from notifier.kinds.rendering import Renderer, build_environment
 from notifier.pipeline import digests, retention
 from notifier.pipeline.broker import Topology
 from notifier.pipeline.consumer import Consumer
-from notifier.pipeline.sender import RetryPolicy, Sender
+from notifier.pipeline.due import RetryPolicy
+from notifier.pipeline.sender import Sender
 from notifier.pipeline.telemetry import PipelineMetrics
 from notifier.settings import Settings
 from notifier.web.preferences import PreferenceLinks

@@ -17,8 +17,9 @@ from sqlmodel import col, select
 from notifier.channels.email import email_transport
 from notifier.channels.http import HttpTransport
 from notifier.compose import Services, build_services, kinds
+from notifier.pipeline.due import RetryPolicy
 from notifier.pipeline.models import OutboxMessage
-from notifier.pipeline.sender import RetryPolicy, Sender
+from notifier.pipeline.sender import Sender
 from notifier.settings import Settings
 from notifier.web.app import create_app
 from routing.ticketing import tickets

@@ -27,17 +27,11 @@ from notifier.kinds.notifications import (
     placeholder_preferences,
 )
 from notifier.kinds.rendering import Renderer, build_environment
+from notifier.pipeline.due import IN_INDEX_ORDER, SORTING_AGAIN, RetryPolicy, backoff, leasing
 from notifier.pipeline.events import Event
 from notifier.pipeline.models import Claimed, OutboxKind, OutboxMessage
 from notifier.pipeline.outbox import record_events
-from notifier.pipeline.sender import (
-    IN_INDEX_ORDER,
-    SORTING_AGAIN,
-    RetryPolicy,
-    Sender,
-    backoff,
-    leasing,
-)
+from notifier.pipeline.sender import Sender
 from subscriptions import store
 from subscriptions.models import User
 from tests.conftest import _empty_tables

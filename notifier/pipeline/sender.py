@@ -3,9 +3,9 @@ record the outcome, then let each kind record what delivery means for it.
 
 The database session is never open while a mail server is talked to:
 
-1. claim due rows in one statement (on PostgreSQL `FOR UPDATE SKIP LOCKED`, so several
-   senders share the work) that leases them by moving `next_attempt_at` a short while
-   forward; each kind prepares its rows in the same transaction (notifications are
+1. claim due rows in one statement (notifier.pipeline.due; on PostgreSQL `FOR UPDATE
+   SKIP LOCKED`, so several senders share the work) that leases them by moving
+   `next_attempt_at` a short while forward; each kind prepares its rows in the same transaction (notifications are
    rendered, ticket forwards get their files), in memory: only what it decides (a row
    cancelled, an address changed) is written back;
 2. deliver per channel, reusing connections, while the lease is renewed: a sender that
@@ -24,13 +24,12 @@ import logging
 import random
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Update, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.sqltypes import utcnow
@@ -41,53 +40,11 @@ from notifier.channels.base import (
     Transport,
 )
 from notifier.kinds import Prepared, Ready, Steps
+from notifier.pipeline.due import RetryPolicy, backoff, lease
 from notifier.pipeline.models import Claimed, OutboxMessage, OutboxStatus
 from notifier.pipeline.telemetry import PipelineMetrics
 
 log = logging.getLogger(__name__)
-OUTBOX = OutboxMessage.metadata.tables[OutboxMessage.__tablename__]
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    max_attempts: int = 10
-    base: float = 30.0  # seconds before the second attempt
-    cap: float = 3600.0  # the longest wait between two attempts
-
-
-def backoff(attempts: int, policy: RetryPolicy, rng: random.Random) -> timedelta:
-    """Exponential, with jitter so that rows failed together do not return together."""
-    delay = min(policy.cap, policy.base * 2 ** max(attempts - 1, 0))
-    return timedelta(seconds=delay * rng.uniform(0.5, 1.0))
-
-
-# The first due rows come from the due index in its order (status, next_attempt_at, id),
-# never from a sort of every due row. With statistics taken while the outbox was nearly
-# empty (before a payment run), the planner expected a few rows and sorted all of them:
-# 21 ms a claim at 67,000 pending rows, spilling to disk, half a core of PostgreSQL until
-# autovacuum analysed the table again. For the claim's statement only: the kinds' own
-# queries in the same transaction (a digest's items by id) sort a few rows, as they should.
-IN_INDEX_ORDER = "SET LOCAL enable_sort = off"
-SORTING_AGAIN = "SET LOCAL enable_sort TO DEFAULT"
-
-
-def leasing(now: datetime, until: datetime, limit: int) -> Update:
-    """The claim: the first `limit` rows due at `now`, their attempt counted and their
-    lease taken until `until`, returned whole."""
-    due = (
-        select(OutboxMessage.id)
-        .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
-        .where(col(OutboxMessage.next_attempt_at) <= now)
-        .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    return (
-        update(OUTBOX)
-        .where(OUTBOX.c.id.in_(due.scalar_subquery()))
-        .values(attempts=OUTBOX.c.attempts + 1, next_attempt_at=until)
-        .returning(*OUTBOX.c)
-    )
 
 
 class Sender:
@@ -196,19 +153,8 @@ class Sender:
         return [row for row in rows if row.status == OutboxStatus.PENDING], prepared
 
     async def _lease_due(self, session: AsyncSession) -> list[Claimed]:
-        """One statement: the due rows, their attempt counted and their lease taken. On
-        PostgreSQL `FOR UPDATE SKIP LOCKED`, so that several senders share the work;
-        SQLite ignores it (one writer at a time; one sender per SQLite file)."""
         now = self._clock()
-        connection = await session.connection()
-        postgresql = connection.dialect.name == "postgresql"
-        if postgresql:
-            await connection.exec_driver_sql(IN_INDEX_ORDER)
-        found = await session.exec(leasing(now, now + self._lease, self._batch_size))
-        rows = sorted((Claimed(**row) for row in found.mappings()), key=lambda row: row.id)
-        if postgresql:
-            await connection.exec_driver_sql(SORTING_AGAIN)
-        return rows
+        return await lease(session, now=now, until=now + self._lease, limit=self._batch_size)
 
     def _steps(self, kind: str) -> Steps:
         return self._kinds.get(kind) or Ready()
