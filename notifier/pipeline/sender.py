@@ -5,9 +5,9 @@ The database session is never open while a mail server is talked to:
 
 1. claim due rows in one statement (notifier.pipeline.due; on PostgreSQL `FOR UPDATE
    SKIP LOCKED`, so several senders share the work) that leases them by moving
-   `next_attempt_at` a short while forward; each kind prepares its rows in the same transaction (notifications are
-   rendered, ticket forwards get their files), in memory: only what it decides (a row
-   cancelled, an address changed) is written back;
+   `next_attempt_at` a short while forward; each kind prepares its rows in the same
+   transaction (notifications are rendered, ticket forwards get their files), in memory:
+   only what it decides (a row cancelled, an address changed) is written back;
 2. deliver per channel, reusing connections, while the lease is renewed: a sender that
    dies mid-batch leaves rows that are due again within one lease, and a message the
    server accepted but that was not yet recorded is sent again with the same Message-ID;
