@@ -10,28 +10,18 @@ never retried, never dropped, and never stops the loop.
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
 
-import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.sqltypes import utcnow
 from notifier import db
-from notifier.pipeline.broker import (
-    EVENT_ID_HEADER,
-    REASON_HEADER,
-    ROUTING_KEY_HEADER,
-    TIME_HEADER,
-    BrokerUnavailable,
-    Topology,
-    connect,
-    declare,
-)
+from notifier.pipeline.broker import BrokerUnavailable, Topology, connect, declare
+from notifier.pipeline.dead_letters import dead_letter
 from notifier.pipeline.events import Event, InvalidEvent, parse_event
 from notifier.pipeline.outbox import Recorded, record_events
 from notifier.pipeline.telemetry import PipelineMetrics, reason_class
@@ -229,26 +219,9 @@ class Consumer:
     async def dead_letter(
         self, channel: AbstractChannel, message: AbstractIncomingMessage, reason: str
     ) -> None:
-        """Publish to the dead-letter queue (confirmed), then acknowledge the original."""
         log.warning("dead-lettering a message: %s", reason)
         self._metrics.dead_lettered.labels(reason=reason_class(reason)).inc()
-        headers = dict(message.headers or {}) | {
-            REASON_HEADER: reason,
-            ROUTING_KEY_HEADER: message.routing_key or "",
-            EVENT_ID_HEADER: _event_id(message.body),
-            TIME_HEADER: utcnow().isoformat(timespec="seconds"),
-        }
-        await channel.default_exchange.publish(
-            aio_pika.Message(
-                message.body,
-                headers=headers,
-                content_type=message.content_type,
-                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                message_id=message.message_id,
-            ),
-            routing_key=self.topology.dead_letter_queue,
-        )
-        await message.ack()
+        await dead_letter(channel, message, reason, queue=self.topology.dead_letter_queue)
 
 
 async def _ack_all(messages: list[AbstractIncomingMessage]) -> None:
@@ -271,13 +244,3 @@ async def _answers(engine: AsyncEngine) -> bool:
     except Exception:
         return False
     return True
-
-
-def _event_id(body: bytes) -> str:
-    """The event id of a message that is no valid event, where one can be read."""
-    try:
-        value = json.loads(body)
-    except ValueError:
-        return ""
-    event_id = value.get("event_id") if isinstance(value, dict) else None
-    return str(event_id)[:64] if event_id is not None else ""

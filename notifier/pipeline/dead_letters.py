@@ -1,13 +1,16 @@
-"""Operator access to the dead-letter queue: list what is there and why, and replay it
-onto the exchange (after a fix, say, a new event type the consumer now knows)."""
+"""The dead-letter queue: a message that is no valid event goes there with why (the
+consumer), and operators list what is there and replay it onto the exchange (after a
+fix, say, a new event type the consumer now knows)."""
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import aio_pika
-from aio_pika.abc import AbstractIncomingMessage
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 
+from domain.sqltypes import utcnow
 from notifier.pipeline.broker import (
     EVENT_ID_HEADER,
     REASON_HEADER,
@@ -18,6 +21,40 @@ from notifier.pipeline.broker import (
 )
 
 Progress = Callable[[int, int], None]  # (done, total)
+
+
+async def dead_letter(
+    channel: AbstractChannel, message: AbstractIncomingMessage, reason: str, *, queue: str
+) -> None:
+    """Publish to the dead-letter queue (confirmed) with why, when and what it was, then
+    acknowledge the original."""
+    headers = dict(message.headers or {}) | {
+        REASON_HEADER: reason,
+        ROUTING_KEY_HEADER: message.routing_key or "",
+        EVENT_ID_HEADER: _event_id(message.body),
+        TIME_HEADER: utcnow().isoformat(timespec="seconds"),
+    }
+    await channel.default_exchange.publish(
+        aio_pika.Message(
+            message.body,
+            headers=headers,
+            content_type=message.content_type,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            message_id=message.message_id,
+        ),
+        routing_key=queue,
+    )
+    await message.ack()
+
+
+def _event_id(body: bytes) -> str:
+    """The event id of a message that is no valid event, where one can be read."""
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return ""
+    event_id = value.get("event_id") if isinstance(value, dict) else None
+    return str(event_id)[:64] if event_id is not None else ""
 
 
 @dataclass(frozen=True, slots=True)
