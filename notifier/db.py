@@ -4,6 +4,7 @@ Plain `sqlite:///…` and `postgresql://…` URLs are accepted (CONTRACTS §2); 
 picks its async driver itself.
 """
 
+import asyncio
 import contextlib
 import os
 from importlib.resources import files
@@ -90,3 +91,13 @@ async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
 async def ping(engine: AsyncEngine) -> None:
     async with engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
+
+
+async def answers(engine: AsyncEngine, within: float = 5.0) -> bool:
+    """Whether the database answers a ping within `within` seconds: after a failure, tells
+    the database being away from a fault of ours."""
+    try:
+        await asyncio.wait_for(ping(engine), timeout=within)
+    except Exception:
+        return False
+    return True

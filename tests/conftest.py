@@ -95,6 +95,13 @@ async def _empty_tables(engine: AsyncEngine) -> None:
             await connection.execute(text(f'DELETE FROM "{table.name}"'))
 
 
+@pytest.fixture
+async def postgresql_only(postgresql_engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
+    """The PostgreSQL database alone (its planner, its locking), emptied after the test."""
+    yield postgresql_engine
+    await _empty_tables(postgresql_engine)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def backend_engine(request: pytest.FixtureRequest) -> AsyncEngine:
     engine: AsyncEngine = request.getfixturevalue(f"{request.param}_engine")

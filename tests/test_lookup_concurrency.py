@@ -2,7 +2,6 @@
 lookup as the tables stand once both commit: the later refresh waits for the earlier."""
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -10,15 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from notifier import db
 from subscriptions import store
 from subscriptions.schemas import PermissionsIn, SubscriptionsIn
-from tests.conftest import _empty_tables
 from tests.factories import DYGN, add_user
 from tests.test_lookup_agrees import _derived_rows, _lookup_rows
 
 
 @pytest.fixture
-async def engine(postgresql_engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
-    yield postgresql_engine
-    await _empty_tables(postgresql_engine)
+def engine(postgresql_only: AsyncEngine) -> AsyncEngine:
+    return postgresql_only
 
 
 async def test_a_grant_and_a_subscription_change_at_once_leave_no_stale_row(

@@ -34,7 +34,6 @@ from notifier.pipeline.outbox import record_events
 from notifier.pipeline.sender import Sender
 from subscriptions import store
 from subscriptions.models import User
-from tests.conftest import _empty_tables
 from tests.pipeline_helpers import DYGN, add_user, event_body, outbox
 from tests.smtp_server import LimitedController, Mailbox, free_port, start_smtp
 
@@ -400,20 +399,13 @@ async def test_a_kept_connection_the_server_dropped_is_replaced_without_a_retry_
         controller.stop()
 
 
-@pytest.fixture
-async def pg_outbox(postgresql_engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
-    """PostgreSQL only (a plan and its statistics; SQLite has one writer and neither)."""
-    yield postgresql_engine
-    await _empty_tables(postgresql_engine)
-
-
 async def test_a_claim_reads_the_first_due_rows_in_index_order_even_with_stale_statistics(
-    pg_outbox: AsyncEngine,
+    postgresql_only: AsyncEngine,
 ) -> None:
     """Statistics taken while the outbox was empty, then a payment run's burst of rows with
     one timestamp a batch: the claim still reads its 100 rows from the due index in order,
     not a sort of every due row (which took 21 ms a claim at 67,000 rows)."""
-    async with pg_outbox.begin() as connection:
+    async with postgresql_only.begin() as connection:
         await connection.exec_driver_sql("ANALYZE outbox")  # empty: it expects a few rows
         await connection.exec_driver_sql(
             "INSERT INTO outbox (message_id, kind, channel, recipient, headers, status, "
@@ -424,9 +416,9 @@ async def test_a_claim_reads_the_first_due_rows_in_index_order_even_with_stale_s
         )
     now = utcnow()
     claim = leasing(now, now + timedelta(seconds=20), 100).compile(
-        dialect=pg_outbox.dialect, compile_kwargs={"literal_binds": True}
+        dialect=postgresql_only.dialect, compile_kwargs={"literal_binds": True}
     )
-    async with pg_outbox.begin() as connection:
+    async with postgresql_only.begin() as connection:
         await connection.exec_driver_sql(IN_INDEX_ORDER)
         plan = "\n".join(row[0] for row in await connection.exec_driver_sql(f"EXPLAIN {claim}"))
         await connection.exec_driver_sql(SORTING_AGAIN)  # for the claim's statement only

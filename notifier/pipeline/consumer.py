@@ -185,7 +185,7 @@ class Consumer:
                 return await self._commit(events)
             except Exception as exc:
                 attempt += 1
-                if attempt >= BATCH_ATTEMPTS and await _answers(self._engine):
+                if attempt >= BATCH_ATTEMPTS and await db.answers(self._engine):
                     raise
                 delay = min(0.1 * 2**attempt, 10.0)
                 log.warning("storing %d events failed (%s); retrying", len(events), exc)
@@ -236,11 +236,3 @@ async def _ack_all(messages: list[AbstractIncomingMessage]) -> None:
             await message.ack(multiple=True)
         except Exception as exc:
             log.warning("could not acknowledge (%s); the broker will redeliver", exc)
-
-
-async def _answers(engine: AsyncEngine) -> bool:
-    try:
-        await asyncio.wait_for(db.ping(engine), timeout=5)
-    except Exception:
-        return False
-    return True

@@ -28,11 +28,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.sqltypes import utcnow
+from notifier import db
 from notifier.channels.base import (
     PermanentDeliveryError,
     Results,
@@ -110,12 +111,10 @@ class Sender:
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval)
 
     async def _database_answers(self) -> bool:
-        try:
-            async with asyncio.timeout(5), self._sessions() as session:
-                await (await session.connection()).exec_driver_sql("SELECT 1")
-        except Exception:
-            return False
-        return True
+        async with self._sessions() as session:  # opens no connection by itself
+            engine = session.bind
+        assert isinstance(engine, AsyncEngine)  # the sessions are made on an engine
+        return await db.answers(engine)
 
     async def send_batch(self) -> int:
         """Claim, deliver and record one batch; the number of rows claimed."""
