@@ -2,19 +2,23 @@
 
 Each benchmark measures our stage and its baseline in the same run on the same broker,
 database and SMTP sink, prints one JSON line, and (in a full run) appends a row to
-bench/RESULTS.md. The smoke run uses a few hundred events and a data set of its own, only
-to prove every benchmark runs; its figures mean nothing and are not recorded.
+bench/RESULTS.md. Both sides run on the event loop and collector settings of the service's
+own processes (notifier.runtime: uvloop, the start-up heap frozen). The smoke run uses a
+few hundred events and a data set of its own, only to prove every benchmark runs; its
+figures mean nothing and are not recorded.
 """
 
 import argparse
 import asyncio
 import faulthandler
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from bench import consumer, fanout, latency, matching, memory, payment, routing, sender
 from bench.report import Result, environment, publish
+from notifier import runtime
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,24 +62,33 @@ SMOKE = Sizes(
     memory_events=(200, 600),
 )
 MILLION = 1_000_000
+T = TypeVar("T")
+
+
+def run(main: Coroutine[Any, Any, T]) -> T:
+    """`main` as `notifier consume`, `send` and `serve` run: on the service's event loop,
+    with its collector settings (notifier.runtime), for our side and the baseline alike."""
+    runtime.settle()
+    with asyncio.Runner(loop_factory=runtime.loop_factory()) as runner:
+        return runner.run(main)
 
 
 def benchmarks(sizes: Sizes) -> dict[str, Callable[[], Result | list[Result]]]:
     def lookups() -> list[Result]:
-        return [asyncio.run(matching.lookups(n, sizes.samples)) for n in sizes.matching]
+        return [run(matching.lookups(n, sizes.samples)) for n in sizes.matching]
 
     return {
         "matching": lookups,
-        "consumer": lambda: asyncio.run(consumer.measure(sizes.users, sizes.events)),
-        "fanout": lambda: asyncio.run(fanout.measure(sizes.fanout_users, sizes.fanout_events)),
-        "sender": lambda: asyncio.run(sender.measure(sizes.users, sizes.emails)),
+        "consumer": lambda: run(consumer.measure(sizes.users, sizes.events)),
+        "fanout": lambda: run(fanout.measure(sizes.fanout_users, sizes.fanout_events)),
+        "sender": lambda: run(sender.measure(sizes.users, sizes.emails)),
         "routing": lambda: routing.decisions(sizes.decisions),
         "api": lambda: routing.api(_url(sizes.users), 300, sizes.api_seconds),
-        "payment": lambda: asyncio.run(payment.measure(sizes.users, sizes.payment_events)),
-        "latency": lambda: asyncio.run(
+        "payment": lambda: run(payment.measure(sizes.users, sizes.payment_events)),
+        "latency": lambda: run(
             latency.measure(sizes.latency_users, sizes.latency_rate, sizes.latency_seconds)
         ),
-        "memory": lambda: asyncio.run(memory.measure(sizes.memory_users, *sizes.memory_events)),
+        "memory": lambda: run(memory.measure(sizes.memory_users, *sizes.memory_events)),
     }
 
 

@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 import uvicorn
 
 from notifier import commands as pipeline_commands
-from notifier import db, logs, reachable
+from notifier import db, logs, reachable, runtime
 from notifier.compose import Role, build_services
 from notifier.settings import Settings
 from notifier.web.app import create_app
@@ -63,6 +63,7 @@ def _http(settings: Settings, args: argparse.Namespace, *, roles: Collection[Rol
     config = uvicorn.Config(
         app, host=args.host, port=args.port, log_config=None, proxy_headers=False
     )
+    runtime.settle()
     uvicorn.Server(config).run()
     return 0
 

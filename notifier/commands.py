@@ -6,13 +6,12 @@ import argparse
 import asyncio
 import contextlib
 import sys
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain.sqltypes import utcnow
-from notifier import compose, db, inbound
+from notifier import compose, db, inbound, runtime
 from notifier.compose import Role, build_services
 from notifier.pipeline import dead_letters, digests, retention, sample
 from notifier.settings import Settings
@@ -45,19 +44,11 @@ def add_commands(commands: "argparse._SubParsersAction[Any]") -> None:
 
 def _workers(settings: Settings, role: Role) -> int:
     services = build_services(settings, roles=(role,))
-    # The event loop uvicorn picks for `serve` and `api` where it is installed: uvloop's
-    # sockets and timers cost less per message than asyncio's own.
-    with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=_loop()) as runner:
+    runtime.settle()
+    loop = runtime.loop_factory()
+    with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=loop) as runner:
         runner.run(compose.run_workers(services))
     return 0
-
-
-def _loop() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    try:
-        import uvloop
-    except ImportError:  # not on Windows
-        return None
-    return uvloop.new_event_loop
 
 
 def _consume(settings: Settings, args: argparse.Namespace) -> int:

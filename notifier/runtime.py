@@ -1,0 +1,37 @@
+"""What a long-running process of the service sets up once it has started: its event loop
+and its garbage collector.
+
+The collector's defaults suit a short script. In a worker, every batch's messages live
+across awaits long enough to be promoted, so with the default thresholds the oldest
+generation, with everything start-up made (SQLAlchemy's and pydantic's structures), was
+collected again and again: 1.5 s of a 9 s consumer run, in 20 full collections. After
+start-up that heap is frozen (never scanned again; it lives as long as the process), and
+the youngest generation is collected every 50,000 allocations instead of 700. Objects
+without cycles are freed by reference counting as before; only cyclic garbage waits longer.
+"""
+
+import asyncio
+import gc
+from collections.abc import Callable
+
+# Net allocations between two collections of the youngest generation (Python's: 700).
+YOUNGEST = 50_000
+
+
+def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop where it is installed (not on Windows): its sockets and timers cost
+    less per message than asyncio's own. uvicorn picks it by itself for `serve` and `api`."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
+def settle() -> None:
+    """Freeze what start-up made and collect the youngest generation less often. Called
+    once the process's services are built; calling it again freezes what is new."""
+    gc.collect()
+    gc.freeze()
+    _, middle, oldest = gc.get_threshold()
+    gc.set_threshold(YOUNGEST, middle, oldest)
