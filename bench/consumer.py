@@ -23,6 +23,7 @@ from bench import broker, data
 from bench.report import Result, rate
 from notifier import compose
 from notifier.compose import build_services
+from notifier.pipeline.consumer import prefetch_for
 from notifier.settings import Settings
 
 
@@ -114,7 +115,7 @@ async def measure(users: int, events: int) -> Result:
     url = await data.dataset(users)
     defaults = Settings()
     batch = defaults.consumer_batch_size
-    prefetch = defaults.consumer_prefetch or 2 * batch
+    prefetch = prefetch_for(batch, "postgresql", defaults.consumer_prefetch)
     baseline = await bare(events, batch, prefetch)
     our_rate, rows = await ours(url, events)
     result = rate("consumer", our_rate, baseline, "events/s", "≥ 0.7")

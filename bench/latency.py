@@ -18,6 +18,7 @@ from bench.report import Result, duration
 from bench.serve import Serve, drained, private
 from bench.sink import Sink
 from notifier.pipeline.broker import Topology, declare
+from notifier.pipeline.consumer import prefetch_for
 from notifier.settings import Settings
 
 DRAIN_TIMEOUT = 900
@@ -60,9 +61,8 @@ async def bare(rate: float, seconds: float) -> list[float]:
     try:
         async with connection:
             channel = await connection.channel()
-            await channel.set_qos(
-                prefetch_count=defaults.consumer_prefetch or 2 * defaults.consumer_batch_size
-            )
+            batch, prefetch = defaults.consumer_batch_size, defaults.consumer_prefetch
+            await channel.set_qos(prefetch_count=prefetch_for(batch, "postgresql", prefetch))
             await (await declare(channel, names)).queue.consume(on_message)
             published = await steady(names, rate, seconds, seed=41)
             async with asyncio.timeout(60):

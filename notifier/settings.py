@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     # Consumer batches and sender retries.
     consumer_batch_size: int = Field(500, ge=1, description="events per transaction and ack")
     consumer_batch_ms: int = Field(50, ge=1, description="longest wait to fill a batch")
-    consumer_prefetch: int | None = Field(None, ge=1, description="unset: twice the batch")
+    consumer_prefetch: int | None = Field(None, ge=1, description="unset: 3 batches (SQLite 2)")
     send_batch_size: int = Field(100, ge=1, description="outbox rows claimed at a time")
     send_poll_seconds: float = Field(1.0, gt=0, description="pause when nothing is due")
     send_max_attempts: int = Field(10, ge=1, description="then a transient failure is final")

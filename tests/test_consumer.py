@@ -191,6 +191,55 @@ async def test_consuming_starts_by_itself_once_the_broker_answers(
             await task
 
 
+async def test_after_a_reconnect_it_consumes_on_the_new_channel_without_starting_over(
+    people: AsyncEngine,
+    amqp: AbstractRobustConnection,
+    topology: Topology,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """aio-pika restores only the consumers it made itself; the consumer subscribes again
+    on the reopened channel (starting over would log that it stopped)."""
+    port = _free_port()
+    consumer = consumer_for(people, topology, url=f"amqp://guest:guest@127.0.0.1:{port}/")
+    task = asyncio.create_task(consumer.run())
+    try:
+        async with _proxy(port, 5672):
+            await asyncio.wait_for(consumer.consuming.wait(), timeout=15)
+            await publish(amqp, topology, encode(event_body("payment.disbursed")))
+            await settled(consumer, 1)
+        async with _proxy(port, 5672):  # the link dropped; the robust connection returns
+            await publish(amqp, topology, encode(event_body("payment.disbursed")))
+
+            async def stored() -> bool:
+                return await processed(people) == 2
+
+            await eventually(stored, within=20, what="the event after the reconnect")
+        assert "the consumer stopped" not in caplog.text
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_a_failed_subscription_after_a_reconnect_starts_the_consumer_over(
+    people: AsyncEngine,
+    amqp: AbstractRobustConnection,
+    topology: Topology,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """aio-pika swallows what its reopen callbacks raise: connected but idle, unless the
+    batch loop is told."""
+    consumer = consumer_for(people, topology)
+    async with running(consumer) as task:
+        await consumer._resubscribe(None)
+
+        async def stopped() -> bool:
+            return "the consumer stopped" in caplog.text
+
+        await eventually(stopped, what="the consumer to start over")
+        assert not task.done()
+
+
 async def test_serve_answers_without_a_broker_and_readyz_names_it(
     engine: AsyncEngine, settings: Settings
 ) -> None:
