@@ -240,6 +240,41 @@ async def test_a_failed_subscription_after_a_reconnect_starts_the_consumer_over(
         assert not task.done()
 
 
+async def test_a_batch_is_acknowledged_only_after_the_one_before_it(
+    postgresql_only: AsyncEngine,
+    amqp: AbstractRobustConnection,
+    topology: Topology,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On PostgreSQL two batches store at once; the later one commits first here, and
+    waits: its ack (multiple) would acknowledge the earlier batch's messages too."""
+    consumer = consumer_for(postgresql_only, topology)
+    first = asyncio.Event()
+    commit = consumer._commit
+
+    async def slow_first(events: list[Any]) -> Any:
+        if not first.is_set():
+            first.set()
+            await asyncio.sleep(3)
+        return await commit(events)
+
+    monkeypatch.setattr(consumer, "_commit", slow_first)
+    bodies = [encode(event_body("payment.disbursed")) for _ in range(150)]
+    async with running(consumer):
+        await publish(amqp, topology, *bodies[:100])
+        await first.wait()
+        await publish(amqp, topology, *bodies[100:])
+
+        async def second_stored() -> bool:
+            return await processed(postgresql_only) > 0
+
+        await eventually(second_stored, within=2.5, what="the second batch committed")
+        assert consumer.acknowledged == 0  # the first batch still sleeps
+        await settled(consumer, 150)
+    assert await processed(postgresql_only) == 150
+    assert await message_count(amqp, topology.queue) == 0
+
+
 async def test_serve_answers_without_a_broker_and_readyz_names_it(
     engine: AsyncEngine, settings: Settings
 ) -> None:
