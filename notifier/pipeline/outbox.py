@@ -165,8 +165,9 @@ def _outbox_text(batch: Batch, constants: Row) -> str:
     lines: list[str] = []
     for event, rows in batch:
         event_id = event.id
+        head = f"<{event_id}."  # the message id up to its user's part
         lines += [
-            f"{message_id(event_id, r[USER_ID])}\t{r[USER_ID]}\t{r[EMAIL]}\t{event_id}"
+            f"{head}{_addressee(r[USER_ID], r[EMAIL])}{event_id}"
             + tails[r[DELIVERY] == DAILY, r[LEVEL]]
             for r in rows
         ]
@@ -174,6 +175,13 @@ def _outbox_text(batch: Batch, constants: Row) -> str:
     if copy_text.plain(text, len(lines), len(OUTBOX_COLUMNS)):
         return text
     return copy_text.lines(_outbox_rows(batch, constants))  # some value needs escaping
+
+
+@functools.lru_cache(maxsize=65_536)
+def _addressee(user_id: str, email: str) -> str:
+    """A line's text from its message id's user part to its event id: the same for a user
+    in every event of a payment run."""
+    return f"{_user_hash(user_id)}@{MESSAGE_ID_DOMAIN}>\t{user_id}\t{email}\t"
 
 
 class _Tails(dict[tuple[bool, str | None], str]):
