@@ -6,7 +6,7 @@ would send to a revoked grant or miss a new subscriber."""
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
@@ -15,12 +15,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.compensation import ANNOUNCEMENT, PermissionLevel
 from domain.sqltypes import utcnow
 from notifier import db
+from notifier.pipeline.events import Event
+from notifier.pipeline.outbox import OUTBOX_TABLE, message_id, record_events, target
 from subscriptions import lookup, store
 from subscriptions.bulk_store import BulkUser, write_batch
-from subscriptions.matching import Candidate, Target, match, recipients
+from subscriptions.matching import Candidate, Recipient, Target, match, recipients
 from subscriptions.models import Delivery, PermissionGrant, Subscription, User
 from subscriptions.schemas import PermissionsIn, SubscriptionsIn, UserIn
 from tests.conftest import _empty_tables
+from tests.factories import event_body
 
 IDS = ("u1", "u2")  # few, so that writes meet the same users
 ORGS = (("kommun", "0180"), ("kommun", "1480"), ("region", "01"))
@@ -130,6 +133,73 @@ async def test_matching_from_the_lookup_equals_the_rule_after_any_writes(
         everyone = await _everyone(session)
     assert found == [recipients(t, everyone) for t in targets]
     assert await _lookup_rows(engine) == await _derived_rows(engine)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=st.lists(st.lists(operations, min_size=1, max_size=4), min_size=1, max_size=4))
+@example(  # an announcement naming two types, held at two levels: the higher one counts
+    steps=[
+        [
+            ("grants", "u1", {CTYPES[1]: "summary", CTYPES[2]: "full"}),
+            ("grants", "u2", {CTYPES[1]: "full", CTYPES[2]: "summary"}),
+            ("subscribe", "u1", [ANNOUNCEMENT], True, Delivery.DAILY),
+            ("subscribe", "u2", [ANNOUNCEMENT, EVENTS[0]], True, Delivery.IMMEDIATE),
+        ]
+    ]
+)
+async def test_the_outbox_rows_postgresql_makes_itself_follow_the_rule(
+    postgresql_only: AsyncEngine, steps: list[list[tuple[Any, ...]]]
+) -> None:
+    """On PostgreSQL the consumer's outbox rows are made by one INSERT … SELECT per batch
+    (notifier.pipeline.fan_out), not by Python: each row is still the pure rule's
+    recipient, with the Message-ID, kind, status and level the generic path gives."""
+    engine = postgresql_only
+    await _empty_tables(engine)
+    for transaction in steps:
+        async with db.sessionmaker(engine)() as session:
+            for op in transaction:
+                await _apply(session, op)
+            await session.commit()
+    valid = [t for t in _targets() if t.event_type == ANNOUNCEMENT or t.compensation_type]
+    events = [_event(t) for t in valid if t.organisation or t.event_type == ANNOUNCEMENT]
+    async with db.sessionmaker(engine)() as session:
+        everyone = await _everyone(session)
+        recorded = await record_events(session=session, events=events, now=utcnow())
+        await session.commit()
+    expected = sorted(
+        _row(event.id, r) for event in events for r in recipients(target(event), everyone)
+    )
+    async with engine.connect() as connection:
+        stored = await connection.execute(select(*(OUTBOX_TABLE.c[c] for c in ROW_COLUMNS)))
+        assert sorted(tuple(row) for row in stored) == expected
+    assert recorded.messages == len(expected)
+    await _empty_tables(engine)
+
+
+ROW_COLUMNS = ("message_id", "user_id", "recipient", "event_id", "kind", "status", "level")
+
+
+def _row(event_id: str, r: Recipient) -> tuple[Any, ...]:
+    kind, status = ("digest_item", "held") if r.daily else ("notification", "pending")
+    level = r.level.value if r.level else None
+    return (message_id(event_id, r.user_id), r.user_id, r.email, event_id, kind, status, level)
+
+
+def _event(t: Target) -> Event:
+    body = event_body(t.event_type, compensation_type=t.compensation_type)
+    body["organisation"] = (
+        {"kind": t.organisation[0], "code": t.organisation[1]} if t.organisation else None
+    )
+    if t.event_type == ANNOUNCEMENT:
+        body.pop("compensation_type")
+        body["announcement"]["compensation_types"] = list(t.announcement_types)
+    return Event.model_validate(body)
 
 
 async def _lookup_rows(engine: AsyncEngine) -> list[tuple[Any, ...]]:

@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.sqltypes import utcnow
 from notifier import db
-from notifier.pipeline import copy_text
 from notifier.pipeline.events import Event
 from notifier.pipeline.models import ProcessedEvent
 from notifier.pipeline.outbox import (
@@ -18,10 +17,7 @@ from notifier.pipeline.outbox import (
     OUTBOX_NULL,
     OUTBOX_TABLE,
     Recorded,
-    _outbox_rows,
-    _outbox_text,
     message_id,
-    outbox_constants,
     record_events,
 )
 from subscriptions import store
@@ -173,23 +169,6 @@ def test_message_ids_are_deterministic_and_name_no_user() -> None:
     assert first.startswith("<6f1c1e9e-0b7a-4a53-9a43-1f0f6a1d2b11.")
     assert first.endswith("@statlig-ersattning.invalid>")
     assert "anna" not in first
-
-
-def test_the_copy_text_of_a_batch_is_its_rows_escaped_value_by_value() -> None:
-    """The fast path (a row's own values written as they are, a user's part kept) gives
-    what escaping each value of each row gives, and falls back to it where a value needs
-    escaping."""
-    events = [Event.model_validate(event_body("payment.disbursed")) for _ in range(3)]
-    users = [
-        ("u1", "anna@stockholm.se", "Anna", "full", "immediate", 1),
-        ("u2", "bo@stockholm.se", "Bo", "summary", "daily", 1),
-        ("u3", "cleo@stockholm.se", "Cleo", None, "immediate", 1),
-    ]
-    constants = tuple(outbox_constants(datetime(2026, 11, 27, 9, 0)).values())
-    batch = [(event, users) for event in events] + [(events[0], users[:1])]
-    assert _outbox_text(batch, constants) == copy_text.lines(_outbox_rows(batch, constants))
-    tabbed = [(events[1], [("u\t4", "d@x.se", "D", "full", "immediate", 1)])]
-    assert _outbox_text(tabbed, constants) == copy_text.lines(_outbox_rows(tabbed, constants))
 
 
 async def test_rows_are_stored_as_sqlalchemy_would_store_them(people: AsyncEngine) -> None:

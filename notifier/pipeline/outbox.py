@@ -1,12 +1,15 @@
 """Turning a batch of events into outbox rows, inside the caller's transaction.
 
 Per batch: one query for the event ids already processed (an id already processed, or
-twice in the batch, is skipped), one matching query whose rows become the outbox rows
-with no object in between, and the rows inserted through the driver on the session's own
-connection: COPY on PostgreSQL (asyncpg; the outbox rows in the text format, see
-copy_text), executemany on SQLite. This is the consumer's hot path during a payment run:
-SQLAlchemy's per-row parameter processing cost about 20 µs a row, more than everything
-else the consumer does.
+twice in the batch, is skipped), the outbox rows, and the processed-event rows with each
+event's count of recipients, written through the driver on the session's own connection
+(COPY on PostgreSQL, executemany on SQLite): SQLAlchemy's per-row parameter processing
+cost about 20 µs a row, more than everything else the consumer does.
+
+The outbox rows: on PostgreSQL one INSERT … SELECT per batch makes them from the recipient
+lookup itself (notifier.pipeline.fan_out), so no recipient passes through Python, which
+is what a payment run's cost follows. Elsewhere one matching query fetches the recipients
+and a row is built for each. Both give the same rows (tests/test_lookup_agrees.py).
 Values the same for a whole batch (timestamps, empty headers) go through the columns' own
 bind processors once, so they are stored exactly as SQLAlchemy stores them elsewhere.
 Emails are rendered at send time from the stored event and the row's grant level.
@@ -28,7 +31,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.drivers import writing_driver
-from notifier.pipeline import copy_text
+from notifier.pipeline import fan_out
 from notifier.pipeline.events import Event
 from notifier.pipeline.models import OutboxKind, OutboxMessage, OutboxStatus, ProcessedEvent
 from subscriptions.matching import DAILY, DELIVERY, EMAIL, LEVEL, USER_ID, Target, match_rows
@@ -76,6 +79,18 @@ Batch = list[tuple[Event, list[Found]]]  # each new event with its recipients' l
 PROCESSED_COLUMNS = ("event_id", "event_type", "payload", "recipients", "processed_at")
 IMMEDIATE = (OutboxKind.NOTIFICATION.value, OutboxStatus.PENDING.value)
 HELD = (OutboxKind.DIGEST_ITEM.value, OutboxStatus.HELD.value)
+# PostgreSQL's statements making the outbox rows itself, by variant (notifier.pipeline.fan_out)
+FAN_OUT = {
+    (scoped, several): fan_out.statement(
+        (scoped, several),
+        outbox=OUTBOX_TABLE.name,
+        domain=MESSAGE_ID_DOMAIN,
+        immediate=IMMEDIATE,
+        held=HELD,
+    )
+    for scoped in (True, False)
+    for several in (True, False)
+}
 # Left out of the insert: NULL for a notification, and without a default (a test holds it).
 OUTBOX_NULL = ("ticket_id", "subject", "body_text", "body_html", "last_error", "sent_at")
 
@@ -92,8 +107,7 @@ def outbox_constants(now: datetime) -> dict[str, Any]:
     }
 
 
-# A row's own values, its event's, then those it shares with every row of its delivery and
-# level, level last: the order in which a COPY line is its own text and a shared tail.
+# The columns of the generic path's rows (_outbox_rows), in their order.
 OUTBOX_COLUMNS = (
     *("message_id", "user_id", "recipient", "event_id", "kind", "status"),
     *outbox_constants(datetime.min),
@@ -107,25 +121,35 @@ async def record_events(*, session: AsyncSession, events: list[Event], now: date
     connection = await session.connection()
     done = await _processed(connection, list(unique))
     new = [event for event_id, event in unique.items() if event_id not in done]
-    found = await match_rows(session=session, targets=[target(event) for event in new])
-    batch = list(zip(new, found, strict=True))
+    bound = {
+        name: _bound(OUTBOX_TABLE, name, value, connection.dialect)
+        for name, value in outbox_constants(now).items()
+    }
+    if connection.dialect.name == "postgresql":
+        targets = [(event.id, target(event)) for event in new]
+        shared = [bound[name] for name in fan_out.SHARED]
+        counts = await fan_out.insert(connection, targets, FAN_OUT, *shared)
+    else:
+        counts = await _fetch_and_insert(session, new, tuple(bound.values()))
     when = _bound(PROCESSED_TABLE, "processed_at", now, connection.dialect)
     # Serialised once, by pydantic: both drivers take JSON columns as text.
     processed = [
-        (event.id, event.event_type, event.model_dump_json(exclude_none=True), len(rows), when)
-        for event, rows in batch
+        (e.id, e.event_type, e.model_dump_json(exclude_none=True), counts.get(e.id, 0), when)
+        for e in new
     ]
     await _insert(connection, PROCESSED_TABLE, PROCESSED_COLUMNS, processed)
-    constants = tuple(
-        _bound(OUTBOX_TABLE, name, value, connection.dialect)
-        for name, value in outbox_constants(now).items()
-    )
-    messages = sum(len(rows) for _, rows in batch)
-    if messages and connection.dialect.name == "postgresql":
-        await _copy_text(connection, OUTBOX_TABLE, OUTBOX_COLUMNS, _outbox_text(batch, constants))
-    else:
-        await _insert(connection, OUTBOX_TABLE, OUTBOX_COLUMNS, _outbox_rows(batch, constants))
-    return Recorded(len(new), len(events) - len(new), messages)
+    return Recorded(len(new), len(events) - len(new), sum(counts.values()))
+
+
+async def _fetch_and_insert(
+    session: AsyncSession, events: list[Event], constants: Row
+) -> dict[str, int]:
+    """The generic path: each event's recipients fetched, their rows built and inserted."""
+    found = await match_rows(session=session, targets=[target(event) for event in events])
+    batch = list(zip(events, found, strict=True))
+    connection = await session.connection()
+    await _insert(connection, OUTBOX_TABLE, OUTBOX_COLUMNS, _outbox_rows(batch, constants))
+    return {event.id: len(rows) for event, rows in batch}
 
 
 # One bound array: the statement is the same for every batch (asyncpg prepares it once
@@ -158,60 +182,10 @@ def _outbox_rows(batch: Batch, constants: Row) -> list[Row]:
     ]
 
 
-def _outbox_text(batch: Batch, constants: Row) -> str:
-    """The outbox rows as COPY text: per row its message id, user id and address, its
-    event's id, and a tail shared by its delivery and level (copy_text)."""
-    tails = _Tails(constants)
-    lines: list[str] = []
-    for event, rows in batch:
-        event_id = event.id
-        head = f"<{event_id}."  # the message id up to its user's part
-        lines += [
-            f"{head}{_addressee(r[USER_ID], r[EMAIL])}{event_id}"
-            + tails[r[DELIVERY] == DAILY, r[LEVEL]]
-            for r in rows
-        ]
-    text = "".join(lines)
-    if copy_text.plain(text, len(lines), len(OUTBOX_COLUMNS)):
-        return text
-    return copy_text.lines(_outbox_rows(batch, constants))  # some value needs escaping
-
-
-@functools.lru_cache(maxsize=65_536)
-def _addressee(user_id: str, email: str) -> str:
-    """A line's text from its message id's user part to its event id: the same for a user
-    in every event of a payment run."""
-    return f"{_user_hash(user_id)}@{MESSAGE_ID_DOMAIN}>\t{user_id}\t{email}\t"
-
-
-class _Tails(dict[tuple[bool, str | None], str]):
-    """The tail of a line by (daily, level), made when first asked for."""
-
-    def __init__(self, constants: Row) -> None:
-        super().__init__()
-        self._constants = constants
-
-    def __missing__(self, key: tuple[bool, str | None]) -> str:
-        daily, level = key
-        made = self[key] = copy_text.tail(
-            (*(HELD if daily else IMMEDIATE), *self._constants, level)
-        )
-        return made
-
-
 def _bound(table: Table, column: str, value: Any, dialect: Dialect) -> Any:
     """`value` as SQLAlchemy would send it to the driver for this column."""
     process = table.c[column].type.bind_processor(dialect)
     return process(value) if process is not None else value
-
-
-async def _copy_text(
-    connection: AsyncConnection, table: Table, columns: Sequence[str], text: str
-) -> None:
-    driver = await writing_driver(connection)
-    # A memoryview: asyncpg would take bytes for a file name.
-    source = memoryview(text.encode())
-    await driver.copy_to_table(table.name, source=source, columns=list(columns), format="text")
 
 
 async def _insert(
