@@ -2,11 +2,12 @@
 lookup, so no recipient passes through Python.
 
 Fetching each event's recipients into Python, building a row for each and sending the
-rows back with COPY (as the generic path in outbox.record_events still does on SQLite)
-cost the consumer about 2 µs of CPU per recipient: a sixth of its time on an ordinary day,
-most of it in a payment run. Here each event's lookup keys (subscriptions.matching.keys) go in as arrays, the join is the
-same one (recipient_keys_pkey, or ix_recipient_keys_everywhere for an announcement to
-every organisation), and the row is made in SQL as outbox._outbox_rows makes it: the same
+rows back with COPY cost the consumer about 2 µs of CPU per recipient: a sixth of its time
+on an ordinary day, most of it in a payment run. (SQLite keeps that path, with
+executemany: outbox.record_events.) Here each event's lookup keys
+(subscriptions.matching.keys) go in as arrays, the join is the same one
+(recipient_keys_pkey, or ix_recipient_keys_everywhere for an announcement to every
+organisation), and the row is made in SQL as outbox._outbox_rows makes it: the same
 Message-ID (sha256 of the user id), kind and status by the user's delivery, the level of
 the key. An announcement naming several compensation types has a key per type; it reaches
 each holder once, at the highest level held (DISTINCT ON). What comes back is one count per
