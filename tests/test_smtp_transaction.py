@@ -7,11 +7,14 @@ from typing import Any
 
 import aiosmtplib
 import pytest
+from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
+from hypothesis import given
+from hypothesis import strategies as st
 
 from notifier.channels.base import PermanentDeliveryError, TransientDeliveryError
 from notifier.channels.mime import Composer
 from notifier.channels.smtp import SmtpConfig, SmtpTransport
-from notifier.channels.transaction import classify, envelope_address, send
+from notifier.channels.transaction import classify, dot_stuffed, envelope_address, send
 from notifier.pipeline.models import Claimed, OutboxMessage
 from tests.smtp_server import Mailbox, free_port, start_smtp
 
@@ -36,6 +39,8 @@ class Envelopes(Mailbox):
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if any(address.startswith("silent") for address in envelope.rcpt_tos):
             await asyncio.sleep(30)  # a relay that never answers
+        if any(address.startswith("spam") for address in envelope.rcpt_tos):
+            return "554 5.7.1 Message refused"
         return await super().handle_DATA(server, session, envelope)
 
     async def handle_RSET(self, server: Any, session: Any, envelope: Any) -> str:
@@ -97,6 +102,30 @@ async def test_a_refusal_resets_the_envelope_and_the_connection_carries_the_next
     assert mailbox.resets == 2
     await send(client, claimed(3, "a@b.se"), Composer("no-reply@example.se"))
     assert len(mailbox.messages) == 1
+
+
+async def test_content_refused_at_its_end_resets_and_the_connection_carries_the_next(
+    relay: Any,
+) -> None:
+    client, mailbox = relay
+    with pytest.raises(aiosmtplib.SMTPDataError) as refused:
+        await send(client, claimed(1, "spam@b.se"), Composer("no-reply@example.se"))
+    assert isinstance(classify(refused.value), PermanentDeliveryError)
+    assert mailbox.resets == 1
+    await send(client, claimed(2, "a@b.se"), Composer("no-reply@example.se"))
+    assert len(mailbox.messages) == 1
+
+
+LINES = ["", ".", "..", ".x", "a.b", "x", " .", "a\r", "é", "b\n"]  # lone CR and LF too
+
+
+@given(st.lists(st.sampled_from(LINES), max_size=8))
+def test_the_content_is_stuffed_as_aiosmtplib_stuffs_it(lines: list[str]) -> None:
+    """What aiosmtplib's `data` writes (its regular expressions), without them for content
+    that is CRLF already."""
+    data = "".join(line + "\r\n" for line in lines).encode()
+    expected = PERIOD_REGEX.sub(b"..", normalize_message_line_endings(data)) + b".\r\n"
+    assert dot_stuffed(data) == expected
 
 
 @pytest.mark.parametrize(
