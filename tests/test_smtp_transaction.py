@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from notifier.channels.base import PermanentDeliveryError, TransientDeliveryError
 from notifier.channels.mime import Composer
+from notifier.channels.session import Session
 from notifier.channels.smtp import SmtpConfig, SmtpTransport
 from notifier.channels.transaction import classify, dot_stuffed, envelope_address, send
 from notifier.pipeline.models import Claimed, OutboxMessage
@@ -20,12 +21,22 @@ from tests.smtp_server import Mailbox, free_port, start_smtp
 
 
 class Envelopes(Mailbox):
-    """Keeps each MAIL command's address and options; refuses senders named blocked."""
+    """Keeps each MAIL command's address and options; refuses senders named blocked. With
+    `pipelining` it offers PIPELINING, as Postfix does (aiosmtpd reads pipelined commands
+    in order, but does not say so)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, pipelining: bool = False) -> None:
         super().__init__()
+        self.pipelining = pipelining
         self.mail: list[tuple[str, list[str]]] = []
         self.resets = 0
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        responses = await super().handle_EHLO(server, session, envelope, hostname, responses)
+        *lines, last = responses
+        return [*lines, "250-PIPELINING", last] if self.pipelining else responses
 
     async def handle_MAIL(
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
@@ -55,10 +66,10 @@ def claimed(id: int, recipient: str, body: str = "Hej!") -> Claimed:
     return Claimed(**row.model_dump())
 
 
-@pytest.fixture
-def envelopes() -> Any:
+@pytest.fixture(params=[False, True], ids=["one-by-one", "pipelined"])
+def envelopes(request: pytest.FixtureRequest) -> Any:
     port = free_port()
-    controller, mailbox = start_smtp(port, Envelopes())
+    controller, mailbox = start_smtp(port, Envelopes(pipelining=request.param))
     yield port, mailbox
     controller.stop()
 
@@ -66,8 +77,8 @@ def envelopes() -> Any:
 @pytest.fixture
 async def relay(envelopes: Any) -> Any:
     port, mailbox = envelopes
-    client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=5)
-    await client.connect()
+    client = await Session.open(aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=5))
+    assert client.pipelining == mailbox.pipelining
     yield client, mailbox
     await client.quit()
 
@@ -85,6 +96,18 @@ async def test_the_envelope_is_plain_and_announces_the_exact_size(relay: Any) ->
     [email] = mailbox.messages
     assert email["To"] == "anna.berg@stockholm.se"
     assert ".a line starting with a dot" in email.get_body(("plain",)).get_content()
+
+
+async def test_a_message_is_two_writes_where_the_relay_pipelines(relay: Any) -> None:
+    """MAIL, RCPT and DATA in one write, then the content: two round trips, not four."""
+    client, mailbox = relay
+    writes: list[bytes] = []
+    write = client._transport.write
+    client._transport.write = lambda data: (writes.append(data), write(data))[1]
+    await send(client, claimed(1, "anna.berg@stockholm.se"), Composer("no-reply@example.se"))
+    assert len(writes) == (2 if mailbox.pipelining else 4)
+    assert writes[0].startswith(b"MAIL FROM:<no-reply@example.se> SIZE=")
+    assert len(mailbox.messages) == 1
 
 
 async def test_a_refusal_resets_the_envelope_and_the_connection_carries_the_next(

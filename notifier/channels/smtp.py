@@ -20,6 +20,7 @@ from notifier.channels.base import (
 )
 from notifier.channels.files import composer_of
 from notifier.channels.mime import Composer
+from notifier.channels.session import Session
 from notifier.channels.transaction import classify, send
 from notifier.pipeline.models import Claimed
 
@@ -89,7 +90,7 @@ class SmtpTransport:
         self._composer = composer_of(sender)
         self._timeout = timeout
         self._connections = connections
-        self._idle: list[aiosmtplib.SMTP] = []
+        self._idle: list[Session] = []
         self._queue: deque[_Item] = deque()
         self._workers: set[asyncio.Task[None]] = set()
 
@@ -117,10 +118,10 @@ class SmtpTransport:
 
     async def aclose(self) -> None:
         idle, self._idle = self._idle, []
-        await asyncio.gather(*(_quit(client) for client in idle))
+        await asyncio.gather(*(client.quit() for client in idle))
 
     async def _work(self) -> None:
-        client: aiosmtplib.SMTP | None = None
+        client: Session | None = None
         fresh = False
         try:
             while self._queue:
@@ -128,10 +129,12 @@ class SmtpTransport:
                 if item.outcome.done():
                     continue
                 if client is None or not client.is_connected:
-                    client, fresh, failure = await self._take()
-                    if failure is not None:
-                        self._refused(item, failure)
+                    taken, fresh = await self._take()
+                    if isinstance(taken, Exception):
+                        client = None
+                        self._refused(item, taken)
                         return
+                    client = taken
                 try:
                     outcome = await self._send(client, item.message, item.attachments)
                 except _Dropped as dropped:
@@ -150,12 +153,11 @@ class SmtpTransport:
             if client is not None and client.is_connected:
                 self._idle.append(client)
 
-    async def _take(self) -> tuple[aiosmtplib.SMTP, bool, Exception | None]:
+    async def _take(self) -> tuple[Session | Exception, bool]:
         """A kept connection, or a new one (fresh: the server's next answer is news)."""
         if self._idle:
-            return self._idle.pop(), False, None
-        client, failure = await self._connect()
-        return client, True, failure
+            return self._idle.pop(), False
+        return await self._connect(), True
 
     def _refused(self, item: "_Item", failure: Exception) -> None:
         """No new connection. While another worker is at it (a relay that allows a client
@@ -173,9 +175,9 @@ class SmtpTransport:
         self._queue.clear()
 
     async def _retry(self, item: "_Item") -> Exception | None:
-        client, failure = await self._connect()
-        if failure is not None:
-            return failure
+        client = await self._connect()
+        if isinstance(client, Exception):
+            return client
         try:
             return await self._send(client, item.message, item.attachments)
         except _Dropped as dropped:
@@ -184,7 +186,8 @@ class SmtpTransport:
             if client.is_connected:
                 self._idle.append(client)
 
-    async def _connect(self) -> tuple[aiosmtplib.SMTP, Exception | None]:
+    async def _connect(self) -> Session | Exception:
+        """A new connection, greeted, or why there is none."""
         config = self._config
         client = aiosmtplib.SMTP(
             hostname=config.host,
@@ -197,14 +200,14 @@ class SmtpTransport:
             timeout=self._timeout,
         )
         try:
-            await client.connect()
+            return await Session.open(client)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            return client, classify(exc)
-        return client, None
+            client.close()
+            return classify(exc)
 
     async def _send(
         self,
-        client: aiosmtplib.SMTP,
+        client: Session,
         message: Claimed,
         attachments: Sequence[FileAttachment],
     ) -> Exception | None:
@@ -236,10 +239,3 @@ class _Dropped(Exception):
     def __init__(self, failure: Exception) -> None:
         super().__init__(str(failure))
         self.failure = failure
-
-
-async def _quit(client: aiosmtplib.SMTP) -> None:
-    try:
-        await client.quit()
-    except (aiosmtplib.SMTPException, OSError, TimeoutError):
-        client.close()

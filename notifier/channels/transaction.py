@@ -14,12 +14,13 @@ import re
 from collections.abc import Sequence
 
 import aiosmtplib
-from aiosmtplib import SMTPStatus
+from aiosmtplib import SMTPResponse, SMTPStatus
 from aiosmtplib.email import quote_address
 from aiosmtplib.protocol import normalize_message_line_endings
 
 from notifier.channels.base import FileAttachment, PermanentDeliveryError, TransientDeliveryError
 from notifier.channels.mime import Composer
+from notifier.channels.session import Session
 from notifier.pipeline.models import Claimed
 
 # local@domain with no space, control character, quote, bracket or other special: written
@@ -31,7 +32,7 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 async def send(
-    client: aiosmtplib.SMTP,
+    session: Session,
     message: Claimed,
     composer: Composer,
     attachments: Sequence[FileAttachment] = (),
@@ -42,63 +43,73 @@ async def send(
 
     The commands wait for their answers without a timer each: the caller bounds the whole
     transaction with one, and closes the connection when it runs out."""
-    if client.is_ehlo_or_helo_needed:
-        await client.ehlo()
     utf8 = not (composer.address + message.recipient).isascii()
     options: list[bytes] = []
     if utf8:
-        if not client.supports_extension("smtputf8"):
+        if not session.supports("smtputf8"):
             raise aiosmtplib.SMTPNotSupported("a non-ASCII address needs SMTPUTF8")
         options.append(b"SMTPUTF8")
-        if client.supports_extension("8BITMIME"):
+        if session.supports("8BITMIME"):
             options.append(b"BODY=8BITMIME")
     encoding = "utf-8" if utf8 else "ascii"
     sender = envelope_address(composer.address, encoding)
     recipient = envelope_address(message.recipient, encoding)
     data = composer.wire(message, attachments, utf8=utf8)
-    if client.supports_extension("size"):  # RFC 1870: the octets DATA will carry
+    if session.supports("size"):  # RFC 1870: the octets DATA will carry
         options.insert(0, b"SIZE=%d" % len(data))
+    envelope = (b" ".join((b"MAIL FROM:" + sender, *options)), b"RCPT TO:" + recipient)
     try:
-        addresses = (composer.address, message.recipient)
-        await _transaction(client, (sender, recipient), options, data, addresses)
+        await _transaction(session, envelope, data, (composer.address, message.recipient))
     except (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused):
         # An error in resetting says less than the refusal itself.
-        with contextlib.suppress(ConnectionError, aiosmtplib.SMTPResponseException):
-            await client.rset()
+        with contextlib.suppress(ConnectionError, aiosmtplib.SMTPException):
+            await session.commands(b"RSET")
         raise
 
 
 async def _transaction(
-    client: aiosmtplib.SMTP,
-    envelope: tuple[bytes, bytes],
-    options: list[bytes],
-    data: bytes,
-    addresses: tuple[str, str],
+    session: Session, envelope: tuple[bytes, bytes], data: bytes, addresses: tuple[str, str]
 ) -> None:
-    """MAIL, RCPT and DATA, each refusal raised as aiosmtplib's `sendmail` raises it."""
-    response = await client.execute_command(b"MAIL", b"FROM:" + envelope[0], *options, timeout=None)
-    if response.code != SMTPStatus.completed:
-        raise aiosmtplib.SMTPSenderRefused(response.code, response.message, addresses[0])
-    response = await client.execute_command(b"RCPT", b"TO:" + envelope[1], timeout=None)
-    if response.code not in (SMTPStatus.completed, SMTPStatus.will_forward):
-        refused = aiosmtplib.SMTPRecipientRefused(response.code, response.message, addresses[1])
-        raise aiosmtplib.SMTPRecipientsRefused([refused])
-    await _data(client, data)
-
-
-async def _data(client: aiosmtplib.SMTP, data: bytes) -> None:
-    """DATA and the content, as aiosmtplib's `data` sends them, without its rewriting of
-    every line ending by a regular expression (ours are CRLF already), which cost as much
-    as building the message: the content is only dot-stuffed (RFC 5321 §4.5.2)."""
-    response = await client.execute_command(b"DATA", timeout=None)
-    if response.code != SMTPStatus.start_input:
-        raise aiosmtplib.SMTPDataError(response.code, response.message)
-    if client.protocol is None:
-        raise aiosmtplib.SMTPServerDisconnected("Connection lost")
-    client.protocol.write(dot_stuffed(data))
-    response = await client.protocol.read_response(timeout=None)
+    """MAIL, RCPT and DATA (in one write where the server pipelines), then the content;
+    each refusal raised as aiosmtplib's `sendmail` raises it."""
+    commands = (*envelope, b"DATA")
+    if session.pipelining:
+        answers = await session.commands(*commands)
+    else:
+        answers = []
+        for command in commands:  # each after the one before it is accepted
+            answers += await session.commands(command)
+            if answers[-1].code not in ACCEPTED[len(answers) - 1]:
+                break
+    refusal = _refusal(answers, addresses)
+    if refusal is not None:
+        if len(answers) == 3 and answers[2].code == SMTPStatus.start_input:
+            await session.content(b".\r\n")  # RFC 2920 §3.1: data mode ends with a dot
+        raise refusal
+    response = await session.content(dot_stuffed(data))
     if response.code != SMTPStatus.completed:
         raise aiosmtplib.SMTPDataError(response.code, response.message)
+
+
+# What each of MAIL, RCPT and DATA answers when it is accepted.
+ACCEPTED = (
+    (SMTPStatus.completed,),
+    (SMTPStatus.completed, SMTPStatus.will_forward),
+    (SMTPStatus.start_input,),
+)
+
+
+def _refusal(answers: list[SMTPResponse], addresses: tuple[str, str]) -> Exception | None:
+    """The first refusal among the answers, as aiosmtplib raises it; None if none."""
+    mail, *rest = answers
+    if mail.code not in ACCEPTED[0]:
+        return aiosmtplib.SMTPSenderRefused(mail.code, mail.message, addresses[0])
+    if rest and rest[0].code not in ACCEPTED[1]:
+        refused = aiosmtplib.SMTPRecipientRefused(rest[0].code, rest[0].message, addresses[1])
+        return aiosmtplib.SMTPRecipientsRefused([refused])
+    if len(rest) > 1 and rest[1].code not in ACCEPTED[2]:
+        return aiosmtplib.SMTPDataError(rest[1].code, rest[1].message)
+    return None
 
 
 def dot_stuffed(data: bytes) -> bytes:
