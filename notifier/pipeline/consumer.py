@@ -1,9 +1,10 @@
 """The RabbitMQ consumer: events in, processed-event and outbox rows out, in batches.
 
-Deliveries are collected until `batch_size` of them or `batch_wait` seconds, then stored
-in one transaction and acknowledged with one `ack(multiple=True)` after the commit: a
-transaction per message caps the pipeline far below what the broker delivers. While one
-batch commits, the next is collected and parsed. A message that is not a valid event is
+Deliveries are collected (notifier.pipeline.inbox) until `batch_size` of them or
+`batch_wait` seconds, then stored in one transaction and acknowledged with one
+`ack(multiple=True)` after the commit: a transaction per message caps the pipeline far
+below what the broker delivers. On PostgreSQL two batches commit at once while the next
+is collected and parsed. A message that is not a valid event is
 published to the dead-letter queue with the reason in a header and acknowledged; it is
 never retried, never dropped, and never stops the loop.
 
@@ -14,7 +15,6 @@ reconnect; this one subscribes again itself.
 """
 
 import asyncio
-import contextlib
 import logging
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
@@ -31,6 +31,7 @@ from notifier import db
 from notifier.pipeline.broker import BrokerUnavailable, Topology, connect, declare
 from notifier.pipeline.dead_letters import dead_letter
 from notifier.pipeline.events import Event, InvalidEvent, parse_event
+from notifier.pipeline.inbox import Inbox
 from notifier.pipeline.outbox import Recorded, record_events
 from notifier.pipeline.telemetry import PipelineMetrics, reason_class
 
@@ -70,18 +71,13 @@ class Consumer:
         self._engine = engine
         self._sessions = sessions
         self.topology = topology or Topology()
-        self._batch_size = batch_size
-        self._batch_wait = batch_wait
         self._storing = storing_at_once(engine.dialect.name)
         self._prefetch = prefetch_for(batch_size, engine.dialect.name, prefetch)
         # Told after each commit that added outbox rows (wakes a sender in this process).
         self._on_stored = on_stored
         self._metrics = metrics or PipelineMetrics()
         self._connection: AbstractRobustConnection | None = None
-        self._inbox: deque[DeliveredMessage] = deque()
-        self._arrived = asyncio.Event()  # set when the inbox is no longer empty
-        self._full = asyncio.Event()  # set when it holds a batch
-        self._failure: Exception | None = None  # of consuming again after a reconnect
+        self._inbox = Inbox(batch_size, batch_wait)
         self.consuming = asyncio.Event()
         self.acknowledged = 0  # messages settled since start (stored or dead-lettered)
 
@@ -102,9 +98,7 @@ class Consumer:
                 await asyncio.sleep(5)
 
     async def _run_once(self) -> None:
-        # What a connection before this one delivered, the broker delivers again.
         self._inbox.clear()
-        self._failure = None
         connection = await connect(self._url)
         self._connection = connection
         try:
@@ -126,7 +120,7 @@ class Consumer:
         """Consume on the channel's aiormq channel of the moment (a new one after each
         reconnect)."""
         underlay = await channel.get_underlay_channel()
-        await underlay.basic_consume(self.topology.queue, self._receive)
+        await underlay.basic_consume(self.topology.queue, self._inbox.receive)
 
     async def _resubscribe(self, channel: AbstractRobustChannel | None) -> None:
         """After aio-pika reopened the channel. It would swallow a failure here and leave
@@ -136,32 +130,7 @@ class Consumer:
                 raise BrokerUnavailable("the channel is gone")
             await self._subscribe(channel)
         except Exception as exc:
-            self._failure = exc
-            self._arrived.set()
-
-    async def _receive(self, message: DeliveredMessage) -> None:
-        """The batch loop is woken twice a batch, not per message."""
-        self._inbox.append(message)
-        if len(self._inbox) == 1:
-            self._arrived.set()
-        if len(self._inbox) >= self._batch_size:
-            self._full.set()
-
-    async def _next_batch(self) -> list[DeliveredMessage]:
-        """The messages that arrive until a batch is full, or `batch_wait` seconds after
-        the first one."""
-        if not self._inbox:
-            self._arrived.clear()
-            await self._arrived.wait()
-        if self._failure is not None:
-            raise BrokerUnavailable(f"could not consume again: {self._failure!r}")
-        if len(self._inbox) < self._batch_size:
-            self._full.clear()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._batch_wait):
-                    await self._full.wait()
-        inbox = self._inbox
-        return [inbox.popleft() for _ in range(min(len(inbox), self._batch_size))]
+            self._inbox.fail(exc)
 
     async def _consume(self, channel: AbstractChannel) -> None:
         """Batch after batch, the next ones collected and parsed while those before them
@@ -169,7 +138,7 @@ class Consumer:
         storing: deque[asyncio.Task[None]] = deque()
         try:
             while True:
-                batch = await self._next_batch()
+                batch = await self._inbox.next_batch()
                 valid = await self._validate(channel, batch)
                 if len(storing) == self._storing:
                     await storing.popleft()
