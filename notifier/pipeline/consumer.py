@@ -4,9 +4,9 @@ Deliveries are collected (notifier.pipeline.inbox) until `batch_size` of them or
 `batch_wait` seconds, then stored in one transaction and acknowledged with one
 `ack(multiple=True)` after the commit: a transaction per message caps the pipeline far
 below what the broker delivers. On PostgreSQL two batches commit at once while the next
-is collected and parsed. A message that is not a valid event is
-published to the dead-letter queue with the reason in a header and acknowledged; it is
-never retried, never dropped, and never stops the loop.
+is collected and parsed. A message that is not a valid event is published to the
+dead-letter queue with the reason in a header and acknowledged; it is never retried,
+never dropped, and never stops the loop.
 
 The deliveries are aiormq's, taken on aio-pika's robust channel: aio-pika's message object
 and its second task per delivery cost about 25 µs an event, a fifth of the consumer's time
