@@ -15,7 +15,11 @@ from aiosmtpd.smtp import SMTP
 
 
 class Mailbox:
-    def __init__(self) -> None:
+    """With `pipelining` it offers PIPELINING, as Postfix does (aiosmtpd reads pipelined
+    commands in order, but does not say so)."""
+
+    def __init__(self, *, pipelining: bool = False) -> None:
+        self.pipelining = pipelining
         self.messages: list[EmailMessage] = []
         self.raw: list[bytes] = []  # each message exactly as received after DATA
         self.helo_names: list[str] = []
@@ -28,7 +32,10 @@ class Mailbox:
         self.sessions += 1
         self.helo_names.append(hostname)
         session.host_name = hostname
-        return responses
+        if not self.pipelining:
+            return responses
+        *lines, last = responses
+        return [*lines, "250-PIPELINING", last]
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]

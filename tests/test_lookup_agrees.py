@@ -110,23 +110,32 @@ def _targets() -> list[Target]:
     return found + [Target(ANNOUNCEMENT, org, None, types) for org in scopes for types in news]
 
 
-@settings(
-    max_examples=100,
+# Hypothesis as these tests need it: the same examples every run, a database per test.
+DETERMINISTIC = settings(
     deadline=None,
     derandomize=True,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(steps=st.lists(st.lists(operations, min_size=1, max_size=4), min_size=1, max_size=5))
-async def test_matching_from_the_lookup_equals_the_rule_after_any_writes(
-    engine: AsyncEngine, steps: list[list[tuple[Any, ...]]]
-) -> None:
+
+
+async def _write(engine: AsyncEngine, steps: list[list[tuple[Any, ...]]]) -> None:
+    """From empty tables, each step's writes in a commit of their own, as requests and
+    bulk batches make them."""
     await _empty_tables(engine)
-    for transaction in steps:  # several commits, as requests and bulk batches make them
+    for transaction in steps:
         async with db.sessionmaker(engine)() as session:
             for op in transaction:
                 await _apply(session, op)
             await session.commit()
+
+
+@settings(DETERMINISTIC, max_examples=100)
+@given(steps=st.lists(st.lists(operations, min_size=1, max_size=4), min_size=1, max_size=5))
+async def test_matching_from_the_lookup_equals_the_rule_after_any_writes(
+    engine: AsyncEngine, steps: list[list[tuple[Any, ...]]]
+) -> None:
+    await _write(engine, steps)
     targets = _targets()
     async with db.sessionmaker(engine)() as session:
         found = await match(session=session, targets=targets)
@@ -135,13 +144,7 @@ async def test_matching_from_the_lookup_equals_the_rule_after_any_writes(
     assert await _lookup_rows(engine) == await _derived_rows(engine)
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(DETERMINISTIC, max_examples=40)
 @given(steps=st.lists(st.lists(operations, min_size=1, max_size=4), min_size=1, max_size=4))
 @example(  # an announcement naming two types, held at two levels: the higher one counts
     steps=[
@@ -160,12 +163,7 @@ async def test_the_outbox_rows_postgresql_makes_itself_follow_the_rule(
     (notifier.pipeline.fan_out), not by Python: each row is still the pure rule's
     recipient, with the Message-ID, kind, status and level the generic path gives."""
     engine = postgresql_only
-    await _empty_tables(engine)
-    for transaction in steps:
-        async with db.sessionmaker(engine)() as session:
-            for op in transaction:
-                await _apply(session, op)
-            await session.commit()
+    await _write(engine, steps)
     valid = [t for t in _targets() if t.event_type == ANNOUNCEMENT or t.compensation_type]
     events = [_event(t) for t in valid if t.organisation or t.event_type == ANNOUNCEMENT]
     async with db.sessionmaker(engine)() as session:

@@ -7,7 +7,6 @@ import datetime
 import ipaddress
 import ssl
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -19,15 +18,6 @@ from cryptography.x509.oid import NameOID
 from notifier.channels.smtp import SmtpTransport, parse_smtp_url
 from notifier.pipeline.models import Claimed, OutboxMessage
 from tests.smtp_server import Mailbox, free_port
-
-
-class Pipelining(Mailbox):
-    async def handle_EHLO(
-        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
-    ) -> list[str]:
-        responses = await super().handle_EHLO(server, session, envelope, hostname, responses)
-        *lines, last = responses
-        return [*lines, "250-PIPELINING", last]
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +69,7 @@ async def test_messages_go_over_tls_and_pipelined(
     server_tls.load_cert_chain(cert_file, key_file)
     # The client trusts the test's certificate the way it trusts any: the default store.
     monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))
-    port, mailbox = free_port(), Pipelining()
+    port, mailbox = free_port(), Mailbox(pipelining=True)
     if scheme == "smtps":
         controller = Controller(mailbox, hostname="127.0.0.1", port=port, ssl_context=server_tls)
     else:

@@ -21,22 +21,12 @@ from tests.smtp_server import Mailbox, free_port, start_smtp
 
 
 class Envelopes(Mailbox):
-    """Keeps each MAIL command's address and options; refuses senders named blocked. With
-    `pipelining` it offers PIPELINING, as Postfix does (aiosmtpd reads pipelined commands
-    in order, but does not say so)."""
+    """Keeps each MAIL command's address and options; refuses senders named blocked."""
 
     def __init__(self, *, pipelining: bool = False) -> None:
-        super().__init__()
-        self.pipelining = pipelining
+        super().__init__(pipelining=pipelining)
         self.mail: list[tuple[str, list[str]]] = []
         self.resets = 0
-
-    async def handle_EHLO(
-        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
-    ) -> list[str]:
-        responses = await super().handle_EHLO(server, session, envelope, hostname, responses)
-        *lines, last = responses
-        return [*lines, "250-PIPELINING", last] if self.pipelining else responses
 
     async def handle_MAIL(
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]

@@ -18,7 +18,6 @@ A user with daily delivery gets a held digest item instead of a pending notifica
 the sender never claims it, and notifier.kinds.digest sends it in that user's digest.
 """
 
-import functools
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,13 +52,8 @@ class Recorded:
 def message_id(event_id: str, user_id: str) -> str:
     """The same Message-ID for the same (event, user) every time, naming neither the user
     nor anything of the event but its id."""
-    return f"<{event_id}.{_user_hash(user_id)}@{MESSAGE_ID_DOMAIN}>"
-
-
-@functools.lru_cache(maxsize=65_536)
-def _user_hash(user_id: str) -> str:
-    """Kept: a payment run names the same users event after event."""
-    return hashlib.sha256(user_id.encode()).hexdigest()[:20]
+    user_hash = hashlib.sha256(user_id.encode()).hexdigest()[:20]
+    return f"<{event_id}.{user_hash}@{MESSAGE_ID_DOMAIN}>"
 
 
 def target(event: Event) -> Target:
