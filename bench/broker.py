@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 import aio_pika
 
-from notifier.pipeline.broker import Topology, declare
+from notifier.workers.broker import Topology, declare
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 FLIGHT = 500  # confirmed publishes in flight: one at a time made setup the slowest part

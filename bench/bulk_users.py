@@ -32,7 +32,7 @@ from domain.organisations import organisations
 from notifier import db
 from notifier.compose import build_services
 from notifier.settings import Settings
-from notifier.web.app import create_app
+from notifier.app import create_app
 
 ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TOKEN = "bench-admin-token"

@@ -23,7 +23,7 @@ from bench import broker, data
 from bench.report import Result, rate
 from notifier import compose
 from notifier.compose import build_services
-from notifier.pipeline.consumer import prefetch_for
+from notifier.workers.consumer import prefetch_for
 from notifier.settings import Settings
 
 

@@ -13,8 +13,8 @@ from bench import data
 from bench.report import Result, rate
 from domain.sqltypes import utcnow
 from notifier import db
-from notifier.pipeline.events import Event
-from notifier.pipeline.outbox import record_events
+from notifier.outbox.events import Event
+from notifier.outbox.record import record_events
 from notifier.settings import Settings
 
 

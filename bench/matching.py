@@ -12,8 +12,8 @@ from sqlalchemy import text
 from bench import data
 from bench.report import Result
 from notifier import db
-from notifier.pipeline.events import Event
-from notifier.pipeline.outbox import target
+from notifier.outbox.events import Event
+from notifier.outbox.record import target
 from subscriptions.matching import USER_ID, Target, match_rows
 
 BY_ID = text("SELECT id, email, name FROM users WHERE id = ANY(:ids)")

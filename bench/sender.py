@@ -24,8 +24,8 @@ from bench.sink import HOST, Sink
 from domain.sqltypes import utcnow
 from notifier import compose, db
 from notifier.compose import build_services
-from notifier.pipeline.events import Event
-from notifier.pipeline.outbox import record_events
+from notifier.outbox.events import Event
+from notifier.outbox.record import record_events
 from notifier.settings import Settings
 
 

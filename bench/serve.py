@@ -22,7 +22,7 @@ import asyncpg
 from bench import broker, data
 from bench.sink import HOST, free_port
 from notifier import db
-from notifier.pipeline.broker import Topology
+from notifier.workers.broker import Topology
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,9 +11,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain.sqltypes import utcnow
-from notifier import compose, db, inbound, runtime
+from notifier import compose, db, runtime
+from notifier.inbound import server as inbound
 from notifier.compose import Role, build_services
-from notifier.pipeline import dead_letters, digests, retention, sample
+from notifier.outbox import digest_rows as digests
+from notifier.workers import dead_letters, retention, sample
 from notifier.settings import Settings
 
 

@@ -1,5 +1,5 @@
 """The one composition root: settings → engine and sessions → channels and kinds → the
-workers of the roles asked for. The FastAPI app (notifier.web.app.create_app) is built
+workers of the roles asked for. The FastAPI app (notifier.app.create_app) is built
 from what this returns.
 
 Every role (`serve`, `api`, `consume`, `send`) makes one call to `build_services`. What
@@ -28,7 +28,7 @@ from notifier.channels.base import Transport
 from notifier.channels.email import email_transport
 from notifier.channels.http import HttpTransport
 from notifier.channels.smtp import SmtpTransport
-from notifier.inbound import Inbound
+from notifier.inbound.server import Inbound
 from notifier.kinds import OutboxKind, Steps
 from notifier.kinds.digest import DigestSteps
 from notifier.kinds.forwards import ForwardSteps
@@ -38,12 +38,13 @@ from notifier.kinds.notifications import (
     placeholder_preferences,
 )
 from notifier.kinds.rendering import Renderer, build_environment
-from notifier.pipeline import digests, retention
-from notifier.pipeline.broker import Topology
-from notifier.pipeline.consumer import Consumer
-from notifier.pipeline.due import RetryPolicy
-from notifier.pipeline.sender import Sender
-from notifier.pipeline.telemetry import PipelineMetrics
+from notifier.outbox import digest_rows as digests
+from notifier.workers import retention
+from notifier.workers.broker import Topology
+from notifier.workers.consumer import Consumer
+from notifier.outbox.claim import RetryPolicy
+from notifier.workers.sender import Sender
+from notifier.workers.telemetry import PipelineMetrics
 from notifier.settings import Settings
 from notifier.web.preferences import PreferenceLinks
 from notifier.web.security import signing_key

@@ -2,7 +2,7 @@
 
 from sqlmodel import SQLModel
 
-import notifier.pipeline.models
+import notifier.outbox.models
 import routing.ticketing.models
 import routing.ticketing.staff
 import routing.ticketing.staff_sessions
@@ -10,7 +10,7 @@ import subscriptions.models
 
 __all__ = ["target_metadata"]
 _MODELS = (
-    notifier.pipeline.models,
+    notifier.outbox.models,
     routing.ticketing.models,
     routing.ticketing.staff,
     routing.ticketing.staff_sessions,

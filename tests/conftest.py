@@ -21,9 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from notifier import db
 from notifier.compose import Services, build_services
 from notifier.metadata import target_metadata
-from notifier.pipeline.broker import Topology
+from notifier.workers.broker import Topology
 from notifier.settings import Settings
-from notifier.web.app import create_app
+from notifier.app import create_app
 from tests import postfix_relay
 from tests.smtp_server import Mailbox, free_port, start_smtp
 

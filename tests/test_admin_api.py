@@ -151,7 +151,7 @@ async def test_admin_api_needs_the_token(
 async def test_admin_api_is_closed_without_a_configured_token(
     services: Any, admin: dict[str, str]
 ) -> None:
-    from notifier.web.app import create_app
+    from notifier.app import create_app
 
     services.settings = services.settings.model_copy(update={"admin_token": None})
     app = create_app(services)

@@ -1,4 +1,4 @@
-"""docs/asyncapi.yaml and the pydantic event models (notifier/pipeline/events.py) say the
+"""docs/asyncapi.yaml and the pydantic event models (notifier/outbox/events.py) say the
 same: every field, which are required, every enum, and which parts each event type
 needs. Change one without the other and a test here fails."""
 
@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from domain.compensation import COMPENSATION_TYPES, EVENT_TYPES
 from domain.organisations import OrganisationKind, OrganisationRef
-from notifier.pipeline.events import (
+from notifier.outbox.events import (
     Announcement,
     Case,
     DecisionPart,

@@ -19,11 +19,11 @@ from sqlmodel import select
 
 from notifier import db
 from notifier.compose import Role, build_services
-from notifier.pipeline.broker import REASON_HEADER, BrokerUnavailable, Topology, declare
-from notifier.pipeline.consumer import Consumer
-from notifier.pipeline.models import ProcessedEvent
+from notifier.workers.broker import REASON_HEADER, BrokerUnavailable, Topology, declare
+from notifier.workers.consumer import Consumer
+from notifier.outbox.models import ProcessedEvent
 from notifier.settings import Settings
-from notifier.web.app import create_app
+from notifier.app import create_app
 from tests.conftest import AMQP_URL
 from tests.pipeline_helpers import (
     DYGN,

@@ -15,11 +15,11 @@ from notifier import db
 from notifier.channels.base import Files, Results
 from notifier.commands import send_digests
 from notifier.compose import Services, kinds
-from notifier.pipeline.digests import create_digests, due, next_run, run_daily
-from notifier.pipeline.events import Event
-from notifier.pipeline.models import Claimed, OutboxKind, OutboxMessage, OutboxStatus
-from notifier.pipeline.outbox import record_events
-from notifier.pipeline.sender import Sender
+from notifier.outbox.digest_rows import create_digests, due, next_run, run_daily
+from notifier.outbox.events import Event
+from notifier.outbox.models import Claimed, OutboxKind, OutboxMessage, OutboxStatus
+from notifier.outbox.record import record_events
+from notifier.workers.sender import Sender
 from subscriptions import lookup, store
 from subscriptions.models import User
 from subscriptions.schemas import PermissionsIn
@@ -129,7 +129,7 @@ async def test_concurrent_runs_and_senders_make_and_send_one_digest(
     made = await asyncio.gather(*(make(services, now=now) for _ in range(3)))
     assert sorted(made) == [0, 0, 1]
     if engine.dialect.name == "sqlite":
-        return  # one sender per SQLite file (no SKIP LOCKED): see notifier.pipeline.sender
+        return  # one sender per SQLite file (no SKIP LOCKED): see notifier.workers.sender
     first, second = Capture(), Capture()
     await asyncio.gather(
         sender(services, first).send_batch(), sender(services, second).send_batch()

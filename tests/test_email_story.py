@@ -20,9 +20,9 @@ from domain.sqltypes import utcnow
 from domain.swedish import kronor
 from notifier import db
 from notifier.compose import build_sender, build_services
-from notifier.pipeline.events import Event
-from notifier.pipeline.models import OutboxKind, OutboxStatus
-from notifier.pipeline.outbox import record_events
+from notifier.outbox.events import Event
+from notifier.outbox.models import OutboxKind, OutboxStatus
+from notifier.outbox.record import record_events
 from notifier.settings import Settings
 from subscriptions import store
 from tests.factories import DYGN, add_user, event_body

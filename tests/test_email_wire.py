@@ -21,8 +21,8 @@ from notifier.channels import mime
 from notifier.channels.base import Transport
 from notifier.channels.email import email_transport
 from notifier.kinds.rendering import Renderer, build_environment
-from notifier.pipeline.events import Event
-from notifier.pipeline.models import OutboxMessage
+from notifier.outbox.events import Event
+from notifier.outbox.models import OutboxMessage
 from notifier.settings import Settings
 from tests.pipeline_helpers import event_body
 from tests.smtp_server import Mailbox

@@ -10,9 +10,9 @@ from sqlmodel import select
 
 from domain.compensation import PermissionLevel
 from notifier import db
-from notifier.pipeline.events import Event
-from notifier.pipeline.models import OutboxMessage, OutboxStatus
-from notifier.pipeline.outbox import target
+from notifier.outbox.events import Event
+from notifier.outbox.models import OutboxMessage, OutboxStatus
+from notifier.outbox.record import target
 from subscriptions.explain import UserState, explain
 from tests.pipeline_helpers import DYGN, FAST, GOTEBORG, add_user, event_body
 from tests.test_pipeline import record

@@ -17,11 +17,11 @@ from sqlmodel import col, select
 from notifier.channels.email import email_transport
 from notifier.channels.http import HttpTransport
 from notifier.compose import Services, build_services, kinds
-from notifier.pipeline.due import RetryPolicy
-from notifier.pipeline.models import OutboxMessage
-from notifier.pipeline.sender import Sender
+from notifier.outbox.claim import RetryPolicy
+from notifier.outbox.models import OutboxMessage
+from notifier.workers.sender import Sender
 from notifier.settings import Settings
-from notifier.web.app import create_app
+from notifier.app import create_app
 from routing.ticketing import tickets
 from routing.ticketing.models import Attachment, Ticket
 from tests.smtp_server import Mailbox, free_port, start_smtp

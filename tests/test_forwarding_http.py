@@ -23,9 +23,9 @@ from notifier.channels.http import HttpTransport
 from notifier.compose import Role, build_sender, build_services, channels
 from notifier.kinds.forwards import ForwardSteps
 from notifier.kinds.tickets import forward_hook, forward_message
-from notifier.pipeline.due import RetryPolicy
-from notifier.pipeline.models import OutboxKind, OutboxMessage
-from notifier.pipeline.sender import Sender
+from notifier.outbox.claim import RetryPolicy
+from notifier.outbox.models import OutboxKind, OutboxMessage
+from notifier.workers.sender import Sender
 from notifier.settings import Settings
 from routing.decision.engine import route
 from routing.decision.rules import default_rules

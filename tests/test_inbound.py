@@ -16,8 +16,8 @@ from sqlmodel import select
 
 from notifier import compose
 from notifier.compose import Services
-from notifier.inbound import serve
-from notifier.pipeline.models import OutboxMessage
+from notifier.inbound.server import serve
+from notifier.outbox.models import OutboxMessage
 from notifier.settings import Settings
 from tests.smtp_server import free_port
 from tests.test_desk_search import api_ticket

@@ -15,8 +15,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.compensation import ANNOUNCEMENT, PermissionLevel
 from domain.sqltypes import utcnow
 from notifier import db
-from notifier.pipeline.events import Event
-from notifier.pipeline.outbox import OUTBOX_TABLE, message_id, record_events, target
+from notifier.outbox.events import Event
+from notifier.outbox.record import OUTBOX_TABLE, message_id, record_events, target
 from subscriptions import lookup, store
 from subscriptions.bulk_store import BulkUser, write_batch
 from subscriptions.matching import Candidate, Recipient, Target, match, recipients
@@ -160,7 +160,7 @@ async def test_the_outbox_rows_postgresql_makes_itself_follow_the_rule(
     postgresql_only: AsyncEngine, steps: list[list[tuple[Any, ...]]]
 ) -> None:
     """On PostgreSQL the consumer's outbox rows are made by one INSERT … SELECT per batch
-    (notifier.pipeline.fan_out), not by Python: each row is still the pure rule's
+    (notifier.outbox.fan_out), not by Python: each row is still the pure rule's
     recipient, with the Message-ID, kind, status and level the generic path gives."""
     engine = postgresql_only
     await _write(engine, steps)

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.sqltypes import utcnow
 from notifier import db
-from notifier.pipeline.models import OutboxMessage, OutboxStatus
+from notifier.outbox.models import OutboxMessage, OutboxStatus
 from tests.test_support_api_idempotency import SEA_QUESTION
 
 STATE = ("notifier_outbox", "notifier_tickets")

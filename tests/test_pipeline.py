@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.sqltypes import utcnow
 from notifier import db
-from notifier.pipeline.events import Event
-from notifier.pipeline.models import ProcessedEvent
-from notifier.pipeline.outbox import (
+from notifier.outbox.events import Event
+from notifier.outbox.models import ProcessedEvent
+from notifier.outbox.record import (
     OUTBOX_COLUMNS,
     OUTBOX_NULL,
     OUTBOX_TABLE,

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from domain.compensation import EVENT_TYPES
-from notifier.pipeline.events import InvalidEvent, parse_event
+from notifier.outbox.events import InvalidEvent, parse_event
 from tests.pipeline_helpers import encode, event_body
 
 

@@ -11,9 +11,9 @@ from notifier import db
 from notifier.channels.base import PermanentDeliveryError
 from notifier.channels.smtp import SmtpConfig, SmtpTransport
 from notifier.compose import build_sender, build_services
-from notifier.pipeline.events import Event
-from notifier.pipeline.models import OutboxMessage
-from notifier.pipeline.outbox import record_events
+from notifier.outbox.events import Event
+from notifier.outbox.models import OutboxMessage
+from notifier.outbox.record import record_events
 from notifier.settings import Settings
 from tests.pipeline_helpers import DYGN, add_user, event_body, outbox
 from tests.postfix_relay import DOMAIN, Relay

@@ -10,7 +10,7 @@ import pytest
 from domain.compensation import EVENT_TYPES, PermissionLevel
 from domain.swedish import datum, kronor
 from notifier.kinds.rendering import Email, Renderer, build_environment
-from notifier.pipeline.events import Event
+from notifier.outbox.events import Event
 from tests.pipeline_helpers import event_body
 
 BASE_URL = "https://notifier.example.se"

@@ -17,9 +17,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.sqltypes import utcnow
 from notifier import db
 from notifier.compose import Role, build_services
-from notifier.pipeline import retention
-from notifier.pipeline.models import OutboxMessage, OutboxStatus, ProcessedEvent
-from notifier.pipeline.retention import purge
+from notifier.workers import retention
+from notifier.outbox.models import OutboxMessage, OutboxStatus, ProcessedEvent
+from notifier.workers.retention import purge
 from notifier.settings import Settings
 from routing.ticketing import tickets
 from routing.ticketing.models import Attachment, Ticket, TicketStatus

@@ -3,7 +3,7 @@
 import httpx
 
 from notifier.compose import Services
-from notifier.pipeline.models import OutboxMessage
+from notifier.outbox.models import OutboxMessage
 from routing.ticketing.models import Ticket
 from tests.test_support_api import count
 from tests.test_support_api_idempotency import SEA_QUESTION, TICKETS

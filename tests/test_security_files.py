@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from notifier.channels.files import FileTransport
-from notifier.pipeline.models import OutboxMessage
+from notifier.outbox.models import OutboxMessage
 
 
 async def test_eml_files_and_their_folder_are_private(tmp_path: Path) -> None:

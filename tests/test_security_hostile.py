@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from notifier.compose import Services
-from notifier.pipeline.models import OutboxMessage
+from notifier.outbox.models import OutboxMessage
 from routing.ticketing.models import Ticket
 from tests.factories import user_body
 from tests.test_support_api import count

@@ -12,7 +12,7 @@ from notifier import db
 from notifier.compose import build_services
 from notifier.logs import JsonFormatter, RedactPersonalData
 from notifier.settings import Settings
-from notifier.web.app import create_app
+from notifier.app import create_app
 from tests.test_support_api_idempotency import SEA_QUESTION
 from tests.test_web_form import DETAILS, SEA, csrf_of
 

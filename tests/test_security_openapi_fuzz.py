@@ -22,7 +22,7 @@ from sqlalchemy.pool import NullPool
 from notifier import db
 from notifier.compose import build_services
 from notifier.settings import Settings
-from notifier.web.app import create_app
+from notifier.app import create_app
 from tests.conftest import ADMIN_TOKEN, _empty_tables
 
 load_all_checks()

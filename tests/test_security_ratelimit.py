@@ -11,7 +11,7 @@ from starlette.requests import Request
 
 from notifier.compose import Services
 from notifier.settings import Settings
-from notifier.web.app import create_app
+from notifier.app import create_app
 from notifier.web.hardening import close_storage
 from routing.ticketing.models import Ticket
 from routing.web.limits import client_address, networks

@@ -27,11 +27,11 @@ from notifier.kinds.notifications import (
     placeholder_preferences,
 )
 from notifier.kinds.rendering import Renderer, build_environment
-from notifier.pipeline.due import IN_INDEX_ORDER, SORTING_AGAIN, RetryPolicy, backoff, leasing
-from notifier.pipeline.events import Event
-from notifier.pipeline.models import Claimed, OutboxKind, OutboxMessage
-from notifier.pipeline.outbox import record_events
-from notifier.pipeline.sender import Sender
+from notifier.outbox.claim import IN_INDEX_ORDER, SORTING_AGAIN, RetryPolicy, backoff, leasing
+from notifier.outbox.events import Event
+from notifier.outbox.models import Claimed, OutboxKind, OutboxMessage
+from notifier.outbox.record import record_events
+from notifier.workers.sender import Sender
 from subscriptions import store
 from subscriptions.models import User
 from tests.pipeline_helpers import DYGN, add_user, event_body, outbox
@@ -436,7 +436,7 @@ async def test_a_database_away_is_said_once_not_with_a_traceback_at_every_try(
     looping = asyncio.create_task(
         sender(away, FileTransport(tmp_path, "no-reply@example.se"), poll_interval=0.02)._loop()
     )
-    with caplog.at_level(logging.INFO, logger="notifier.pipeline.sender"):
+    with caplog.at_level(logging.INFO, logger="notifier.workers.sender"):
         await asyncio.sleep(0.5)
         looping.cancel()
         await asyncio.gather(looping, return_exceptions=True)

@@ -19,9 +19,9 @@ from notifier.kinds.notifications import (
     placeholder_preferences,
 )
 from notifier.kinds.rendering import Email, Renderer, build_environment
-from notifier.pipeline.events import Event
-from notifier.pipeline.models import Claimed
-from notifier.pipeline.outbox import record_events
+from notifier.outbox.events import Event
+from notifier.outbox.models import Claimed
+from notifier.outbox.record import record_events
 from tests.pipeline_helpers import DYGN, add_user, event_body, outbox
 from tests.test_sender import Blocking, queued, sender
 

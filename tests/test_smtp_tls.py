@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from notifier.channels.smtp import SmtpTransport, parse_smtp_url
-from notifier.pipeline.models import Claimed, OutboxMessage
+from notifier.outbox.models import Claimed, OutboxMessage
 from tests.smtp_server import Mailbox, free_port
 
 

@@ -16,7 +16,7 @@ from notifier.channels.mime import Composer
 from notifier.channels.session import Session
 from notifier.channels.smtp import SmtpConfig, SmtpTransport
 from notifier.channels.transaction import classify, dot_stuffed, envelope_address, send
-from notifier.pipeline.models import Claimed, OutboxMessage
+from notifier.outbox.models import Claimed, OutboxMessage
 from tests.smtp_server import Mailbox, free_port, start_smtp
 
 

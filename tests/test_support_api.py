@@ -13,9 +13,9 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from notifier.compose import Services, build_services
-from notifier.pipeline.models import OutboxMessage
+from notifier.outbox.models import OutboxMessage
 from notifier.settings import Settings
-from notifier.web.app import create_app
+from notifier.app import create_app
 from routing.decision.rules import default_rules
 from routing.ticketing.models import Ticket, TicketEvent
 

@@ -6,7 +6,7 @@ import asyncio
 import httpx
 
 from notifier.compose import Services
-from notifier.pipeline.models import OutboxMessage
+from notifier.outbox.models import OutboxMessage
 from routing.ticketing.models import Ticket
 from tests.test_support_api import count, inquiry
 

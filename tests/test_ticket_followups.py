@@ -7,7 +7,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from notifier.compose import Services
-from notifier.pipeline.models import OutboxMessage
+from notifier.outbox.models import OutboxMessage
 from tests.test_triage import mint, open_ticket
 from tests.test_web_form import DETAILS
 

@@ -8,7 +8,7 @@ deletes the message.
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from notifier.pipeline.models import Claimed
+from notifier.outbox.models import Claimed
 
 
 class TransientDeliveryError(Exception):

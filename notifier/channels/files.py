@@ -9,7 +9,7 @@ from pathlib import Path
 
 from notifier.channels.base import FileAttachment, Files, Results, TransientDeliveryError
 from notifier.channels.mime import Composer
-from notifier.pipeline.models import Claimed
+from notifier.outbox.models import Claimed
 
 
 def composer_of(sender: Composer | str) -> Composer:

@@ -19,7 +19,7 @@ from notifier.channels.base import (
     Results,
     TransientDeliveryError,
 )
-from notifier.pipeline.models import Claimed
+from notifier.outbox.models import Claimed
 
 TRANSIENT_STATUSES = frozenset({408, 425, 429})
 

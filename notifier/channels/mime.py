@@ -28,7 +28,7 @@ from email.utils import format_datetime
 from domain.sqltypes import utcnow
 from notifier.channels.base import FileAttachment
 from notifier.channels.signing import DkimKey
-from notifier.pipeline.models import Claimed
+from notifier.outbox.models import Claimed
 
 # Encodes the headers that are not plain ASCII, and attachment parts.
 WIRE = policy.default.clone(max_line_length=998, linesep="\r\n")

@@ -22,7 +22,7 @@ from notifier.channels.files import composer_of
 from notifier.channels.mime import Composer
 from notifier.channels.session import Session
 from notifier.channels.transaction import classify, send
-from notifier.pipeline.models import Claimed
+from notifier.outbox.models import Claimed
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from aiosmtplib.protocol import normalize_message_line_endings
 from notifier.channels.base import FileAttachment, PermanentDeliveryError, TransientDeliveryError
 from notifier.channels.mime import Composer
 from notifier.channels.session import Session
-from notifier.pipeline.models import Claimed
+from notifier.outbox.models import Claimed
 
 # local@domain with no space, control character, quote, bracket or other special: written
 # as it is. Anything else (a quoted local part, an IP-literal domain) takes the long way.

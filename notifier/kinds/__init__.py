@@ -13,7 +13,7 @@ from typing import Protocol
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from notifier.channels.base import FileAttachment
-from notifier.pipeline.models import Claimed, OutboxKind
+from notifier.outbox.models import Claimed, OutboxKind
 
 __all__ = ["OutboxKind", "Prepared", "Ready", "Steps"]
 

@@ -1,6 +1,6 @@
 """The daily digest's steps: for users with daily delivery, one email listing what
 their held items (OutboxKind.DIGEST_ITEM, status held) tell, grouped by event type and
-compensation type. The digest rows themselves are made by notifier.pipeline.digests.
+compensation type. The digest rows themselves are made by notifier.outbox.digest_rows.
 
 The row is claimed by the ordinary sender, and `DigestSteps.prepare` renders it from the
 held items *at send time*: each item at the grant the user holds then, so a grant revoked
@@ -23,15 +23,15 @@ from domain.swedish import SWEDISH_TIME
 from notifier.channels.base import PermanentDeliveryError
 from notifier.kinds import Prepared
 from notifier.kinds.rendering import Email, PreferencesUrl, Renderer, visible_context
-from notifier.pipeline.events import Event, parse_payload
-from notifier.pipeline.models import (
+from notifier.outbox.events import Event, parse_payload
+from notifier.outbox.models import (
     Claimed,
     OutboxKind,
     OutboxMessage,
     OutboxStatus,
     ProcessedEvent,
 )
-from notifier.pipeline.outbox import target
+from notifier.outbox.record import target
 from subscriptions.matching import Candidate, recipients
 from subscriptions.models import PermissionGrant, User
 

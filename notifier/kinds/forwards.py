@@ -4,7 +4,7 @@ delivered forward marks its ticket forwarded, with an audit event."""
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from notifier.kinds import Prepared
-from notifier.pipeline.models import Claimed
+from notifier.outbox.models import Claimed
 from routing.ticketing import tickets
 from routing.ticketing.models import Ticket
 from routing.ticketing.triage import attachments_by_ticket

@@ -17,8 +17,8 @@ from domain.compensation import PermissionLevel
 from notifier.channels.base import PermanentDeliveryError
 from notifier.kinds import Prepared
 from notifier.kinds.rendering import Email, PreferencesUrl, Renderer, UnsubscribeUrl
-from notifier.pipeline.events import Event, parse_payload
-from notifier.pipeline.models import Claimed, OutboxStatus, ProcessedEvent
+from notifier.outbox.events import Event, parse_payload
+from notifier.outbox.models import Claimed, OutboxStatus, ProcessedEvent
 from subscriptions.models import User
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 from domain.compensation import COMPENSATION_TYPES, EVENT_TYPES, PermissionLevel
 from domain.organisations import find_organisation
 from domain.swedish import datum, klockslag, kronor
-from notifier.pipeline.events import Event, Outcome
+from notifier.outbox.events import Event, Outcome
 
 OUTCOMES = {
     Outcome.APPROVED: "bifall",

@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.compensation import COMPENSATION_TYPES
 from domain.organisations import organisation_name
-from notifier.pipeline.models import OutboxKind, OutboxMessage, OutboxStatus
+from notifier.outbox.models import OutboxKind, OutboxMessage, OutboxStatus
 from notifier.settings import Settings
 from routing.decision.schemas import Decision
 from routing.ticketing.models import Ticket

@@ -16,9 +16,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.text import SINGLE_LINE_PATTERN
 from domain.web import SessionDep, gated, refusals
-from notifier.pipeline.events import parse_payload
-from notifier.pipeline.models import OutboxMessage, OutboxStatus, ProcessedEvent
-from notifier.pipeline.outbox import message_id, target
+from notifier.outbox.events import parse_payload
+from notifier.outbox.models import OutboxMessage, OutboxStatus, ProcessedEvent
+from notifier.outbox.record import message_id, target
 from subscriptions.explain import explain, load_user_state
 
 

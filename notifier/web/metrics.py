@@ -17,8 +17,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.sqltypes import utcnow
 from domain.web import SessionDep
-from notifier.pipeline.models import OutboxMessage, OutboxStatus
-from notifier.pipeline.telemetry import PipelineMetrics
+from notifier.outbox.models import OutboxMessage, OutboxStatus
+from notifier.workers.telemetry import PipelineMetrics
 from routing.ticketing.models import Ticket
 
 

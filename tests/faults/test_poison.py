@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from notifier.pipeline.broker import REASON_HEADER
+from notifier.workers.broker import REASON_HEADER
 from tests.faults import population
 from tests.faults.counting import Tally, verdict
 from tests.faults.processes import rss_kib

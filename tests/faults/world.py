@@ -16,7 +16,7 @@ import asyncpg
 from aio_pika.abc import AbstractRobustConnection
 
 from notifier import db
-from notifier.pipeline.consumer import Topology, declare
+from notifier.workers.consumer import Topology, declare
 from subscriptions import lookup
 from subscriptions.models import PermissionGrant, Subscription, User
 from tests.conftest import AMQP_URL, PG_ADMIN_URL, require_service

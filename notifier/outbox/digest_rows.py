@@ -22,8 +22,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.sqltypes import utcnow
-from notifier.pipeline.models import OutboxKind, OutboxMessage, OutboxStatus
-from notifier.pipeline.outbox import MESSAGE_ID_DOMAIN
+from notifier.outbox.models import OutboxKind, OutboxMessage, OutboxStatus
+from notifier.outbox.record import MESSAGE_ID_DOMAIN
 from subscriptions.models import User
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ event's count of recipients, written through the driver on the session's own con
 cost about 20 µs a row, more than everything else the consumer does.
 
 The outbox rows: on PostgreSQL one INSERT … SELECT per batch makes them from the recipient
-lookup itself (notifier.pipeline.fan_out), so no recipient passes through Python, which
+lookup itself (notifier.outbox.fan_out), so no recipient passes through Python, which
 is what a payment run's cost follows. Elsewhere one matching query fetches the recipients
 and a row is built for each. Both give the same rows (tests/test_lookup_agrees.py).
 Values the same for a whole batch (timestamps, empty headers) go through the columns' own
@@ -30,9 +30,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.drivers import writing_driver
-from notifier.pipeline import fan_out
-from notifier.pipeline.events import Event
-from notifier.pipeline.models import OutboxKind, OutboxMessage, OutboxStatus, ProcessedEvent
+from notifier.outbox import fan_out
+from notifier.outbox.events import Event
+from notifier.outbox.models import OutboxKind, OutboxMessage, OutboxStatus, ProcessedEvent
 from subscriptions.matching import DAILY, DELIVERY, EMAIL, LEVEL, USER_ID, Target, match_rows
 from subscriptions.matching import Row as Found
 
@@ -73,7 +73,7 @@ Batch = list[tuple[Event, list[Found]]]  # each new event with its recipients' l
 PROCESSED_COLUMNS = ("event_id", "event_type", "payload", "recipients", "processed_at")
 IMMEDIATE = (OutboxKind.NOTIFICATION.value, OutboxStatus.PENDING.value)
 HELD = (OutboxKind.DIGEST_ITEM.value, OutboxStatus.HELD.value)
-# PostgreSQL's statements making the outbox rows itself, by variant (notifier.pipeline.fan_out)
+# PostgreSQL's statements making the outbox rows itself, by variant (notifier.outbox.fan_out)
 FAN_OUT = {
     (scoped, several): fan_out.statement(
         (scoped, several),

@@ -8,7 +8,7 @@ from collections import deque
 
 from aiormq.abc import DeliveredMessage
 
-from notifier.pipeline.broker import BrokerUnavailable
+from notifier.workers.broker import BrokerUnavailable
 
 
 class Inbox:

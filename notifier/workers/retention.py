@@ -28,7 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.sqltypes import utcnow
 from notifier import db
-from notifier.pipeline.models import OutboxMessage, OutboxStatus, ProcessedEvent
+from notifier.outbox.models import OutboxMessage, OutboxStatus, ProcessedEvent
 from routing.ticketing.retention import purge_closed_tickets
 
 FINAL = (OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.CANCELLED)

@@ -9,7 +9,7 @@ from sqlalchemy import Update, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from notifier.pipeline.models import Claimed, OutboxMessage, OutboxStatus
+from notifier.outbox.models import Claimed, OutboxMessage, OutboxStatus
 
 OUTBOX = OutboxMessage.metadata.tables[OutboxMessage.__tablename__]
 

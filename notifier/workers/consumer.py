@@ -1,6 +1,6 @@
 """The RabbitMQ consumer: events in, processed-event and outbox rows out, in batches.
 
-Deliveries are collected (notifier.pipeline.inbox) until `batch_size` of them or
+Deliveries are collected (notifier.workers.inbox) until `batch_size` of them or
 `batch_wait` seconds, then stored in one transaction and acknowledged with one
 `ack(multiple=True)` after the commit: a transaction per message caps the pipeline far
 below what the broker delivers. On PostgreSQL two batches commit at once while the next
@@ -28,12 +28,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.sqltypes import utcnow
 from notifier import db
-from notifier.pipeline.broker import BrokerUnavailable, Topology, connect, declare
-from notifier.pipeline.dead_letters import dead_letter
-from notifier.pipeline.events import Event, InvalidEvent, parse_event
-from notifier.pipeline.inbox import Inbox
-from notifier.pipeline.outbox import Recorded, record_events
-from notifier.pipeline.telemetry import PipelineMetrics, reason_class
+from notifier.workers.broker import BrokerUnavailable, Topology, connect, declare
+from notifier.workers.dead_letters import dead_letter
+from notifier.outbox.events import Event, InvalidEvent, parse_event
+from notifier.workers.inbox import Inbox
+from notifier.outbox.record import Recorded, record_events
+from notifier.workers.telemetry import PipelineMetrics, reason_class
 
 log = logging.getLogger(__name__)
 

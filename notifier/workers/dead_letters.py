@@ -11,7 +11,7 @@ import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 
 from domain.sqltypes import utcnow
-from notifier.pipeline.broker import (
+from notifier.workers.broker import (
     EVENT_ID_HEADER,
     REASON_HEADER,
     ROUTING_KEY_HEADER,

@@ -3,7 +3,7 @@ record the outcome, then let each kind record what delivery means for it.
 
 The database session is never open while a mail server is talked to:
 
-1. claim due rows in one statement (notifier.pipeline.due; on PostgreSQL `FOR UPDATE
+1. claim due rows in one statement (notifier.outbox.claim; on PostgreSQL `FOR UPDATE
    SKIP LOCKED`, so several senders share the work) that leases them by moving
    `next_attempt_at` a short while forward; each kind prepares its rows in the same
    transaction (notifications are rendered, ticket forwards get their files), in memory:
@@ -41,9 +41,9 @@ from notifier.channels.base import (
     Transport,
 )
 from notifier.kinds import Prepared, Ready, Steps
-from notifier.pipeline.due import RetryPolicy, backoff, lease
-from notifier.pipeline.models import Claimed, OutboxMessage, OutboxStatus
-from notifier.pipeline.telemetry import PipelineMetrics
+from notifier.outbox.claim import RetryPolicy, backoff, lease
+from notifier.outbox.models import Claimed, OutboxMessage, OutboxStatus
+from notifier.workers.telemetry import PipelineMetrics
 
 log = logging.getLogger(__name__)
 

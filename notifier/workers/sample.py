@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.compensation import EVENT_TYPES
 from domain.sqltypes import utcnow
-from notifier.pipeline.broker import Topology, declare
+from notifier.workers.broker import Topology, declare
 from subscriptions import store
 from subscriptions.schemas import PermissionsIn, SubscriptionsIn, UserIn
 

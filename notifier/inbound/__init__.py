@@ -1,0 +1,1 @@
+"""`notifier inbound`: mail coming back to the service (CONTRACTS §4)."""
