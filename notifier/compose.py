@@ -28,6 +28,7 @@ from notifier.channels.base import Transport
 from notifier.channels.email import email_transport
 from notifier.channels.http import HttpTransport
 from notifier.channels.smtp import SmtpTransport
+from notifier.inbound.replies import TicketReplies
 from notifier.inbound.server import Inbound
 from notifier.kinds import OutboxKind, Steps
 from notifier.kinds.digest import DigestSteps
@@ -215,8 +216,8 @@ def build_inbound(services: Services) -> Inbound:
     settings = services.settings
     if not settings.reply_domain:
         raise ValueError("NOTIFIER_REPLY_DOMAIN is not set: there is no address to reply to")
-    own = {settings.mail_from.lower()}
-    return Inbound(services.sessions, settings.reply_domain.lower(), frozenset(own))
+    domain, own = settings.reply_domain.lower(), frozenset({settings.mail_from.lower()})
+    return Inbound([TicketReplies(services.sessions, domain, own)], hostname=domain)
 
 
 async def run_workers(services: Services) -> None:

@@ -6,7 +6,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from notifier.inbound.server import automatic
+from notifier.inbound.mail import automatic
 from routing.ticketing.replies import reference_in, reply_text
 
 OWN = frozenset({"no-reply@statlig-ersattning.invalid"})
