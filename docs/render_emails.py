@@ -18,7 +18,8 @@ from PIL import Image
 
 from domain.compensation import PermissionLevel
 from notifier.kinds.digest import Item, render_digest
-from notifier.kinds.rendering import Renderer, build_environment
+from notifier.kinds.rendering import Renderer
+from notifier.templating import email_environment
 from notifier.outbox.events import Event
 from notifier.workers.sample import sample_events
 
@@ -48,7 +49,7 @@ def events() -> list[Event]:
 
 def renderer() -> Renderer:
     return Renderer(
-        build_environment(),
+        email_environment(),
         eservice_url="https://e-tjanst.migrationsverket.se/statlig-ersattning",
         unsubscribe_url=lambda user, event_type: f"{BASE}/unsubscribe/exempel",
         preferences_url=lambda user: f"{BASE}/mina-notifieringar/exempel",

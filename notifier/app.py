@@ -5,23 +5,18 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from domain.web import refusals
 from notifier import db
-from notifier.compose import Services
-from notifier.kinds.tickets import answer_hook, forward_hook, opened_hook
+from notifier.compose import Services, build_web
 from notifier.web import explain, metrics, preferences, unsubscribe
-from notifier.web.hardening import close_storage, harden, ticket_rate_limit
+from notifier.web.hardening import close_storage, harden
 from notifier.web.methods import add_method_answers
-from notifier.web.security import admin_dependency, admin_token_check
-from routing.ticketing.tickets import TicketCreatedHook
-from routing.ticketing.triage import Desk
+from notifier.web.security import admin_dependency
 from routing.web import (
     answers_api,
     staff_api,
@@ -32,9 +27,6 @@ from routing.web import (
     triage_pages,
 )
 from routing.web import api as support_api
-from routing.web.csrf import Csrf
-from routing.web.deps import RoutingWeb
-from routing.web.pages import Pages
 from subscriptions import api as users_api
 from subscriptions import bulk
 
@@ -68,58 +60,20 @@ def create_app(services: Services, *, migrate_on_start: bool = False) -> FastAPI
     app.add_exception_handler(RequestValidationError, _validation_error)
     add_method_answers(app)
     require_admin = admin_dependency(services.settings)
-    forward = forward_hook(services.settings)
-    key = services.key
+    web = build_web(services)
     app.include_router(users_api.build_router(require_admin=require_admin), prefix="/api/v1")
     app.include_router(bulk.build_router(require_admin=require_admin), prefix="/api/v1")
     app.include_router(explain.build_router(require_admin=require_admin), prefix="/api/v1")
-    app.state.routing = _routing_web(services, key=key, forward=forward)
+    app.state.routing = web.routing
     app.include_router(support_api.router, prefix="/api/v1")
     _add_web(app, require_admin=require_admin)
-    app.state.unsubscribe = unsubscribe.UnsubscribePages(
-        unsubscribe.Unsubscribe(key, services.settings.base_url)
-    )
+    app.state.unsubscribe = web.unsubscribe
     app.include_router(unsubscribe.router)
-    links = preferences.PreferenceLinks(key, services.settings.base_url)
-    app.state.preferences = preferences.PreferencePages(links, app.state.routing.pages)
+    app.state.preferences = web.preferences
     app.include_router(preferences.router)
     _add_health(app, services)
     app.include_router(metrics.router)
     return app
-
-
-def _routing_web(services: Services, *, key: bytes, forward: TicketCreatedHook) -> RoutingWeb:
-    """What the support form, the support API and the triage desk share."""
-    settings = services.settings
-    env = Environment(
-        loader=PackageLoader("templates", "web"),
-        auto_reload=False,
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
-    )
-    secure = settings.base_url.startswith("https://")
-
-    def now() -> datetime:
-        return services.clock()  # read at each call: tests fix the clock after start
-
-    return RoutingWeb(
-        rules=services.rules,
-        now=now,
-        pages=Pages(env, Csrf(key, secure=secure)),
-        desk=Desk(
-            rules=services.rules,
-            now=now,
-            on_ticket_created=forward,
-            on_ticket_answered=answer_hook(settings),
-            stale_after_days=settings.desk_stale_working_days,
-        ),
-        # New tickets per client, from the form and the JSON API alike.
-        rate_limit=ticket_rate_limit(settings),
-        signing_key=key,
-        is_admin_token=admin_token_check(settings),
-        on_ticket_created=opened_hook(settings),  # a reroute (the desk's) sends no receipt
-        secure_cookies=secure,
-    )
 
 
 def _add_web(app: FastAPI, *, require_admin: Callable[..., None]) -> None:

@@ -20,7 +20,8 @@ from domain.compensation import PermissionLevel
 from notifier.channels import mime
 from notifier.channels.base import Transport
 from notifier.channels.email import email_transport
-from notifier.kinds.rendering import Renderer, build_environment
+from notifier.kinds.rendering import Renderer
+from notifier.templating import email_environment
 from notifier.outbox.events import Event
 from notifier.outbox.models import OutboxMessage
 from notifier.settings import Settings
@@ -34,7 +35,7 @@ LONG_LINE = "Läs mer om ändringen " + "och vad den innebär för er kommun " *
 
 def renderer(eservice_url: str | None = ESERVICE_URL) -> Renderer:
     return Renderer(
-        build_environment(),
+        email_environment(),
         eservice_url=eservice_url,
         unsubscribe_url=lambda user, event_type: f"{BASE_URL}/unsubscribe/{user}.{event_type}",
         preferences_url=lambda user: f"{BASE_URL}/mina-notifieringar/{user}",

@@ -9,7 +9,8 @@ import pytest
 
 from domain.compensation import EVENT_TYPES, PermissionLevel
 from domain.swedish import datum, kronor
-from notifier.kinds.rendering import Email, Renderer, build_environment
+from notifier.kinds.rendering import Email, Renderer
+from notifier.templating import email_environment
 from notifier.outbox.events import Event
 from tests.pipeline_helpers import event_body
 
@@ -21,7 +22,7 @@ PERSON = "Ali Hassan"
 @pytest.fixture(scope="module")
 def renderer() -> Renderer:
     return Renderer(
-        build_environment(),
+        email_environment(),
         eservice_url=ESERVICE_URL,
         unsubscribe_url=lambda user, event_type: f"{BASE_URL}/unsubscribe/{user}.{event_type}",
         preferences_url=lambda user: f"{BASE_URL}/mina-notifieringar/{user}",

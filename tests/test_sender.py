@@ -26,7 +26,8 @@ from notifier.kinds.notifications import (
     placeholder_links,
     placeholder_preferences,
 )
-from notifier.kinds.rendering import Renderer, build_environment
+from notifier.kinds.rendering import Renderer
+from notifier.templating import email_environment
 from notifier.outbox.claim import IN_INDEX_ORDER, SORTING_AGAIN, RetryPolicy, backoff, leasing
 from notifier.outbox.events import Event
 from notifier.outbox.models import Claimed, OutboxKind, OutboxMessage
@@ -69,7 +70,7 @@ def unique_part(message_id: str) -> str:
 
 def notifications() -> NotificationSteps:
     renderer = Renderer(
-        build_environment(),
+        email_environment(),
         eservice_url="https://eservice.example.se/",
         unsubscribe_url=placeholder_links,
         preferences_url=placeholder_preferences,

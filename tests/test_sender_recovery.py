@@ -18,7 +18,8 @@ from notifier.kinds.notifications import (
     placeholder_links,
     placeholder_preferences,
 )
-from notifier.kinds.rendering import Email, Renderer, build_environment
+from notifier.kinds.rendering import Email, Renderer
+from notifier.templating import email_environment
 from notifier.outbox.events import Event
 from notifier.outbox.models import Claimed
 from notifier.outbox.record import record_events
@@ -92,7 +93,7 @@ async def test_each_event_is_rendered_once_per_permission_level(
         await record_events(session=session, events=[event], now=utcnow())
         await session.commit()
     counting = Counting(
-        build_environment(),
+        email_environment(),
         eservice_url=None,
         unsubscribe_url=placeholder_links,
         preferences_url=placeholder_preferences,

@@ -10,7 +10,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
@@ -18,7 +18,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 from itsdangerous import BadSignature, URLSafeSerializer
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment
 
 from domain.compensation import EVENT_TYPES
 from domain.web import PathText, SessionDep, page_refusals, state_dependency
@@ -79,15 +79,6 @@ class Unsubscribe:
             return None
 
 
-def page_environment() -> Environment:
-    return Environment(
-        loader=PackageLoader("templates", "unsubscribe"),
-        auto_reload=False,
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
-    )
-
-
 STATE = "unsubscribe"
 router = APIRouter(
     prefix="/unsubscribe", tags=["unsubscribe"], responses=page_refusals(400, 404, 413)
@@ -100,7 +91,7 @@ class UnsubscribePages:
     composition root."""
 
     links: Unsubscribe
-    env: Environment = field(default_factory=page_environment)
+    env: Environment
 
     def page(
         self, state: str, event_type: str | None = None, status_code: int = 200

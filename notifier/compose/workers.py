@@ -1,33 +1,19 @@
-"""The one composition root: settings → engine and sessions → channels and kinds → the
-workers of the roles asked for. The FastAPI app (notifier.app.create_app) is built
-from what this returns.
-
-Every role (`serve`, `api`, `consume`, `send`) makes one call to `build_services`. What
-must be closed (the engine this built, the HTTP client of forwards) is owned by one
-AsyncExitStack, closed when the app's lifespan or `run_workers` ends.
-"""
+"""The workers of each role, and `notifier inbound`'s handler, assembled from the services:
+the consumer, the sender with its kinds and channels, the digest clock."""
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable, Collection, Coroutine
-from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import Any
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
 from prometheus_client import start_http_server
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from domain.sqltypes import utcnow
-from notifier import db
 from notifier.channels.base import Transport
 from notifier.channels.email import email_transport
 from notifier.channels.http import HttpTransport
 from notifier.channels.smtp import SmtpTransport
+from notifier.compose.services import Services, Worker
 from notifier.inbound.replies import TicketReplies
 from notifier.inbound.server import Inbound
 from notifier.kinds import OutboxKind, Steps
@@ -38,87 +24,15 @@ from notifier.kinds.notifications import (
     placeholder_links,
     placeholder_preferences,
 )
-from notifier.kinds.rendering import Renderer, build_environment
+from notifier.kinds.rendering import Renderer
 from notifier.outbox import digest_rows as digests
-from notifier.workers import retention
-from notifier.workers.broker import Topology
-from notifier.workers.consumer import Consumer
 from notifier.outbox.claim import RetryPolicy
-from notifier.workers.sender import Sender
-from notifier.workers.telemetry import PipelineMetrics
 from notifier.settings import Settings
 from notifier.web.preferences import PreferenceLinks
-from notifier.web.security import signing_key
 from notifier.web.unsubscribe import Unsubscribe
-from routing.decision.rules import RuleSet, default_rules, load_rules
-
-Check = Callable[[], Awaitable[None]]
-Worker = Callable[[], Coroutine[Any, Any, None]]
-
-
-class Role(StrEnum):
-    CONSUME = "consume"
-    SEND = "send"
-
-
-@dataclass
-class Services:
-    """What the application's parts share, built once and handed down."""
-
-    settings: Settings
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
-    # Signs unsubscribe links and staff sessions; may be read from ./var/secret_key: once.
-    key: bytes
-    rules: RuleSet
-    # Closes what was opened for these services, last opened first.
-    resources: AsyncExitStack = field(default_factory=AsyncExitStack)
-    # Named readiness checks for /readyz: each raises when its dependency does not answer.
-    checks: dict[str, Check] = field(default_factory=dict)
-    # Long-running tasks of the roles asked for (the consumer and sender under `serve`).
-    workers: list[Worker] = field(default_factory=list)
-    # What "now" is for routing decisions; tests fix it to a moment.
-    clock: Callable[[], datetime] = utcnow
-    # Set when new outbox rows are committed: a sender in this process starts at once.
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
-    # This process's consumer and sender figures (/metrics, or NOTIFIER_METRICS_PORT).
-    metrics: PipelineMetrics = field(default_factory=PipelineMetrics)
-
-
-def build_services(
-    settings: Settings, engine: AsyncEngine | None = None, *, roles: Collection[Role] = ()
-) -> Services:
-    resources = AsyncExitStack()
-    if engine is None:
-        engine = db.create_engine(settings.database_url)
-        resources.push_async_callback(engine.dispose)
-    rules = load_rules(settings.routing_rules) if settings.routing_rules else default_rules()
-    services = Services(
-        settings=settings,
-        engine=engine,
-        sessions=db.sessionmaker(engine),
-        key=signing_key(settings),
-        rules=rules,
-        resources=resources,
-    )
-    services.checks["database"] = lambda: db.ping(engine)
-    if Role.CONSUME in roles:
-        consumer = build_consumer(services)
-        services.workers.append(consumer.run)
-        # /readyz answers 503 naming "rabbitmq" until the broker answers.
-        services.checks["rabbitmq"] = consumer.check
-    if Role.SEND in roles:
-        services.workers.append(build_sender(services).run)
-        # Every sender may make the day's digests: their unique message ids keep it once.
-        services.workers.append(digest_clock(services))
-        services.workers.append(
-            functools.partial(
-                retention.run_daily,
-                services.sessions,
-                older_than=timedelta(days=settings.retention_days),
-            )
-        )
-    return services
+from notifier.workers.broker import Topology
+from notifier.workers.consumer import Consumer
+from notifier.workers.sender import Sender
 
 
 def topology(settings: Settings) -> Topology:
@@ -152,7 +66,7 @@ def kinds(services: Services) -> dict[str, Steps]:
     """Each outbox kind's steps; a kind not named here is queued ready to deliver."""
     settings = services.settings
     renderer = Renderer(
-        build_environment(),
+        services.templates.email,
         eservice_url=settings.eservice_url,
         unsubscribe_url=placeholder_links,
         preferences_url=placeholder_preferences,
