@@ -16,7 +16,8 @@ from domain.compensation import ANNOUNCEMENT, PermissionLevel
 from domain.sqltypes import utcnow
 from notifier import db
 from notifier.outbox.events import Event
-from notifier.outbox.record import OUTBOX_TABLE, message_id, record_events, target
+from notifier.outbox.message_ids import message_id
+from notifier.outbox.record import OUTBOX_TABLE, record_events, target
 from subscriptions import lookup, store
 from subscriptions.bulk_store import BulkUser, write_batch
 from subscriptions.matching import Candidate, Recipient, Target, match, recipients

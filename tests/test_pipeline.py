@@ -11,13 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.sqltypes import utcnow
 from notifier import db
 from notifier.outbox.events import Event
+from notifier.outbox.message_ids import message_id
 from notifier.outbox.models import ProcessedEvent
 from notifier.outbox.record import (
     OUTBOX_COLUMNS,
     OUTBOX_NULL,
     OUTBOX_TABLE,
     Recorded,
-    message_id,
     record_events,
 )
 from subscriptions import store

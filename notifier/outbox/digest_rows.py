@@ -9,7 +9,6 @@ day sends no second, late digest to anyone; `notifier digest --now` takes all he
 """
 
 import asyncio
-import hashlib
 import logging
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
@@ -22,19 +21,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.sqltypes import utcnow
+from notifier.outbox.message_ids import digest_id
 from notifier.outbox.models import OutboxKind, OutboxMessage, OutboxStatus
-from notifier.outbox.record import MESSAGE_ID_DOMAIN
 from subscriptions.models import User
 
 log = logging.getLogger(__name__)
 OUTBOX_TABLE = OutboxMessage.metadata.tables[OutboxMessage.__tablename__]
 LONGEST_SLEEP = 3600.0  # wake hourly anyway: a changed clock is noticed within the hour
-
-
-def digest_id(user_id: str, day: date) -> str:
-    """One per user and day; names the user only by a hash (it becomes the Message-ID)."""
-    user_hash = hashlib.sha256(user_id.encode()).hexdigest()[:20]
-    return f"<digest.{user_hash}.{day.isoformat()}@{MESSAGE_ID_DOMAIN}>"
 
 
 def due(

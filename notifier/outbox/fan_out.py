@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.drivers import writing_driver
+from notifier.outbox.message_ids import message_id_sql
 from subscriptions.matching import DAILY, FULL, KEYS, Target, keys
 from subscriptions.models import NO_GRANT
 
@@ -36,7 +37,7 @@ SHARED = {
 
 
 def statement(
-    variant: Variant, *, outbox: str, domain: str, immediate: Sequence[str], held: Sequence[str]
+    variant: Variant, *, outbox: str, immediate: Sequence[str], held: Sequence[str]
 ) -> str:
     """The INSERT … SELECT for events whose keys name an organisation (`scoped`) or not,
     with one key an event or `several`. $1–$5: each key's event id, organisation kind and
@@ -50,13 +51,12 @@ def statement(
         if several
         else ""
     )
-    user_hash = "left(encode(sha256(convert_to(k.user_id, 'UTF8')), 'hex'), 20)"
     daily = f"k.delivery = {_text(DAILY)}"
     shared = ", ".join(f"${i}::{cast}" for i, cast in enumerate(SHARED.values(), 6))
     return f"""WITH added AS (
     INSERT INTO {outbox} (message_id, user_id, recipient, event_id, kind, status, level,
         {", ".join(SHARED)})
-    SELECT {distinct}'<' || m.event_id || '.' || {user_hash} || {_text("@" + domain + ">")},
+    SELECT {distinct}{message_id_sql("m.event_id", "k.user_id")},
         k.user_id, k.email, m.event_id,
         CASE WHEN {daily} THEN {_text(held[0])} ELSE {_text(immediate[0])} END,
         CASE WHEN {daily} THEN {_text(held[1])} ELSE {_text(immediate[1])} END,

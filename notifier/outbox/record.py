@@ -18,7 +18,6 @@ A user with daily delivery gets a held digest item instead of a pending notifica
 the sender never claims it, and notifier.kinds.digest sends it in that user's digest.
 """
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +31,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.drivers import writing_driver
 from notifier.outbox import fan_out
 from notifier.outbox.events import Event
+from notifier.outbox.message_ids import message_id
 from notifier.outbox.models import OutboxKind, OutboxMessage, OutboxStatus, ProcessedEvent
 from subscriptions.matching import DAILY, DELIVERY, EMAIL, LEVEL, USER_ID, Target, match_rows
 from subscriptions.matching import Row as Found
@@ -39,7 +39,6 @@ from subscriptions.matching import Row as Found
 # The tables themselves: a Core insert skips the ORM's per-row bookkeeping (hot path).
 PROCESSED_TABLE = ProcessedEvent.metadata.tables[ProcessedEvent.__tablename__]
 OUTBOX_TABLE = OutboxMessage.metadata.tables[OutboxMessage.__tablename__]
-MESSAGE_ID_DOMAIN = "statlig-ersattning.invalid"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,13 +46,6 @@ class Recorded:
     events: int  # newly processed
     duplicates: int  # already processed, or twice in this batch
     messages: int  # outbox rows added
-
-
-def message_id(event_id: str, user_id: str) -> str:
-    """The same Message-ID for the same (event, user) every time, naming neither the user
-    nor anything of the event but its id."""
-    user_hash = hashlib.sha256(user_id.encode()).hexdigest()[:20]
-    return f"<{event_id}.{user_hash}@{MESSAGE_ID_DOMAIN}>"
 
 
 def target(event: Event) -> Target:
@@ -78,7 +70,6 @@ FAN_OUT = {
     (scoped, several): fan_out.statement(
         (scoped, several),
         outbox=OUTBOX_TABLE.name,
-        domain=MESSAGE_ID_DOMAIN,
         immediate=IMMEDIATE,
         held=HELD,
     )

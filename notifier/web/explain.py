@@ -17,8 +17,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.text import SINGLE_LINE_PATTERN
 from domain.web import SessionDep, gated, refusals
 from notifier.outbox.events import parse_payload
+from notifier.outbox.message_ids import message_id
 from notifier.outbox.models import OutboxMessage, OutboxStatus, ProcessedEvent
-from notifier.outbox.record import message_id, target
+from notifier.outbox.record import target
 from subscriptions.explain import explain, load_user_state
 
 
