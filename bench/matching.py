@@ -14,7 +14,7 @@ from bench.report import Result
 from notifier import db
 from notifier.outbox.events import Event
 from notifier.outbox.record import target
-from subscriptions.matching import USER_ID, Target, match_rows
+from subscriptions.matching import Target, match_rows
 
 BY_ID = text("SELECT id, email, name FROM users WHERE id = ANY(:ids)")
 
@@ -31,7 +31,7 @@ async def lookups(users: int, samples: int) -> Result:
             start = time.perf_counter()
             [recipients] = await match_rows(session=session, targets=[tgt])
             middle = time.perf_counter()
-            ids = [r[USER_ID] for r in recipients]
+            ids = [r.user_id for r in recipients]
             await session.execute(BY_ID, {"ids": ids})
             end = time.perf_counter()
             if number >= 20:  # the first lookups warm the caches and prepare statements

@@ -10,8 +10,8 @@ names compensation types, only to those holding a grant for one of them.
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
-from typing import Any
+from operator import attrgetter
+from typing import Any, NamedTuple
 
 from sqlalchemy import Integer, Select, String, and_, column, select, values
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -97,18 +97,28 @@ def _highest(levels: Sequence[PermissionLevel]) -> PermissionLevel | None:
 
 
 Key = tuple[OrgKey | None, str, str | None]
-# A recipient as the lookup returns it, a plain row (the driver's own record, or a tuple):
-# building an object per recipient cost more than the database's part of the lookup.
-Row = Sequence[Any]
-# The row's fields; a row of the query also carries the position of its key (from 1).
-USER_ID, EMAIL, NAME, LEVEL, DELIVERY, POSITION = range(6)
+
+
+class Row(NamedTuple):
+    """A recipient as the lookup returns it, with the position of its key (from 1). A
+    tuple, not an object with methods: building a Recipient per row cost more than the
+    database's part of the lookup."""
+
+    user_id: str
+    email: str
+    name: str
+    level: str | None
+    delivery: str
+    position: int
+
+
 FULL = PermissionLevel.FULL.value
-_BY_USER = itemgetter(USER_ID)
+_BY_USER = attrgetter("user_id")
 
 
 def recipient(row: Row) -> Recipient:
     return Recipient(
-        row[USER_ID], row[EMAIL], row[NAME], LEVELS.get(row[LEVEL]), row[DELIVERY] == DAILY
+        row.user_id, row.email, row.name, LEVELS.get(row.level or ""), row.delivery == DAILY
     )
 
 
@@ -140,8 +150,8 @@ class Pools:
         found: dict[str, Row] = {}
         for key in wanted:
             for row in self.by_key.get(key, ()):
-                if row[USER_ID] not in found or row[LEVEL] == FULL:
-                    found[row[USER_ID]] = row
+                if row.user_id not in found or row.level == FULL:
+                    found[row.user_id] = row
         return sorted(found.values(), key=_BY_USER)
 
     def recipients(self, target: Target) -> list[Recipient]:
@@ -229,8 +239,9 @@ def _values_query(data: list[tuple[str, ...]], scoped: bool) -> Select[Any]:
     ).select_from(key.join(KEYS, on_key))
 
 
-def _collect(rows: Iterable[Row], group: list[Key], pools: Pools) -> None:
+def _collect(rows: Iterable[Sequence[Any]], group: list[Key], pools: Pools) -> None:
     # Each row is of an enabled subscription, under the user's own organisation.
     found = [pools.by_key.setdefault(key, []) for key in group]
-    for row in rows:
-        found[row[POSITION] - 1].append(row)
+    for fields in rows:
+        row = Row._make(fields)
+        found[row.position - 1].append(row)

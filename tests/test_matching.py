@@ -8,6 +8,7 @@ from subscriptions.matching import (
     Key,
     Pools,
     Recipient,
+    Row,
     Target,
     keys,
     recipients,
@@ -151,7 +152,7 @@ def test_pools_give_a_target_each_user_of_its_keys_once_at_the_highest_level(
     other = SUMMARY if first == FULL else FULL
     pools = Pools(
         {
-            (STHLM, ANNOUNCEMENT, FAST): [("b", "b@x", "b", SUMMARY.value, "daily"), _a(first)],
+            (STHLM, ANNOUNCEMENT, FAST): [Row("b", "b@x", "b", SUMMARY.value, "daily", 1), _a(first)],
             (STHLM, ANNOUNCEMENT, MASSFLYKT): [_a(other)],
         }
     )
@@ -162,5 +163,5 @@ def test_pools_give_a_target_each_user_of_its_keys_once_at_the_highest_level(
     ]
 
 
-def _a(level: PermissionLevel) -> tuple[str, ...]:
-    return ("a", "a@x", "a", level.value, "immediate")
+def _a(level: PermissionLevel) -> Row:
+    return Row("a", "a@x", "a", level.value, "immediate", 1)

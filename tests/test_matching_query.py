@@ -5,7 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.compensation import ANNOUNCEMENT, PermissionLevel
 from notifier import db
-from subscriptions.matching import USER_ID, Target, keys, load_pools, match
+from subscriptions.matching import Target, keys, load_pools, match
 from tests.pipeline_helpers import DYGN, FAST, GOTEBORG, MASSFLYKT, add_user
 
 STHLM, GBG = ("kommun", "0180"), ("kommun", "1480")
@@ -38,7 +38,7 @@ async def test_the_query_returns_only_the_users_who_get_the_email(engine: AsyncE
     payment = Target(PAID, STHLM, DYGN)
     async with db.sessionmaker(engine)() as session:
         pools = await load_pools(session=session, keys=keys(payment))
-    assert [r[USER_ID] for rs in pools.by_key.values() for r in rs] == ["gets-it"]
+    assert [r.user_id for rs in pools.by_key.values() for r in rs] == ["gets-it"]
     assert await lookup(engine, payment) == [[("gets-it", "full")]]
 
 

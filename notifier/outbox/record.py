@@ -33,8 +33,8 @@ from notifier.outbox import fan_out
 from notifier.outbox.events import Event
 from notifier.outbox.message_ids import message_id
 from notifier.outbox.models import OutboxKind, OutboxMessage, OutboxStatus, ProcessedEvent
-from subscriptions.matching import DAILY, DELIVERY, EMAIL, LEVEL, USER_ID, Target, match_rows
-from subscriptions.matching import Row as Found
+from subscriptions.matching import DAILY, Target, match_rows
+from subscriptions.matching import Row as LookupRow
 
 # The tables themselves: a Core insert skips the ORM's per-row bookkeeping (hot path).
 PROCESSED_TABLE = ProcessedEvent.metadata.tables[ProcessedEvent.__tablename__]
@@ -60,8 +60,8 @@ def target(event: Event) -> Target:
     )
 
 
-Row = tuple[Any, ...]
-Batch = list[tuple[Event, list[Found]]]  # each new event with its recipients' lookup rows
+Values = tuple[Any, ...]  # a row's values, in the order of the driver's columns
+Batch = list[tuple[Event, list[LookupRow]]]  # each new event with its recipients' lookup rows
 PROCESSED_COLUMNS = ("event_id", "event_type", "payload", "recipients", "processed_at")
 IMMEDIATE = (OutboxKind.NOTIFICATION.value, OutboxStatus.PENDING.value)
 HELD = (OutboxKind.DIGEST_ITEM.value, OutboxStatus.HELD.value)
@@ -127,7 +127,7 @@ async def record_events(*, session: AsyncSession, events: list[Event], now: date
 
 
 async def _fetch_and_insert(
-    session: AsyncSession, events: list[Event], constants: Row
+    session: AsyncSession, events: list[Event], constants: Values
 ) -> dict[str, int]:
     """The generic path: each event's recipients fetched, their rows built and inserted."""
     found = await match_rows(session=session, targets=[target(event) for event in events])
@@ -155,13 +155,13 @@ async def _processed(connection: AsyncConnection, event_ids: list[str]) -> set[s
     return set(found.scalars())
 
 
-def _outbox_rows(batch: Batch, constants: Row) -> list[Row]:
+def _outbox_rows(batch: Batch, constants: Values) -> list[Values]:
     """The outbox rows, value by value."""
     held, immediate = HELD + constants, IMMEDIATE + constants
     return [
-        (message_id(event.id, r[USER_ID]), r[USER_ID], r[EMAIL], event.id)
-        + (held if r[DELIVERY] == DAILY else immediate)
-        + (r[LEVEL],)
+        (message_id(event.id, r.user_id), r.user_id, r.email, event.id)
+        + (held if r.delivery == DAILY else immediate)
+        + (r.level,)
         for event, rows in batch
         for r in rows
     ]
@@ -174,7 +174,7 @@ def _bound(table: Table, column: str, value: Any, dialect: Dialect) -> Any:
 
 
 async def _insert(
-    connection: AsyncConnection, table: Table, columns: Sequence[str], rows: list[Row]
+    connection: AsyncConnection, table: Table, columns: Sequence[str], rows: list[Values]
 ) -> None:
     if not rows:
         return
