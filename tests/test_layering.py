@@ -33,3 +33,48 @@ def test_package_keeps_its_layer(package: str) -> None:
         if (bad := imported_packages(path) & FORBIDDEN[package])
     }
     assert offenders == {}
+
+
+# Inside notifier the sub-packages form a chain: the outbox's data at the bottom, then the
+# channels and the kinds, the workers, the mail coming back and the web, the composition
+# root on top. Each may import only those before it, so no two import each other.
+NOTIFIER_LAYERS = ["outbox", "channels", "kinds", "workers", "inbound", "web", "compose"]
+
+
+def subpackage_imports(package: str) -> dict[str, set[str]]:
+    """Each sub-package of `package` → the sub-packages its modules import."""
+    graph: dict[str, set[str]] = {}
+    for path in (ROOT / package).rglob("*.py"):
+        parts = path.relative_to(ROOT / package).parts
+        if len(parts) < 2:
+            continue  # a module at the package's top: settings, db, the entry points
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = [
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        ] + [
+            node.module
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0
+        ]
+        found = graph.setdefault(parts[0], set())
+        for name in names:
+            dotted = name.split(".")
+            if dotted[0] == package and len(dotted) > 1 and dotted[1] != parts[0]:
+                found.add(dotted[1])
+    return graph
+
+
+def test_notifier_subpackages_form_a_chain() -> None:
+    graph = subpackage_imports("notifier")
+    packages = {p.parent.name for p in (ROOT / "notifier").glob("*/__init__.py")}
+    assert packages == set(NOTIFIER_LAYERS), "name each new sub-package's layer here"
+    upward = {
+        f"{low} imports {high}"
+        for low, imported in graph.items()
+        for high in imported
+        if high in NOTIFIER_LAYERS and NOTIFIER_LAYERS.index(high) > NOTIFIER_LAYERS.index(low)
+    }
+    assert upward == set()
