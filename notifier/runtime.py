@@ -3,13 +3,13 @@ and its garbage collector.
 
 The collector's defaults suit a short script. In a worker, every batch's messages live
 across awaits long enough to be promoted, so with the default thresholds the oldest
-generation, with everything start-up made (SQLAlchemy's and pydantic's structures), was
+generation, with everything start-up made (SQLAlchemy's and pydantic's structures), is
 collected again and again: 1.5 s of a 9 s consumer run, in 20 full collections. After
 start-up that heap is frozen (never scanned again; it lives as long as the process), and
 the youngest generation is collected every 10,000 allocations instead of 700. Objects
-without cycles are freed by reference counting as before; only cyclic garbage waits longer.
-At 50,000 the consumer was no faster, and `serve` grew 8 % from 10,000 to 50,000 events
-where it grows 2 % at 10,000 (bench memory).
+without cycles are freed by reference counting as ever; only cyclic garbage waits longer.
+A threshold of 50,000 makes the consumer no faster, and `serve` then grows 8 % from
+10,000 to 50,000 events where it grows 2 % at 10,000 (bench memory).
 """
 
 import asyncio
