@@ -227,3 +227,33 @@ async def test_the_docs_show_a_line_that_loads(
     body = spec["paths"][BULK]["post"]["requestBody"]["content"]["application/x-ndjson"]
     answer = await client.post(BULK, content=body["example"], headers=admin | NDJSON)
     assert answer.json()["created"] == 1
+
+
+@pytest.mark.parametrize("bad", ["\x00", "\r", "\n", "\x1b", "\u2028"])
+async def test_an_id_with_a_control_character_is_a_refused_line_not_a_lost_batch(
+    client: httpx.AsyncClient, admin: dict[str, str], bad: str
+) -> None:
+    """The id gets the text rule: with NUL PostgreSQL failed the whole batch (500), and
+    with CR/LF/ESC the user was stored where no URL could reach it."""
+    body = ndjson(bulk_line("good-1"), bulk_line(f"evil{bad}id"), bulk_line("good-2"))
+    answer = await client.post(BULK, content=body, headers=admin | NDJSON)
+    assert answer.status_code == 200
+    result = answer.json()
+    assert (result["created"], result["refused_total"]) == (2, 1)
+    assert result["refused"][0]["line"] == 2
+    assert result["refused"][0]["reason"].startswith("id: ")
+    for user_id in ("good-1", "good-2"):
+        assert (await client.get(f"/api/v1/users/{user_id}", headers=admin)).status_code == 200
+
+
+async def test_the_bulk_url_is_no_user(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    """GET, PUT and DELETE of /users/bulk reached the single-user routes as user "bulk"."""
+    for method, body in (("GET", None), ("PUT", user_body()), ("DELETE", None)):
+        answer = await client.request(method, BULK, json=body, headers=admin)
+        assert answer.status_code == 405, method
+        assert answer.headers["allow"] == "POST, OPTIONS"
+    for sub in ("permissions", "subscriptions"):
+        assert (await client.get(f"{BULK}/{sub}", headers=admin)).status_code == 404
+    line = await client.post(BULK, content=ndjson(bulk_line("bulk")), headers=admin | NDJSON)
+    assert line.json()["refused_total"] == 1
+    assert (await client.get(BULK, headers=admin)).status_code == 405
