@@ -35,6 +35,7 @@ from routing.web import api as support_api
 from routing.web.csrf import Csrf
 from routing.web.deps import RoutingWeb
 from routing.web.pages import Pages
+from routing.web.ratelimit import RateLimit
 from subscriptions import api as users_api
 from subscriptions import bulk
 
@@ -83,7 +84,7 @@ def create_app(services: Services, *, migrate_on_start: bool = False) -> FastAPI
     links = preferences.PreferenceLinks(key, services.settings.base_url)
     app.state.preferences = preferences.PreferencePages(links, app.state.routing.pages)
     app.include_router(preferences.router)
-    _add_health(app, services)
+    _add_health(app, services, app.state.routing.rate_limit)
     app.include_router(metrics.router)
     return app
 
@@ -146,7 +147,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": errors}, status_code=422)
 
 
-def _add_health(app: FastAPI, services: Services) -> None:
+def _add_health(app: FastAPI, services: Services, rate_limit: RateLimit) -> None:
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
@@ -162,7 +163,9 @@ def _add_health(app: FastAPI, services: Services) -> None:
             for name, result in zip(services.checks, results, strict=True)
         }
         ready = all(value == "ok" for value in checks.values())
-        return JSONResponse(
-            {"status": "ready" if ready else "unavailable", "checks": checks},
-            status_code=200 if ready else 503,
-        )
+        status = "ready" if ready else "unavailable"
+        # The limits fail open to each process's own count: degraded, still serving.
+        if (store := await rate_limit.store_state()) is not None:
+            checks["rate_limit_store"] = store
+            status = "degraded" if ready and store != "ok" else status
+        return JSONResponse({"status": status, "checks": checks}, status_code=200 if ready else 503)

@@ -58,6 +58,13 @@ class Settings(BaseSettings):
     rate_limit_storage_url: str | None = Field(
         None, description="e.g. redis://host:6379/0: one limit for every process; unset: memory"
     )
+    rate_limit_storage_timeout: float = Field(
+        0.5,
+        gt=0,
+        le=5,
+        description="seconds the rate-limit store may take; past it (or down) each process "
+        "counts alone until the store answers again",
+    )
 
     # The notification pipeline. The names of CONTRACTS §1; other names only for
     # a test or staging run sharing a broker.
