@@ -1,14 +1,23 @@
 """POST /api/v1/users/bulk (CONTRACTS §3) on SQLite and PostgreSQL: NDJSON, one full user
 a line, stored as the three PUTs would store it."""
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
 
+from notifier import db
+from notifier.app import create_app
+from notifier.compose import build_services
+from notifier.settings import Settings
 from subscriptions import bulk
+from subscriptions.models import PermissionGrant, RecipientKey
 from tests.factories import bulk_line, permissions_body, subscriptions_body, user_body
 
 BULK = "/api/v1/users/bulk"
@@ -257,3 +266,37 @@ async def test_the_bulk_url_is_no_user(client: httpx.AsyncClient, admin: dict[st
     line = await client.post(BULK, content=ndjson(bulk_line("bulk")), headers=admin | NDJSON)
     assert line.json()["refused_total"] == 1
     assert (await client.get(BULK, headers=admin)).status_code == 405
+
+
+async def test_two_loads_of_the_same_new_users_at_once_both_succeed(
+    postgresql_only: AsyncEngine, settings: Settings, admin: dict[str, str]
+) -> None:
+    """Two loads racing over the same new users (one in reverse order) on PostgreSQL, each
+    on its own connection: both answer 200 and each user ends whole, as one of them sent
+    it. The later one used to COPY grants the earlier had just committed: a 500
+    (UniqueViolation on permission_grants_pkey)."""
+    users = 1500  # two batches each
+    ids = [f"race-{n}" for n in range(users)]
+    one = ndjson(*(bulk_line(i, grants={"schablon-anvisade-barn": "full"}) for i in ids))
+    other = ndjson(*(bulk_line(i, grants={"schablon-anvisade-barn": "summary"}) for i in ids[::-1]))
+    app = create_app(build_services(settings, postgresql_only))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as client:
+        answers = await asyncio.gather(
+            *(client.post(BULK, content=body, headers=admin | NDJSON) for body in (one, other))
+        )
+        assert [answer.status_code for answer in answers] == [200, 200], answers[0].text
+        results = [answer.json() for answer in answers]
+        assert sum(result["created"] for result in results) == users
+        assert sum(result["updated"] for result in results) == users
+        for user_id in (ids[0], ids[users // 2], ids[-1]):
+            grants = await client.get(f"/api/v1/users/{user_id}/permissions", headers=admin)
+            assert grants.json()["grants"]["schablon-anvisade-barn"] in {"full", "summary"}
+    async with db.sessionmaker(postgresql_only)() as session:
+        per_user = await session.exec(
+            select(PermissionGrant.user_id, func.count()).group_by(PermissionGrant.user_id)
+        )
+        assert sorted(count for _, count in per_user) == [1] * users
+        keys = await session.exec(select(func.count(func.distinct(RecipientKey.user_id))))
+        assert keys.one() == users  # the lookup rows follow what is stored
