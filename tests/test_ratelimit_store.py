@@ -3,6 +3,7 @@ this process's own count, within the store's timeout, say so once in the log, an
 /readyz names the store as degraded."""
 
 import asyncio
+import contextlib
 import logging
 import socket
 import time
@@ -13,6 +14,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notifier.settings import Settings
+from notifier.web.hardening import close_storage, rate_limit_storage
+from routing.web import ratelimit
+from routing.web.ratelimit import RateLimit
+from tests.test_security_ratelimit import random_address, redis_url  # noqa: F401
 from tests.test_support_api_idempotency import SEA_QUESTION, TICKETS
 from tests.test_triage import login, mint
 from tests.test_web_form import SEA, submit_ticket
@@ -105,3 +110,61 @@ async def test_the_outage_is_logged_once(
         await client.post(TICKETS, json=SEA_QUESTION)
     told = [r for r in caplog.records if "rate-limit store" in r.getMessage()]
     assert len(told) == 1 and told[0].levelno == logging.WARNING
+
+
+class Switch:
+    """A loopback port in front of the real Redis: while down it drops every connection
+    at once; while up it forwards them."""
+
+    def __init__(self) -> None:
+        self.up = False
+        self.writers: list[asyncio.StreamWriter] = []
+
+    async def accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.writers.append(writer)
+        if not self.up:
+            writer.close()
+            return
+        redis_reader, redis_writer = await asyncio.open_connection("127.0.0.1", 6379)
+        self.writers.append(redis_writer)
+        await asyncio.gather(_pipe(reader, redis_writer), _pipe(redis_reader, writer))
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    with contextlib.suppress(ConnectionError):
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    writer.close()
+
+
+async def test_the_shared_count_resumes_once_the_store_answers(
+    redis_url: str,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    caplog.set_level(logging.INFO, logger=ratelimit.__name__)
+    monkeypatch.setattr(ratelimit, "RETRY_STORE_AFTER", 0.0)
+    switch = Switch()
+    server = await asyncio.start_server(switch.accept, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    through_switch = RateLimit("2 per minute", rate_limit_storage(f"redis://127.0.0.1:{port}/0"))
+    direct = RateLimit("2 per minute", rate_limit_storage(redis_url))
+    client, scope = random_address(), "resume-test"
+    try:
+        assert await through_switch.hit(scope, client) is None  # counted here alone
+        assert await through_switch.store_state() != "ok"
+        switch.up = True
+        assert await through_switch.hit(scope, client) is None  # counted in Redis again
+        assert await through_switch.store_state() == "ok"
+        assert await direct.hit(scope, client) is None
+        assert await direct.hit(scope, client) is not None  # one budget across both
+    finally:
+        for limit in (through_switch, direct):
+            await close_storage(limit.storage)
+        server.close()
+        for writer in switch.writers:
+            writer.close()
+        await server.wait_closed()
+    told = [r.getMessage() for r in caplog.records if "rate-limit store" in r.getMessage()]
+    assert len(told) == 2 and "answers again" in told[1]
