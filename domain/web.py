@@ -75,6 +75,7 @@ _MEANINGS = {
     403: "Nyckeln gäller, men inte för detta.",
     404: "Finns inte.",
     409: "Går inte i ärendets nuvarande läge.",
+    410: "Länken har gått ut.",
     413: "Kroppen är för stor.",
     415: "Fel innehållstyp.",
     429: "För många förfrågningar; försök igen efter Retry-After sekunder.",

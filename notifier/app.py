@@ -27,6 +27,7 @@ from routing.web import (
     triage_pages,
 )
 from routing.web import api as support_api
+from routing.web.ratelimit import RateLimit
 from subscriptions import api as users_api
 from subscriptions import bulk
 
@@ -71,7 +72,7 @@ def create_app(services: Services, *, migrate_on_start: bool = False) -> FastAPI
     app.include_router(unsubscribe.router)
     app.state.preferences = web.preferences
     app.include_router(preferences.router)
-    _add_health(app, services)
+    _add_health(app, services, app.state.routing.rate_limit)
     app.include_router(metrics.router)
     return app
 
@@ -100,7 +101,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": errors}, status_code=422)
 
 
-def _add_health(app: FastAPI, services: Services) -> None:
+def _add_health(app: FastAPI, services: Services, rate_limit: RateLimit) -> None:
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
@@ -116,7 +117,9 @@ def _add_health(app: FastAPI, services: Services) -> None:
             for name, result in zip(services.checks, results, strict=True)
         }
         ready = all(value == "ok" for value in checks.values())
-        return JSONResponse(
-            {"status": "ready" if ready else "unavailable", "checks": checks},
-            status_code=200 if ready else 503,
-        )
+        status = "ready" if ready else "unavailable"
+        # The limits fail open to each process's own count: degraded, still serving.
+        if (store := await rate_limit.store_state()) is not None:
+            checks["rate_limit_store"] = store
+            status = "degraded" if ready and store != "ok" else status
+        return JSONResponse({"status": status, "checks": checks}, status_code=200 if ready else 503)

@@ -177,6 +177,13 @@ class WebSettings(BaseSettings):
     rate_limit_storage_url: str | None = Field(
         None, description="e.g. redis://host:6379/0: one limit for every process; unset: memory"
     )
+    rate_limit_storage_timeout: float = Field(
+        0.5,
+        gt=0,
+        le=5,
+        description="seconds the rate-limit store may take; past it (or down) each process "
+        "counts alone until the store answers again",
+    )
 
     # New tickets per client, form and API together (`limits` notation).
     support_rate_limit: str = "10 per 10 minutes"

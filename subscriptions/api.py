@@ -5,15 +5,39 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Response, status
+from starlette.convertors import Convertor, register_url_convertor
 
 from domain.text import SINGLE_LINE_PATTERN
 from domain.web import SessionDep, gated, refusals
 from subscriptions import store
-from subscriptions.schemas import PermissionsIn, SubscriptionsIn, SubscriptionsOut, UserIn, UserOut
+from subscriptions.schemas import (
+    RESERVED_USER_IDS,
+    PermissionsIn,
+    SubscriptionsIn,
+    SubscriptionsOut,
+    UserIn,
+    UserOut,
+)
 
 NOT_FOUND = "Användaren finns inte."
 UserId = Annotated[str, Path(min_length=1, max_length=128, pattern=SINGLE_LINE_PATTERN)]
 
+
+class _UserIdSegment(Convertor[str]):
+    """A path segment that is no reserved id: `/users/bulk` is the bulk load's alone, so
+    a GET, PUT or DELETE of it is a 405 there, not the user "bulk"."""
+
+    regex = "".join(f"(?!{word}(?:/|$))" for word in sorted(RESERVED_USER_IDS)) + "[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+# Starlette keeps its convertors by name in one registry; registering again replaces.
+register_url_convertor("user_id", _UserIdSegment())
 _routes = APIRouter(prefix="/users", tags=["admin"], responses=refusals(404, 413))
 
 
@@ -35,14 +59,14 @@ async def existing_user(user_id: UserId, session: SessionDep) -> str:
 ExistingUserId = Annotated[str, Depends(existing_user)]
 
 
-@_routes.put("/{user_id}")
+@_routes.put("/{user_id:user_id}")
 async def put_user(user_id: UserId, body: UserIn, session: SessionDep) -> UserOut:
     user = await store.put_user(session=session, user_id=user_id, user_in=body)
     await session.commit()
     return store.user_out(user)
 
 
-@_routes.get("/{user_id}")
+@_routes.get("/{user_id:user_id}")
 async def get_user(user_id: UserId, session: SessionDep) -> UserOut:
     user = await store.get_user(session=session, user_id=user_id)
     if user is None:
@@ -50,7 +74,7 @@ async def get_user(user_id: UserId, session: SessionDep) -> UserOut:
     return store.user_out(user)
 
 
-@_routes.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+@_routes.delete("/{user_id:user_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_user(user_id: UserId, session: SessionDep) -> Response:
     if not await store.delete_user(session=session, user_id=user_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
@@ -58,7 +82,7 @@ async def delete_user(user_id: UserId, session: SessionDep) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@_routes.put("/{user_id}/permissions")
+@_routes.put("/{user_id:user_id}/permissions")
 async def put_permissions(
     user_id: UserId, body: PermissionsIn, session: SessionDep
 ) -> PermissionsIn:
@@ -68,12 +92,12 @@ async def put_permissions(
     return await store.get_permissions(session=session, user_id=user_id)
 
 
-@_routes.get("/{user_id}/permissions")
+@_routes.get("/{user_id:user_id}/permissions")
 async def get_permissions(user_id: ExistingUserId, session: SessionDep) -> PermissionsIn:
     return await store.get_permissions(session=session, user_id=user_id)
 
 
-@_routes.put("/{user_id}/subscriptions")
+@_routes.put("/{user_id:user_id}/subscriptions")
 async def put_subscriptions(
     user_id: UserId, body: SubscriptionsIn, session: SessionDep
 ) -> SubscriptionsOut:
@@ -83,6 +107,6 @@ async def put_subscriptions(
     return await store.get_subscriptions(session=session, user_id=user_id)
 
 
-@_routes.get("/{user_id}/subscriptions")
+@_routes.get("/{user_id:user_id}/subscriptions")
 async def get_subscriptions(user_id: ExistingUserId, session: SessionDep) -> SubscriptionsOut:
     return await store.get_subscriptions(session=session, user_id=user_id)

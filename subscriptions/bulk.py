@@ -11,16 +11,16 @@ long the stream. Through the PUTs the admin API took about 177 users/s with 8 cl
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
-from pydantic import BaseModel, StringConstraints, ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.sqltypes import utcnow
 from domain.web import SessionDep, gated, refusals
 from subscriptions.bulk_store import BulkUser, write_batch
-from subscriptions.schemas import PermissionsIn, SubscriptionsIn, UserIn
+from subscriptions.schemas import PermissionsIn, SubscriptionsIn, UserIdText, UserIn
 
 MEDIA_TYPE = "application/x-ndjson"
 BATCH_SIZE = 1000  # users per transaction
@@ -38,7 +38,7 @@ EXAMPLE_LINE = (
 class Line(UserIn):
     """One NDJSON line: the three PUTs' bodies side by side, under the user's id."""
 
-    id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    id: UserIdText
     grants: dict[str, Any]  # checked by PermissionsIn, the PUT's own model
     subscriptions: SubscriptionsIn
 

@@ -64,7 +64,11 @@ class BulkUser:
 
 
 async def write_batch(*, session: AsyncSession, users: Sequence[BulkUser], now: datetime) -> int:
-    """Store every user of the batch (ids unique within it); returns how many were new."""
+    """Store every user of the batch (ids unique within it); returns how many were new.
+
+    The upsert locks each user's row until the commit, in id order, so that two loads of
+    the same users take turns per user (never a deadlock) and the later one's writes win."""
+    users = sorted(users, key=lambda user: user.id)
     ids = [user.id for user in users]
     connection = await session.connection()
     if connection.dialect.name == "postgresql":
@@ -78,13 +82,16 @@ async def write_batch(*, session: AsyncSession, users: Sequence[BulkUser], now: 
             select(User.id, User.org_kind, User.org_code).where(col(User.id).in_(ids))
         )
     }
-    stored = set(orgs)
     process = USERS.c["updated_at"].type.bind_processor(connection.dialect)
     when = process(now) if process is not None else now
-    await _upsert_users(
+    inserted = await _upsert_users(
         connection,
         [(u.id, u.email, u.name, u.org_kind, u.org_code, u.delivery, when, when) for u in users],
     )
+    # Stored before the upsert: what another load committed meanwhile (its users' rows
+    # were locked, so the upsert waited for them) counts as stored too.
+    stored = set(ids) - inserted if inserted is not None else set(orgs)
+    raced = stored - set(orgs)  # their organisation before is unknown: refreshed anyway
     # A reconcile mostly sends what is stored already: rewriting only the users whose
     # grants or subscriptions differ saves a delete and an insert per unchanged row.
     changed = [u for u in users if u.id not in stored] + await _changed(session, users, stored)
@@ -93,7 +100,7 @@ async def write_batch(*, session: AsyncSession, users: Sequence[BulkUser], now: 
     await _insert(connection, GRANTS, GRANT_COLUMNS, grants)
     await _insert(connection, SUBSCRIPTIONS, SUBSCRIPTION_COLUMNS, subscriptions)
     moved = [u.id for u in users if u.id in orgs and orgs[u.id] != (u.org_kind, u.org_code)]
-    await refresh(session=session, user_ids={u.id for u in changed} | set(moved))
+    await refresh(session=session, user_ids={u.id for u in changed} | set(moved) | raced)
     return len(ids) - len(stored)
 
 
@@ -135,16 +142,19 @@ async def _changed(
     return changed
 
 
-async def _upsert_users(connection: AsyncConnection, rows: list[Row]) -> None:
+async def _upsert_users(connection: AsyncConnection, rows: list[Row]) -> set[str] | None:
+    """Insert or update the rows; on PostgreSQL the ids it inserted (SQLite: None)."""
     driver = await writing_driver(connection)
     if connection.dialect.name == "postgresql":
         # One statement over arrays, one column each: executemany costs a round of
-        # bind and execute per row inside PostgreSQL.
+        # bind and execute per row inside PostgreSQL. xmax is 0 on a row just inserted.
         columns = list(zip(*rows, strict=True))
-        await driver.execute(UPSERT_USERS.format(values=UNNEST_USERS), *columns[:6], rows[0][6])
-    else:
-        values = "VALUES (" + ", ".join("?" for _ in USER_COLUMNS) + ")"
-        await driver.executemany(UPSERT_USERS.format(values=values), rows)
+        sql = UPSERT_USERS.format(values=UNNEST_USERS) + " RETURNING id, xmax = 0 AS inserted"
+        found = await driver.fetch(sql, *columns[:6], rows[0][6])
+        return {row["id"] for row in found if row["inserted"]}
+    values = "VALUES (" + ", ".join("?" for _ in USER_COLUMNS) + ")"
+    await driver.executemany(UPSERT_USERS.format(values=values), rows)
+    return None
 
 
 async def _insert(

@@ -3,6 +3,7 @@
 from typing import Annotated, Self
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     EmailStr,
@@ -20,6 +21,25 @@ from subscriptions.models import Delivery
 # The closed sets, named in the OpenAPI schema so that schema-valid requests are valid.
 _COMPENSATION_TYPES: list[JsonValue] = [*sorted(COMPENSATION_TYPES)]
 _EVENT_TYPES: list[JsonValue] = [*sorted(EVENT_TYPES)]
+
+
+# Paths of their own under /api/v1/users, so never a user's id (subscriptions.api).
+RESERVED_USER_IDS = frozenset({"bulk"})
+
+
+def _not_reserved(user_id: str) -> str:
+    if user_id in RESERVED_USER_IDS:
+        raise ValueError(f"{user_id!r} är reserverat och kan inte vara en användares id")
+    return user_id
+
+
+# A user's id as the e-service sends it: one line of text, reachable by its URL.
+UserIdText = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=128),
+    SingleLine,
+    AfterValidator(_not_reserved),
+]
 
 
 class UserIn(BaseModel):

@@ -1,14 +1,23 @@
 """POST /api/v1/users/bulk (CONTRACTS §3) on SQLite and PostgreSQL: NDJSON, one full user
 a line, stored as the three PUTs would store it."""
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
 
+from notifier import db
+from notifier.app import create_app
+from notifier.compose import build_services
+from notifier.settings import Settings
 from subscriptions import bulk
+from subscriptions.models import PermissionGrant, RecipientKey
 from tests.factories import bulk_line, permissions_body, subscriptions_body, user_body
 
 BULK = "/api/v1/users/bulk"
@@ -227,3 +236,67 @@ async def test_the_docs_show_a_line_that_loads(
     body = spec["paths"][BULK]["post"]["requestBody"]["content"]["application/x-ndjson"]
     answer = await client.post(BULK, content=body["example"], headers=admin | NDJSON)
     assert answer.json()["created"] == 1
+
+
+@pytest.mark.parametrize("bad", ["\x00", "\r", "\n", "\x1b", "\u2028"])
+async def test_an_id_with_a_control_character_is_a_refused_line_not_a_lost_batch(
+    client: httpx.AsyncClient, admin: dict[str, str], bad: str
+) -> None:
+    """The id gets the text rule: with NUL PostgreSQL failed the whole batch (500), and
+    with CR/LF/ESC the user was stored where no URL could reach it."""
+    body = ndjson(bulk_line("good-1"), bulk_line(f"evil{bad}id"), bulk_line("good-2"))
+    answer = await client.post(BULK, content=body, headers=admin | NDJSON)
+    assert answer.status_code == 200
+    result = answer.json()
+    assert (result["created"], result["refused_total"]) == (2, 1)
+    assert result["refused"][0]["line"] == 2
+    assert result["refused"][0]["reason"].startswith("id: ")
+    for user_id in ("good-1", "good-2"):
+        assert (await client.get(f"/api/v1/users/{user_id}", headers=admin)).status_code == 200
+
+
+async def test_the_bulk_url_is_no_user(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    """GET, PUT and DELETE of /users/bulk reached the single-user routes as user "bulk"."""
+    for method, body in (("GET", None), ("PUT", user_body()), ("DELETE", None)):
+        answer = await client.request(method, BULK, json=body, headers=admin)
+        assert answer.status_code == 405, method
+        assert answer.headers["allow"] == "POST, OPTIONS"
+    for sub in ("permissions", "subscriptions"):
+        assert (await client.get(f"{BULK}/{sub}", headers=admin)).status_code == 404
+    line = await client.post(BULK, content=ndjson(bulk_line("bulk")), headers=admin | NDJSON)
+    assert line.json()["refused_total"] == 1
+    assert (await client.get(BULK, headers=admin)).status_code == 405
+
+
+async def test_two_loads_of_the_same_new_users_at_once_both_succeed(
+    postgresql_only: AsyncEngine, settings: Settings, admin: dict[str, str]
+) -> None:
+    """Two loads racing over the same new users (one in reverse order) on PostgreSQL, each
+    on its own connection: both answer 200 and each user ends whole, as one of them sent
+    it. The later one used to COPY grants the earlier had just committed: a 500
+    (UniqueViolation on permission_grants_pkey)."""
+    users = 1500  # two batches each
+    ids = [f"race-{n}" for n in range(users)]
+    one = ndjson(*(bulk_line(i, grants={"schablon-anvisade-barn": "full"}) for i in ids))
+    other = ndjson(*(bulk_line(i, grants={"schablon-anvisade-barn": "summary"}) for i in ids[::-1]))
+    app = create_app(build_services(settings, postgresql_only))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as client:
+        answers = await asyncio.gather(
+            *(client.post(BULK, content=body, headers=admin | NDJSON) for body in (one, other))
+        )
+        assert [answer.status_code for answer in answers] == [200, 200], answers[0].text
+        results = [answer.json() for answer in answers]
+        assert sum(result["created"] for result in results) == users
+        assert sum(result["updated"] for result in results) == users
+        for user_id in (ids[0], ids[users // 2], ids[-1]):
+            grants = await client.get(f"/api/v1/users/{user_id}/permissions", headers=admin)
+            assert grants.json()["grants"]["schablon-anvisade-barn"] in {"full", "summary"}
+    async with db.sessionmaker(postgresql_only)() as session:
+        per_user = await session.exec(
+            select(PermissionGrant.user_id, func.count()).group_by(PermissionGrant.user_id)
+        )
+        assert sorted(count for _, count in per_user) == [1] * users
+        keys = await session.exec(select(func.count(func.distinct(RecipientKey.user_id))))
+        assert keys.one() == users  # the lookup rows follow what is stored

@@ -18,12 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 from notifier import db
+from notifier.app import create_app
 from notifier.compose import Role, build_services
-from notifier.workers.broker import REASON_HEADER, BrokerUnavailable, Topology, declare
-from notifier.workers.consumer import Consumer
 from notifier.outbox.models import ProcessedEvent
 from notifier.settings import Settings
-from notifier.app import create_app
+from notifier.workers.broker import REASON_HEADER, BrokerUnavailable, Topology, declare
+from notifier.workers.consumer import Consumer
 from tests.conftest import AMQP_URL
 from tests.pipeline_helpers import (
     DYGN,
@@ -247,7 +247,9 @@ async def test_a_batch_is_acknowledged_only_after_the_one_before_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """On PostgreSQL two batches store at once; the later one commits first here, and
-    waits: its ack (multiple) would acknowledge the earlier batch's messages too."""
+    waits: its ack (multiple) would acknowledge the earlier batch's messages too. The
+    broker tells: the consumer is stopped while the earlier batch is still storing, and
+    every message must come back, none acknowledged."""
     consumer = consumer_for(postgresql_only, topology)
     first = asyncio.Event()
     commit = consumer._commit
@@ -269,8 +271,15 @@ async def test_a_batch_is_acknowledged_only_after_the_one_before_it(
             return await processed(postgresql_only) > 0
 
         await eventually(second_stored, within=2.5, what="the second batch committed")
-        assert consumer.acknowledged == 0  # the first batch still sleeps
-        await settled(consumer, 150)
+    # Stopped while the first batch slept: it never committed, so the broker must still
+    # hold all 150 messages unacknowledged and give them back.
+    await eventually(
+        lambda: _count_is(amqp, topology.queue, 150), what="all 150 messages back in the queue"
+    )
+    assert 0 < await processed(postgresql_only) < 100  # only later batches stored
+    again = consumer_for(postgresql_only, topology)
+    async with running(again):
+        await settled(again, 150)
     assert await processed(postgresql_only) == 150
     assert await message_count(amqp, topology.queue) == 0
 

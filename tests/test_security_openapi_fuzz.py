@@ -36,12 +36,10 @@ NOT_APPLICABLE = {
     # names each missing field, and the hostile-input suite holds that it is never a 5xx.
     ("POST", "/api/v1/support/route"): {"positive_data_acceptance"},
     ("POST", "/api/v1/support/tickets"): {"positive_data_acceptance"},
-    # /api/v1/users/bulk is also /api/v1/users/{user_id} for a user whose id is "bulk":
-    # GET, PUT and DELETE there reach that user, and `Allow` says so truthfully; the
-    # schema lists the two paths apart and cannot show the overlap.
-    # And its body is NDJSON, declared as a string: any bytes are a stream whose bad lines
-    # are refused one by one in the 200 answer (CONTRACTS §3), never the whole request.
-    ("*", "/api/v1/users/bulk"): {"allow_header_conformance", "negative_data_rejection"},
+    # /api/v1/users/bulk's body is NDJSON, declared as a string: any bytes are a stream
+    # whose bad lines are refused one by one in the 200 answer (CONTRACTS §3), never the
+    # whole request.
+    ("*", "/api/v1/users/bulk"): {"negative_data_rejection"},
     # `format: email` cannot say that special-use domains (RFC 6761: .test, .invalid,
     # .localhost) are refused; the service refuses them, as no one can be mailed there.
     ("PUT", "/api/v1/users/{user_id}"): {"positive_data_acceptance"},

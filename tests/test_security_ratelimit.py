@@ -9,9 +9,9 @@ import httpx
 import pytest
 from starlette.requests import Request
 
+from notifier.app import create_app
 from notifier.compose import Services
 from notifier.settings import Settings
-from notifier.app import create_app
 from notifier.web.hardening import close_storage
 from routing.ticketing.models import Ticket
 from routing.web.limits import client_address, networks
@@ -126,3 +126,21 @@ async def test_processes_sharing_redis_share_one_limit(
 
 def random_address() -> str:
     return str(ipaddress.IPv4Address(secrets.randbits(24) | 0x0B000000))  # 11.x.y.z
+
+
+async def test_readyz_says_ok_for_a_store_that_answers(
+    settings: Settings,
+    services: Services,
+    redis_url: str,
+) -> None:
+    settings.rate_limit_storage_url = redis_url
+    app = create_app(services)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            answer = await client.get("/readyz")
+    finally:
+        await close_storage(app.state.routing.rate_limit.storage)
+    assert answer.status_code == 200
+    assert answer.json()["status"] == "ready"
+    assert answer.json()["checks"]["rate_limit_store"] == "ok"

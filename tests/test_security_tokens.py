@@ -4,16 +4,21 @@ the triage desk's sessions (#11): server-side, so logging out ends them."""
 import base64
 import io
 import logging
+import time
 from datetime import timedelta
 
 import httpx
 import pytest
 from itsdangerous import URLSafeSerializer
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notifier.logs import JsonFormatter, RedactPersonalData
+from notifier.settings import Settings
 from notifier.web.preferences import PreferenceLinks
+from notifier.web.security import signing_key
 from notifier.web.unsubscribe import SALT, Unsubscribe
 from tests.test_triage import login, mint
+from tests.test_unsubscribe import a_user, subscribed
 from tests.test_web_form import csrf_of
 
 KEY = b"k" * 32
@@ -68,9 +73,31 @@ def test_a_tampered_token_or_another_key_reads_as_nothing() -> None:
     assert Unsubscribe(b"o" * 32, "https://example.se", now=lambda: T0).read(token) is None
 
 
-def test_links_in_emails_already_sent_still_unsubscribe() -> None:
+def test_a_legacy_token_without_a_time_is_refused_as_expired() -> None:
+    """The older signed tokens carry no time: honoured, they would never expire."""
     legacy = URLSafeSerializer(KEY, salt=SALT).dumps([USER, "payment.disbursed"])
-    assert links(T0).read(legacy) == (USER, "payment.disbursed")
+    assert links(T0).read(legacy) is None
+    assert links(T0).expired(legacy)
+    assert not links(T0).expired("inte-en-token")
+
+
+async def test_a_legacy_or_aged_link_shows_a_swedish_page_and_changes_nothing(
+    client: httpx.AsyncClient, settings: Settings, engine: AsyncEngine
+) -> None:
+    await a_user(engine)
+    key = signing_key(settings)
+    legacy = URLSafeSerializer(key, salt=SALT).dumps(["anna", "payment.disbursed"])
+    aged = Unsubscribe(key, settings.base_url, now=lambda: time.time() - 400 * 86400)
+    for token in (legacy, aged.token("anna", "payment.disbursed")):
+        for method in ("GET", "POST"):
+            response = await client.request(method, f"/unsubscribe/{token}")
+            assert response.status_code == 410
+            assert "Länken har gått ut" in response.text
+            assert "fliken Notifieringar" in response.text
+    assert await subscribed(engine, "anna") == {
+        "payment.disbursed": True,
+        "application.submitted": True,
+    }
 
 
 def test_the_access_log_never_carries_a_link_token() -> None:

@@ -37,19 +37,29 @@ def harden(app: FastAPI, settings: Settings) -> None:
 
 def ticket_rate_limit(settings: Settings) -> RateLimit:
     """New tickets per client, form and API alike, in the shared store when configured."""
+    timeout = settings.rate_limit_storage_timeout
     return RateLimit(
         settings.support_rate_limit,
-        storage=rate_limit_storage(settings.rate_limit_storage_url),
+        storage=rate_limit_storage(settings.rate_limit_storage_url, timeout=timeout),
         trusted_proxies=networks(settings.trusted_proxies),
+        timeout=timeout,
     )
 
 
-def rate_limit_storage(url: str | None) -> Storage:
+def rate_limit_storage(url: str | None, *, timeout: float = 0.5) -> Storage:
     if not url:
         return MemoryStorage()
     # `limits` names its asyncio storages async+redis://…; operators write redis://….
     scheme = url if url.startswith("async+") else f"async+{url}"
-    storage = storage_from_string(scheme, implementation="redispy")
+    # Short socket timeouts: a store that accepts and never answers is as down as one
+    # that refuses (RateLimit falls back to its own count).
+    storage = storage_from_string(
+        scheme,
+        implementation="redispy",
+        wrap_exceptions=True,
+        socket_connect_timeout=timeout,
+        socket_timeout=timeout,
+    )
     assert isinstance(storage, Storage)
     return storage
 

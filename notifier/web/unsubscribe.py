@@ -35,7 +35,8 @@ class Unsubscribe:
     A token is encrypted and authenticated (Fernet, with a key derived from the signing
     key for this purpose only): it names no user id or event type to whoever reads the
     email or a log, and it expires after a year. Tokens of the older signed, readable kind
-    (in emails already sent) are still honoured until they age out of mailboxes.
+    carry no time, so they are refused as expired: the person is told to use the
+    Notifieringar tab instead.
     """
 
     def __init__(self, key: bytes, base_url: str, *, now: Callable[[], float] = time.time) -> None:
@@ -59,11 +60,12 @@ class Unsubscribe:
         return f"{self._base_url}/unsubscribe/{self.token(user_id, event_type, at=at)}"
 
     def read(self, token: str) -> tuple[str, str] | None:
+        """The (user id, event type) of a token made within the year, else None."""
         try:
             ttl = int(VALID_FOR.total_seconds())
             value = json.loads(self._fernet.decrypt_at_time(token, ttl, int(self._now())))
         except (InvalidToken, ValueError):
-            value = self._read_legacy(token)
+            return None
         if (
             isinstance(value, list)
             and len(value) == 2
@@ -72,16 +74,26 @@ class Unsubscribe:
             return value[0], value[1]
         return None
 
-    def _read_legacy(self, token: str) -> object:
+    def expired(self, token: str) -> bool:
+        """True for a token this service made that is no longer honoured: one over a year
+        old, or one of the older signed kind, which names no time and would never expire."""
         try:
-            return self._legacy.loads(token)
+            made = self._fernet.extract_timestamp(token)
+        except InvalidToken:
+            return self._legacy_signed(token)
+        return self._now() - made > VALID_FOR.total_seconds()
+
+    def _legacy_signed(self, token: str) -> bool:
+        try:
+            self._legacy.loads(token)
         except BadSignature:
-            return None
+            return False
+        return True
 
 
 STATE = "unsubscribe"
 router = APIRouter(
-    prefix="/unsubscribe", tags=["unsubscribe"], responses=page_refusals(400, 404, 413)
+    prefix="/unsubscribe", tags=["unsubscribe"], responses=page_refusals(400, 404, 410, 413)
 )
 
 
@@ -101,6 +113,12 @@ class UnsubscribePages:
         )
         return HTMLResponse(html, status_code=status_code)
 
+    def refusal(self, token: str) -> HTMLResponse:
+        """410 for a link of ours that has expired, 404 for anything else."""
+        if self.links.expired(token):
+            return self.page("expired", status_code=410)
+        return self.page("invalid", status_code=404)
+
 
 PagesDep = Annotated[UnsubscribePages, Depends(state_dependency(STATE, UnsubscribePages))]
 
@@ -111,7 +129,7 @@ PagesDep = Annotated[UnsubscribePages, Depends(state_dependency(STATE, Unsubscri
 async def confirm(token: PathText, pages: PagesDep) -> HTMLResponse:
     found = pages.links.read(token)
     if found is None:
-        return pages.page("invalid", status_code=404)
+        return pages.refusal(token)
     return pages.page("confirm", found[1])
 
 
@@ -119,7 +137,7 @@ async def confirm(token: PathText, pages: PagesDep) -> HTMLResponse:
 async def unsubscribe_now(token: PathText, session: SessionDep, pages: PagesDep) -> HTMLResponse:
     found = pages.links.read(token)
     if found is None:
-        return pages.page("invalid", status_code=404)
+        return pages.refusal(token)
     user_id, event_type = found
     # A user or subscription removed meanwhile is just as unsubscribed: same answer.
     await store.set_subscription_enabled(
