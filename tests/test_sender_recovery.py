@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.sqltypes import utcnow
 from notifier import db
 from notifier.channels.base import Files, Results
-from notifier.channels.files import FileTransport
+from notifier.channels.files import FileChannel
 from notifier.kinds.notifications import (
     NotificationSteps,
     placeholder_links,
@@ -61,7 +61,7 @@ async def test_a_dead_senders_rows_are_sent_again_after_one_lease_with_the_same_
     crashed = asyncio.create_task(sender(queued, dying, lease=LEASE).send_batch())
     await asyncio.wait_for(dying.started.wait(), timeout=10)
     crashed.cancel()  # the process is gone: no renewal, no record
-    survivor = sender(queued, FileTransport(tmp_path, "x@example.se"), lease=LEASE)
+    survivor = sender(queued, FileChannel(tmp_path, "x@example.se"), lease=LEASE)
     assert await survivor.send_batch() == 0  # still leased
 
     await asyncio.sleep(LEASE.total_seconds() + 0.1)
@@ -102,7 +102,7 @@ async def test_each_event_is_rendered_once_per_permission_level(
         lambda user, _: f"http://localhost:8000/unsubscribe/{user}",
         lambda user: f"http://localhost:8000/mina-notifieringar/{user}",
     )
-    run = sender(engine, FileTransport(tmp_path, "x@example.se"), kinds={"notification": steps})
+    run = sender(engine, FileChannel(tmp_path, "x@example.se"), kinds={"notification": steps})
 
     assert await run.send_batch() == 6
     assert counting.calls == 2

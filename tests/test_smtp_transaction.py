@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from notifier.channels.base import PermanentDeliveryError, TransientDeliveryError
 from notifier.channels.mime import Composer
-from notifier.channels.session import Session
-from notifier.channels.smtp import SmtpConfig, SmtpTransport
+from notifier.channels.pipelining import SmtpConnection
+from notifier.channels.smtp import SmtpChannel, SmtpConfig
 from notifier.channels.transaction import classify, dot_stuffed, envelope_address, send
 from notifier.outbox.models import Claimed, OutboxMessage
 from tests.smtp_server import Mailbox, free_port, start_smtp
@@ -67,17 +67,19 @@ def envelopes(request: pytest.FixtureRequest) -> Any:
 @pytest.fixture
 async def relay(envelopes: Any) -> Any:
     port, mailbox = envelopes
-    client = await Session.open(aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=5))
-    assert client.pipelining == mailbox.pipelining
-    yield client, mailbox
-    await client.quit()
+    connection = await SmtpConnection.open(
+        aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=5)
+    )
+    assert connection.pipelining == mailbox.pipelining
+    yield connection, mailbox
+    await connection.quit()
 
 
 async def test_the_envelope_is_plain_and_announces_the_exact_size(relay: Any) -> None:
-    client, mailbox = relay
+    connection, mailbox = relay
     composer = Composer("no-reply@example.se")
     message = claimed(1, "anna.berg@stockholm.se", body=".a line starting with a dot\n")
-    await send(client, message, composer)
+    await send(connection, message, composer)
     [(sender, options)] = mailbox.mail
     assert sender == "no-reply@example.se"
     assert options == [f"SIZE={len(composer.wire(message, ()))}"]
@@ -90,11 +92,11 @@ async def test_the_envelope_is_plain_and_announces_the_exact_size(relay: Any) ->
 
 async def test_a_message_is_two_writes_where_the_relay_pipelines(relay: Any) -> None:
     """MAIL, RCPT and DATA in one write, then the content: two round trips, not four."""
-    client, mailbox = relay
+    connection, mailbox = relay
     writes: list[bytes] = []
-    write = client._transport.write
-    client._transport.write = lambda data: (writes.append(data), write(data))[1]
-    await send(client, claimed(1, "anna.berg@stockholm.se"), Composer("no-reply@example.se"))
+    write = connection._transport.write
+    connection._transport.write = lambda data: (writes.append(data), write(data))[1]
+    await send(connection, claimed(1, "anna.berg@stockholm.se"), Composer("no-reply@example.se"))
     assert len(writes) == (2 if mailbox.pipelining else 4)
     assert writes[0].startswith(b"MAIL FROM:<no-reply@example.se> SIZE=")
     assert len(mailbox.messages) == 1
@@ -103,29 +105,29 @@ async def test_a_message_is_two_writes_where_the_relay_pipelines(relay: Any) -> 
 async def test_a_refusal_resets_the_envelope_and_the_connection_carries_the_next(
     relay: Any,
 ) -> None:
-    client, mailbox = relay
+    connection, mailbox = relay
     with pytest.raises(aiosmtplib.SMTPSenderRefused) as refused:
-        await send(client, claimed(1, "a@b.se"), Composer("blocked@example.se"))
+        await send(connection, claimed(1, "a@b.se"), Composer("blocked@example.se"))
     assert isinstance(classify(refused.value), PermanentDeliveryError)
     assert refused.value.sender == "blocked@example.se"
     with pytest.raises(aiosmtplib.SMTPRecipientsRefused) as deferred:
-        await send(client, claimed(2, "busy@b.se"), Composer("no-reply@example.se"))
+        await send(connection, claimed(2, "busy@b.se"), Composer("no-reply@example.se"))
     assert isinstance(classify(deferred.value), TransientDeliveryError)
     assert [error.recipient for error in deferred.value.recipients] == ["busy@b.se"]
     assert mailbox.resets == 2
-    await send(client, claimed(3, "a@b.se"), Composer("no-reply@example.se"))
+    await send(connection, claimed(3, "a@b.se"), Composer("no-reply@example.se"))
     assert len(mailbox.messages) == 1
 
 
 async def test_content_refused_at_its_end_resets_and_the_connection_carries_the_next(
     relay: Any,
 ) -> None:
-    client, mailbox = relay
+    connection, mailbox = relay
     with pytest.raises(aiosmtplib.SMTPDataError) as refused:
-        await send(client, claimed(1, "spam@b.se"), Composer("no-reply@example.se"))
+        await send(connection, claimed(1, "spam@b.se"), Composer("no-reply@example.se"))
     assert isinstance(classify(refused.value), PermanentDeliveryError)
     assert mailbox.resets == 1
-    await send(client, claimed(2, "a@b.se"), Composer("no-reply@example.se"))
+    await send(connection, claimed(2, "a@b.se"), Composer("no-reply@example.se"))
     assert len(mailbox.messages) == 1
 
 
@@ -164,11 +166,11 @@ async def test_a_relay_that_does_not_answer_in_time_costs_one_message_and_its_co
     envelopes: Any,
 ) -> None:
     port, mailbox = envelopes
-    transport = SmtpTransport(
+    channel = SmtpChannel(
         SmtpConfig("127.0.0.1", port), "no-reply@example.se", timeout=0.5, connections=1
     )
-    outcomes = await transport.deliver([claimed(1, "silent@b.se"), claimed(2, "a@b.se")])
+    outcomes = await channel.deliver([claimed(1, "silent@b.se"), claimed(2, "a@b.se")])
     assert isinstance(outcomes[1], TransientDeliveryError)
     assert "did not answer in 0.5 s" in str(outcomes[1])
     assert outcomes[2] is None and mailbox.sessions == 2  # the next one on a new connection
-    await transport.aclose()
+    await channel.aclose()

@@ -20,7 +20,7 @@ from aiosmtplib.protocol import normalize_message_line_endings
 
 from notifier.channels.base import FileAttachment, PermanentDeliveryError, TransientDeliveryError
 from notifier.channels.mime import Composer
-from notifier.channels.session import Session
+from notifier.channels.pipelining import SmtpConnection
 from notifier.outbox.models import Claimed
 
 # local@domain with no space, control character, quote, bracket or other special: written
@@ -32,7 +32,7 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 async def send(
-    session: Session,
+    connection: SmtpConnection,
     message: Claimed,
     composer: Composer,
     attachments: Sequence[FileAttachment] = (),
@@ -46,47 +46,50 @@ async def send(
     utf8 = not (composer.address + message.recipient).isascii()
     options: list[bytes] = []
     if utf8:
-        if not session.supports("smtputf8"):
+        if not connection.supports("smtputf8"):
             raise aiosmtplib.SMTPNotSupported("a non-ASCII address needs SMTPUTF8")
         options.append(b"SMTPUTF8")
-        if session.supports("8BITMIME"):
+        if connection.supports("8BITMIME"):
             options.append(b"BODY=8BITMIME")
     encoding = "utf-8" if utf8 else "ascii"
     sender = envelope_address(composer.address, encoding)
     recipient = envelope_address(message.recipient, encoding)
     data = composer.wire(message, attachments, utf8=utf8)
-    if session.supports("size"):  # RFC 1870: the octets DATA will carry
+    if connection.supports("size"):  # RFC 1870: the octets DATA will carry
         options.insert(0, b"SIZE=%d" % len(data))
     envelope = (b" ".join((b"MAIL FROM:" + sender, *options)), b"RCPT TO:" + recipient)
     try:
-        await _transaction(session, envelope, data, (composer.address, message.recipient))
+        await _transaction(connection, envelope, data, (composer.address, message.recipient))
     except (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused):
         # An error in resetting says less than the refusal itself.
         with contextlib.suppress(ConnectionError, aiosmtplib.SMTPException):
-            await session.commands(b"RSET")
+            await connection.commands(b"RSET")
         raise
 
 
 async def _transaction(
-    session: Session, envelope: tuple[bytes, bytes], data: bytes, addresses: tuple[str, str]
+    connection: SmtpConnection,
+    envelope: tuple[bytes, bytes],
+    data: bytes,
+    addresses: tuple[str, str],
 ) -> None:
     """MAIL, RCPT and DATA (in one write where the server pipelines), then the content;
     each refusal raised as aiosmtplib's `sendmail` raises it."""
     commands = (*envelope, b"DATA")
-    if session.pipelining:
-        answers = await session.commands(*commands)
+    if connection.pipelining:
+        answers = await connection.commands(*commands)
     else:
         answers = []
         for command in commands:  # each after the one before it is accepted
-            answers += await session.commands(command)
+            answers += await connection.commands(command)
             if answers[-1].code not in ACCEPTED[len(answers) - 1]:
                 break
     refusal = _refusal(answers, addresses)
     if refusal is not None:
         if len(answers) == 3 and answers[2].code == SMTPStatus.start_input:
-            await session.content(b".\r\n")  # RFC 2920 §3.1: data mode ends with a dot
+            await connection.content(b".\r\n")  # RFC 2920 §3.1: data mode ends with a dot
         raise refusal
-    response = await session.content(dot_stuffed(data))
+    response = await connection.content(dot_stuffed(data))
     if response.code != SMTPStatus.completed:
         raise aiosmtplib.SMTPDataError(response.code, response.message)
 

@@ -34,15 +34,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.sqltypes import utcnow
 from notifier import db
-from notifier.channels.base import (
-    PermanentDeliveryError,
-    Results,
-    TransientDeliveryError,
-    Transport,
-)
+from notifier.channels.base import Channel, Results, TransientDeliveryError
 from notifier.kinds import Prepared, Ready, Steps
-from notifier.outbox.claim import RetryPolicy, backoff, lease
+from notifier.outbox.claim import RetryPolicy, lease
 from notifier.outbox.models import Claimed, OutboxMessage, OutboxStatus
+from notifier.workers.recording import Recorder
 from notifier.workers.telemetry import PipelineMetrics
 
 log = logging.getLogger(__name__)
@@ -53,7 +49,7 @@ class Sender:
         self,
         *,
         sessions: async_sessionmaker[AsyncSession],
-        channels: Mapping[str, Transport],
+        channels: Mapping[str, Channel],
         kinds: Mapping[str, Steps],
         policy: RetryPolicy | None = None,
         batch_size: int = 100,
@@ -68,7 +64,6 @@ class Sender:
         self._sessions = sessions
         self._channels = channels
         self._kinds = kinds
-        self._policy = policy or RetryPolicy()
         self._batch_size = batch_size
         self._in_flight = in_flight
         self._lease = lease
@@ -77,7 +72,7 @@ class Sender:
         self._wake = wake or asyncio.Event()
         self._metrics = metrics or PipelineMetrics()
         self._clock = clock
-        self._rng = rng or random.Random()
+        self._recorder = Recorder(policy or RetryPolicy(), rng or random.Random(), self._metrics)
 
     async def run(self) -> None:
         """Send until cancelled, `in_flight` batches at a time: while one is with the
@@ -129,8 +124,8 @@ class Sender:
             renewing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewing
-        await self._record(claimed, outcomes)
-        await self._after_delivery([row for row in claimed if outcomes.get(row.id, 0) is None])
+        delivered = await self._record(claimed, outcomes)
+        await self._after_delivery(delivered)
         return len(claimed)
 
     async def _claim(self) -> tuple[list[Claimed], Prepared]:
@@ -182,44 +177,26 @@ class Sender:
             outcomes |= await self._through(channel, messages, prepared)
         return outcomes
 
-    async def _through(self, channel: str, messages: list[Claimed], prepared: Prepared) -> Results:
-        transport = self._channels.get(channel)
-        if transport is None:
+    async def _through(self, name: str, messages: list[Claimed], prepared: Prepared) -> Results:
+        channel = self._channels.get(name)
+        if channel is None:
             # A deployment that has not configured this channel yet: retried, then failed.
-            failure = TransientDeliveryError(f"no transport for channel {channel!r}")
+            failure = TransientDeliveryError(f"channel not configured: {name!r}")
             return dict.fromkeys((m.id for m in messages), failure)
         try:
-            with self._metrics.delivery_seconds.labels(channel=channel).time():
-                return await transport.deliver(messages, prepared.files)
+            with self._metrics.delivery_seconds.labels(channel=name).time():
+                return await channel.deliver(messages, prepared.files)
         except Exception as exc:
-            log.exception("the %s transport failed", channel)
+            log.exception("the %s channel failed", name)
             failure = TransientDeliveryError(f"{type(exc).__name__}: {exc}")
             return dict.fromkeys((m.id for m in messages), failure)
 
-    async def _record(self, rows: list[Claimed], outcomes: Results) -> None:
-        now = self._clock()
-        sent = [row.id for row in rows if row.id in outcomes and outcomes[row.id] is None]
+    async def _record(self, rows: list[Claimed], outcomes: Results) -> list[Claimed]:
+        """The outcomes in one transaction; the rows delivered."""
         async with self._sessions() as session:
-            if sent:
-                await session.exec(
-                    update(OutboxMessage)
-                    .where(col(OutboxMessage.id).in_(sent))
-                    .values(status=OutboxStatus.SENT, sent_at=now, last_error=None)
-                )
-            for row in rows:
-                # A transport that forgot a row: try it again rather than lose it.
-                outcome = outcomes.get(row.id, TransientDeliveryError("no outcome"))
-                if outcome is None:
-                    self._metrics.outcome(row.kind, None, final=True)
-                    continue
-                values = self._failure(row, outcome, now)
-                self._metrics.outcome(row.kind, outcome, final="status" in values)
-                await session.exec(
-                    update(OutboxMessage).where(col(OutboxMessage.id) == row.id).values(**values)
-                )
+            delivered = await self._recorder.record(session, rows, outcomes, self._clock())
             await session.commit()
-        if len(sent) < len(rows):
-            log.warning("sent %d of %d messages", len(sent), len(rows))
+        return delivered
 
     async def _after_delivery(self, delivered: list[Claimed]) -> None:
         """The messages did arrive and are recorded sent whatever happens here."""
@@ -230,20 +207,6 @@ class Sender:
                     await session.commit()
             except Exception:
                 log.exception("after delivering %d %s message(s)", len(rows), kind)
-
-    def _failure(self, row: Claimed, error: Exception, now: datetime) -> dict[str, Any]:
-        reason = f"{type(error).__name__}: {error}"[:2000]
-        if isinstance(error, PermanentDeliveryError):
-            return {"status": OutboxStatus.FAILED, "last_error": reason}
-        if row.attempts >= self._policy.max_attempts:
-            return {
-                "status": OutboxStatus.FAILED,
-                "last_error": f"gave up after {row.attempts} attempts: {reason}"[:2000],
-            }
-        return {
-            "last_error": reason,
-            "next_attempt_at": now + backoff(row.attempts, self._policy, self._rng),
-        }
 
 
 def _decided(row: Claimed) -> dict[str, Any]:

@@ -1,0 +1,66 @@
+"""What a delivered batch leaves in the outbox: each row sent, due again after a backoff
+with jitter, or failed with its reason. Nothing is ever deleted."""
+
+import logging
+import random
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from notifier.channels.base import PermanentDeliveryError, Results, TransientDeliveryError
+from notifier.outbox.claim import RetryPolicy, backoff
+from notifier.outbox.models import Claimed, OutboxMessage, OutboxStatus
+from notifier.workers.telemetry import PipelineMetrics
+
+log = logging.getLogger(__name__)
+
+
+class Recorder:
+    def __init__(self, policy: RetryPolicy, rng: random.Random, metrics: PipelineMetrics) -> None:
+        self._policy = policy
+        self._rng = rng
+        self._metrics = metrics
+
+    async def record(
+        self, session: AsyncSession, rows: list[Claimed], outcomes: Results, now: datetime
+    ) -> list[Claimed]:
+        """Write each row's outcome in the session's transaction; the rows delivered."""
+        delivered = [row for row in rows if row.id in outcomes and outcomes[row.id] is None]
+        if delivered:
+            await session.exec(
+                update(OutboxMessage)
+                .where(col(OutboxMessage.id).in_([row.id for row in delivered]))
+                .values(status=OutboxStatus.SENT, sent_at=now, last_error=None)
+            )
+        for row in rows:
+            # A channel that forgot a row: try it again rather than lose it.
+            outcome = outcomes.get(row.id, TransientDeliveryError("no outcome"))
+            if outcome is None:
+                self._metrics.outcome(row.kind, None, final=True)
+                continue
+            values = self.failure(row, outcome, now)
+            self._metrics.outcome(row.kind, outcome, final="status" in values)
+            await session.exec(
+                update(OutboxMessage).where(col(OutboxMessage.id) == row.id).values(**values)
+            )
+        if len(delivered) < len(rows):
+            log.warning("sent %d of %d messages", len(delivered), len(rows))
+        return delivered
+
+    def failure(self, row: Claimed, error: Exception, now: datetime) -> dict[str, Any]:
+        """A permanent failure, or the last attempt, is final; any other is tried again."""
+        reason = f"{type(error).__name__}: {error}"[:2000]
+        if isinstance(error, PermanentDeliveryError):
+            return {"status": OutboxStatus.FAILED, "last_error": reason}
+        if row.attempts >= self._policy.max_attempts:
+            return {
+                "status": OutboxStatus.FAILED,
+                "last_error": f"gave up after {row.attempts} attempts: {reason}"[:2000],
+            }
+        return {
+            "last_error": reason,
+            "next_attempt_at": now + backoff(row.attempts, self._policy, self._rng),
+        }
