@@ -11,11 +11,12 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from notifier.channels.base import PermanentDeliveryError, Results, TransientDeliveryError
-from notifier.outbox.claim import RetryPolicy, backoff
+from notifier.outbox.claim import RetryPolicy, backoff, held
 from notifier.outbox.models import Claimed, OutboxMessage, OutboxStatus
 from notifier.workers.telemetry import PipelineMetrics
 
 log = logging.getLogger(__name__)
+ID = col(OutboxMessage.id)
 
 
 class Recorder:
@@ -27,14 +28,14 @@ class Recorder:
     async def record(
         self, session: AsyncSession, rows: list[Claimed], outcomes: Results, now: datetime
     ) -> list[Claimed]:
-        """Write each row's outcome in the session's transaction; the rows delivered."""
+        """Write each row's outcome in the session's transaction; the rows this sender
+        recorded sent. A failure is written only where the claim is still this sender's
+        (notifier.outbox.claim.held): after its lease ran out, the row's next owner decides.
+        A delivery is a fact whoever holds the row: it is recorded over a pending or failed
+        row, so a delivered message never ends failed."""
         delivered = [row for row in rows if row.id in outcomes and outcomes[row.id] is None]
-        if delivered:
-            await session.exec(
-                update(OutboxMessage)
-                .where(col(OutboxMessage.id).in_([row.id for row in delivered]))
-                .values(status=OutboxStatus.SENT, sent_at=now, last_error=None)
-            )
+        recorded = await _mark_sent(session, delivered, now) if delivered else set()
+        passed = 0
         for row in rows:
             # A channel that forgot a row: try it again rather than lose it.
             outcome = outcomes.get(row.id, TransientDeliveryError("no outcome"))
@@ -43,12 +44,15 @@ class Recorder:
                 continue
             values = self.failure(row, outcome, now)
             self._metrics.outcome(row.kind, outcome, final="status" in values)
-            await session.exec(
-                update(OutboxMessage).where(col(OutboxMessage.id) == row.id).values(**values)
+            written = await session.exec(
+                update(OutboxMessage).where(held([row])).values(**values).returning(ID)
             )
+            passed += written.first() is None
         if len(delivered) < len(rows):
             log.warning("sent %d of %d messages", len(delivered), len(rows))
-        return delivered
+        if passed:
+            log.warning("%d failure(s) not recorded: the rows were claimed again", passed)
+        return [row for row in delivered if row.id in recorded]
 
     def failure(self, row: Claimed, error: Exception, now: datetime) -> dict[str, Any]:
         """A permanent failure, or the last attempt, is final; any other is tried again."""
@@ -64,3 +68,15 @@ class Recorder:
             "last_error": reason,
             "next_attempt_at": now + backoff(row.attempts, self._policy, self._rng),
         }
+
+
+async def _mark_sent(session: AsyncSession, rows: list[Claimed], now: datetime) -> set[int]:
+    """The ids this marks sent: a row another sender recorded sent already is left alone."""
+    written = await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_([row.id for row in rows]))
+        .where(col(OutboxMessage.status).in_([OutboxStatus.PENDING, OutboxStatus.FAILED]))
+        .values(status=OutboxStatus.SENT, sent_at=now, last_error=None)
+        .returning(ID)
+    )
+    return set(written.scalars())

@@ -36,7 +36,7 @@ from domain.sqltypes import utcnow
 from notifier import db
 from notifier.channels.base import Channel, Results, TransientDeliveryError
 from notifier.kinds import Prepared, Ready, Steps
-from notifier.outbox.claim import RetryPolicy, lease
+from notifier.outbox.claim import RetryPolicy, lease, renewing
 from notifier.outbox.models import Claimed, OutboxMessage, OutboxStatus
 from notifier.workers.recording import Recorder
 from notifier.workers.telemetry import PipelineMetrics
@@ -154,21 +154,15 @@ class Sender:
         return self._kinds.get(kind) or Ready()
 
     async def _renew(self, rows: list[Claimed]) -> None:
-        """Keep the claim while the batch is still being delivered."""
-        ids = [row.id for row in rows]
+        """Keep the claim while the batch is still being delivered, on the rows it holds."""
         while True:
             await asyncio.sleep(self._lease.total_seconds() / 4)
             try:
                 async with self._sessions() as session:
-                    await session.exec(
-                        update(OutboxMessage)
-                        .where(col(OutboxMessage.id).in_(ids))
-                        .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
-                        .values(next_attempt_at=self._clock() + self._lease)
-                    )
+                    await session.exec(renewing(rows, self._clock() + self._lease))
                     await session.commit()
             except Exception:
-                log.exception("could not renew the lease of %d rows", len(ids))
+                log.exception("could not renew the lease of %d rows", len(rows))
 
     async def _deliver(self, rows: list[Claimed], prepared: Prepared) -> Results:
         outcomes: Results = dict(prepared.failures)
