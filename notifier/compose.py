@@ -163,7 +163,7 @@ def kinds(services: Services) -> dict[str, Steps]:
             renderer, unsubscribe_links(services).url, preferences
         ),
         OutboxKind.TICKET: ForwardSteps(),
-        OutboxKind.DIGEST: DigestSteps(renderer, preferences),
+        OutboxKind.DIGEST: DigestSteps(renderer, preferences, ZoneInfo(settings.digest_zone)),
     }
 
 

@@ -3,6 +3,7 @@ with jitter, or failed with its reason. Nothing is ever deleted."""
 
 import logging
 import random
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -26,15 +27,23 @@ class Recorder:
         self._metrics = metrics
 
     async def record(
-        self, session: AsyncSession, rows: list[Claimed], outcomes: Results, now: datetime
+        self,
+        session: AsyncSession,
+        rows: list[Claimed],
+        outcomes: Results,
+        now: datetime,
+        carried: Mapping[int, list[int]],
     ) -> list[Claimed]:
         """Write each row's outcome in the session's transaction; the rows this sender
         recorded sent. A failure is written only where the claim is still this sender's
         (notifier.outbox.claim.held): after its lease ran out, the row's next owner decides.
         A delivery is a fact whoever holds the row: it is recorded over a pending or failed
-        row, so a delivered message never ends failed."""
+        row, so a delivered message never ends failed. The rows a row carries (a digest's
+        items) are recorded sent with it, in the same transaction."""
         delivered = [row for row in rows if row.id in outcomes and outcomes[row.id] is None]
         recorded = await _mark_sent(session, delivered, now) if delivered else set()
+        if along := [item for row_id in recorded for item in carried.get(row_id, ())]:
+            await _mark_carried(session, along, now)
         passed = 0
         for row in rows:
             # A channel that forgot a row: try it again rather than lose it.
@@ -80,3 +89,12 @@ async def _mark_sent(session: AsyncSession, rows: list[Claimed], now: datetime) 
         .returning(ID)
     )
     return set(written.scalars())
+
+
+async def _mark_carried(session: AsyncSession, ids: list[int], now: datetime) -> None:
+    await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(ids))
+        .where(col(OutboxMessage.status) == OutboxStatus.HELD)
+        .values(status=OutboxStatus.SENT, sent_at=now)
+    )

@@ -11,7 +11,9 @@ The database session is never open while a mail server is talked to:
 2. deliver per channel, reusing connections, while the lease is renewed: a sender that
    dies mid-batch leaves rows that are due again within one lease, and a message the
    server accepted but that was not yet recorded is sent again with the same Message-ID;
-3. mark each row sent, due again after a backoff with jitter, or failed with its reason.
+3. mark each row sent (and what it carries: a digest's items), due again after a backoff
+   with jitter, or failed with its reason, in one transaction (notifier.workers.recording);
+   renewals and failures touch only the rows whose claim is still this sender's.
    Nothing is ever deleted.
 
 On PostgreSQL two batches are in flight, so that the mail server is never idle while a
@@ -124,7 +126,7 @@ class Sender:
             renewing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewing
-        delivered = await self._record(claimed, outcomes)
+        delivered = await self._record(claimed, outcomes, prepared)
         await self._after_delivery(delivered)
         return len(claimed)
 
@@ -185,10 +187,14 @@ class Sender:
             failure = TransientDeliveryError(f"{type(exc).__name__}: {exc}")
             return dict.fromkeys((m.id for m in messages), failure)
 
-    async def _record(self, rows: list[Claimed], outcomes: Results) -> list[Claimed]:
-        """The outcomes in one transaction; the rows delivered."""
+    async def _record(
+        self, rows: list[Claimed], outcomes: Results, prepared: Prepared
+    ) -> list[Claimed]:
+        """The outcomes in one transaction; the rows recorded sent."""
         async with self._sessions() as session:
-            delivered = await self._recorder.record(session, rows, outcomes, self._clock())
+            now = self._clock()
+            recorder = self._recorder
+            delivered = await recorder.record(session, rows, outcomes, now, prepared.carried)
             await session.commit()
         return delivered
 
