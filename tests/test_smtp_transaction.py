@@ -7,6 +7,7 @@ from typing import Any
 
 import aiosmtplib
 import pytest
+from aiosmtpd.controller import Controller
 from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
 from hypothesis import given
 from hypothesis import strategies as st
@@ -174,3 +175,43 @@ async def test_a_relay_that_does_not_answer_in_time_costs_one_message_and_its_co
     assert "did not answer in 0.5 s" in str(outcomes[1])
     assert outcomes[2] is None and mailbox.sessions == 2  # the next one on a new connection
     await channel.aclose()
+
+
+def utf8_relay(pipelining: bool, smtputf8: bool) -> tuple[Controller, int, Envelopes]:
+    port = free_port()
+    mailbox = Envelopes(pipelining=pipelining)
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port, enable_SMTPUTF8=smtputf8)
+    controller.start()
+    return controller, port, mailbox
+
+
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one-by-one", "pipelined"])
+async def test_an_international_address_through_a_relay_without_smtputf8_fails_at_once(
+    pipelining: bool,
+) -> None:
+    """Only SMTPUTF8 carries a non-ASCII address: a relay that does not offer it will not
+    take it later either, so the message fails now rather than being retried for hours."""
+    controller, port, mailbox = utf8_relay(pipelining, smtputf8=False)
+    try:
+        channel = SmtpChannel(SmtpConfig("127.0.0.1", port), "no-reply@example.se", timeout=5)
+        outcomes = await channel.deliver([claimed(1, "åsa@kommun.se"), claimed(2, "a@b.se")])
+        await channel.aclose()
+    finally:
+        controller.stop()
+    assert isinstance(outcomes[1], PermanentDeliveryError) and "SMTPUTF8" in str(outcomes[1])
+    assert outcomes[2] is None and len(mailbox.messages) == 1
+
+
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one-by-one", "pipelined"])
+async def test_an_international_address_goes_where_the_relay_offers_smtputf8(
+    pipelining: bool,
+) -> None:
+    controller, port, mailbox = utf8_relay(pipelining, smtputf8=True)
+    try:
+        channel = SmtpChannel(SmtpConfig("127.0.0.1", port), "no-reply@example.se", timeout=5)
+        assert await channel.deliver([claimed(1, "åsa@kommun.se")]) == {1: None}
+        await channel.aclose()
+    finally:
+        controller.stop()
+    [(_, options)] = mailbox.mail
+    assert "SMTPUTF8" in options and str(mailbox.messages[0]["To"]) == "åsa@kommun.se"

@@ -219,6 +219,8 @@ class SmtpChannel:
             return TransientDeliveryError(f"the mail server did not answer in {self._timeout:g} s")
         except ValueError as exc:
             return PermanentDeliveryError(f"cannot write the email: {exc}")
+        except aiosmtplib.SMTPNotSupported as exc:  # the relay lacks what this message needs
+            return PermanentDeliveryError(f"the mail server cannot take it: {exc}")
         except (aiosmtplib.SMTPServerDisconnected, ConnectionError) as exc:
             raise _Dropped(classify(exc)) from exc
         except (aiosmtplib.SMTPException, OSError) as exc:
