@@ -5,18 +5,18 @@ What aiosmtplib's `sendmail` does, without the part that cost the most: it parse
 address with the email package's header parser twice (to validate, then to quote), and
 scans the whole message twice for line endings. Our addresses are validated when they are
 stored, and our bytes are 7-bit with CRLF line endings already (notifier.channels.mime),
-so a plain address is written as `<address>`, and only one outside the plain form goes
-through aiosmtplib's parser, which refuses what it cannot send safely.
+so a plain address is written as `<address>`, and only one outside the plain form is
+parsed, and refused where it cannot be sent safely. Only aiosmtplib's public names are
+used (its internals differ between releases that pyproject allows).
 """
 
 import contextlib
+import email.utils
 import re
 from collections.abc import Sequence
 
 import aiosmtplib
 from aiosmtplib import SMTPResponse, SMTPStatus
-from aiosmtplib.email import quote_address
-from aiosmtplib.protocol import normalize_message_line_endings
 
 from notifier.channels.base import FileAttachment, PermanentDeliveryError, TransientDeliveryError
 from notifier.channels.mime import Composer
@@ -29,6 +29,10 @@ PLAIN_ADDRESS = re.compile(
     r"[^\s\x00-\x1f\x7f<>()\[\]\\\",;:@]+@[^\s\x00-\x1f\x7f<>()\[\]\\\",;:@]+"
 )
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# What would end an address on a command line, outside a quoted local part.
+UNSAFE = re.compile(r'[\s<>"]')
+QUOTED_LOCAL_PART = re.compile(r'^"(?:[^"\\\r\n]|\\.)*"')
+LINE_END = re.compile(rb"\r\n|\r|\n")
 
 
 async def send(
@@ -121,7 +125,8 @@ def dot_stuffed(data: bytes) -> bytes:
     CRLF, as aiosmtplib makes it; counting is what costs little."""
     crlf = data.count(b"\r\n")
     if data.count(b"\r") != crlf or data.count(b"\n") != crlf or not data.endswith(b"\r\n"):
-        data = normalize_message_line_endings(data)
+        data = LINE_END.sub(b"\r\n", data)
+        data += b"" if data.endswith(b"\r\n") else b"\r\n"
     stuffed = data.replace(b"\n.", b"\n..")
     return (b"." if stuffed.startswith(b".") else b"") + stuffed + b".\r\n"
 
@@ -132,7 +137,10 @@ def envelope_address(address: str, encoding: str) -> bytes:
         return f"<{address}>".encode(encoding)
     if CONTROL.search(address):  # the parser below would quietly keep only a part of it
         raise ValueError("an address with a control character")
-    return quote_address(address).encode(encoding)
+    parsed = email.utils.parseaddr(address)[1] or address.strip()
+    if UNSAFE.search(QUOTED_LOCAL_PART.sub("", parsed, count=1)):
+        raise ValueError("an address that cannot be written on a command line")
+    return f"<{parsed}>".encode(encoding)
 
 
 def classify(exc: Exception) -> Exception:
