@@ -162,10 +162,12 @@ async def test_smtp_deals_a_batch_over_its_connections_and_keeps_them_for_the_ne
     assert set(statuses(await outbox(queued)).values()) == {"sent"}
 
 
-async def test_connections_a_relay_refuses_leave_their_emails_to_the_others() -> None:
+async def test_connections_a_relay_refuses_leave_their_emails_to_the_others(
+    pipelining: bool,
+) -> None:
     """Connections the relay refuses (421 at the greeting) leave their messages to the
     connections it accepted: nothing waits for a retry later while those deliver."""
-    mailbox = Mailbox()
+    mailbox = Mailbox(pipelining=pipelining)
     controller = LimitedController(mailbox, most=2, hostname="127.0.0.1", port=free_port())
     controller.start()
     channel = SmtpChannel(
@@ -218,14 +220,16 @@ async def test_a_long_unsubscribe_url_reaches_the_smtp_server_unfolded(
     assert dict(mailbox.messages[0].raw_items())["List-Unsubscribe"] == long_url
 
 
-async def test_smtp_down_then_up_delivers_every_email_exactly_once(queued: AsyncEngine) -> None:
+async def test_smtp_down_then_up_delivers_every_email_exactly_once(
+    queued: AsyncEngine, pipelining: bool
+) -> None:
     port = free_port()  # nothing listens yet
     channel = smtp_channel(port)
     assert await sender(queued, channel).send_batch() == 2
     rows = await outbox(queued)
     assert statuses(rows) == {"full": "pending", "summary": "pending"}
     assert all(r.attempts == 1 and "TransientDeliveryError" in (r.last_error or "") for r in rows)
-    controller, mailbox = start_smtp(port)
+    controller, mailbox = start_smtp(port, Mailbox(pipelining=pipelining))
     try:
         assert await sender(queued, channel).send_batch() == 2
         assert await sender(queued, channel).send_batch() == 0
@@ -379,16 +383,16 @@ async def test_the_email_goes_to_the_address_in_force_when_sent(
 
 
 async def test_a_kept_connection_the_server_dropped_is_replaced_without_a_retry_later(
-    queued: AsyncEngine,
+    queued: AsyncEngine, pipelining: bool
 ) -> None:
     port = free_port()
-    controller, _ = start_smtp(port)
+    controller, _ = start_smtp(port, Mailbox(pipelining=pipelining))
     channel = SmtpChannel(
         SmtpConfig("127.0.0.1", port), "no-reply@example.se", timeout=5, connections=1
     )
     assert await sender(queued, channel).send_batch() == 2
     controller.stop()  # the relay restarts: the kept connection is dead
-    controller, second = start_smtp(port)
+    controller, second = start_smtp(port, Mailbox(pipelining=pipelining))
     try:
         await queue_event(queued)
         assert await sender(queued, channel).send_batch() == 2
