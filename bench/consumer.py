@@ -4,9 +4,9 @@ consuming the same number of messages from a queue of the same shape, acknowledg
 
 Events of every type, an ordinary day's mix (bench.data.mixed_events), are spread over all
 organisations of the data set: about 5 recipients per event with 100,000 users, as the
-issue asks. Each side is timed from its first settled batch to its last, so connecting and
+issue asks. Each side is timed from its first acknowledged batch to its last, so connecting and
 the first deliveries count for neither. The consumer is built by the composition root and
-its progress read from its own count of settled messages (stored and acknowledged): counting
+its progress read from its own count of acknowledged messages (stored and acknowledged): counting
 its rows of processed events in the database a hundred times a second took PostgreSQL CPU
 from the run it measured, which the baseline never paid.
 """
@@ -23,8 +23,8 @@ from bench import broker, data
 from bench.report import Result, rate
 from notifier import compose
 from notifier.compose import build_services
-from notifier.workers.consumer import prefetch_for
 from notifier.settings import Settings
+from notifier.workers.consumer import prefetch_for
 
 
 def settings(url: str, names: broker.Topology) -> Settings:
@@ -53,7 +53,7 @@ async def bare(count: int, batch: int, prefetch: int) -> float:
         seen += 1
         if seen % batch == 0 or seen == count:
             await message.ack(multiple=True)
-            if not first:  # the first batch settled: the clock starts
+            if not first:  # the first batch acknowledged: the clock starts
                 first, start = seen, time.perf_counter()
         if seen == count:
             done.set()
@@ -80,15 +80,15 @@ async def ours(url: str, count: int) -> tuple[float, int]:
     database = await asyncpg.connect(url)
     task = asyncio.create_task(consumer.run())
 
-    async def settled() -> int:
+    async def acknowledged() -> int:
         return consumer.acknowledged
 
     try:
         async with asyncio.timeout(900):
-            our_rate = await settled_rate(settled, count)
+            our_rate = await acknowledged_rate(acknowledged, count)
         stored = await database.fetchval("SELECT count(*) FROM processed_events")
         if stored != count:
-            raise RuntimeError(f"{count} events settled but {stored} stored")
+            raise RuntimeError(f"{count} events acknowledged but {stored} stored")
         rows = await database.fetchval("SELECT count(*) FROM outbox")
     finally:
         task.cancel()
@@ -99,14 +99,14 @@ async def ours(url: str, count: int) -> tuple[float, int]:
     return our_rate, rows
 
 
-async def settled_rate(settled: Callable[[], Awaitable[int]], count: int) -> float:
-    """Messages per second from the first batch seen settled to the last."""
+async def acknowledged_rate(acknowledged: Callable[[], Awaitable[int]], count: int) -> float:
+    """Messages per second from the first batch seen acknowledged to the last."""
     first, start = 0, 0.0
-    while (now := await settled()) < count:
+    while (now := await acknowledged()) < count:
         if not first and now:
             first, start = now, time.perf_counter()
         await asyncio.sleep(0.01)
-    if not first:  # all of it settled between two looks: no interval to time
+    if not first:  # all of it acknowledged between two looks: no interval to time
         raise RuntimeError("too few events to time: raise --events")
     return (count - first) / (time.perf_counter() - start)
 

@@ -4,7 +4,7 @@ It accepts every message and counts messages and the most connections open at on
 sender's parallelism, seen from the server's side). Given a receipts file, it also writes
 one line per message: the moment it was accepted (time.monotonic, the same clock in every
 process of this machine) and its Message-ID, for the latency benchmark. It offers
-PIPELINING, as Postfix does (notifier.channels.session); the raw aiosmtplib baseline
+PIPELINING, as Postfix does (notifier.channels.pipelining); the raw aiosmtplib baseline
 never pipelines."""
 
 import multiprocessing

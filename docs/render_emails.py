@@ -19,8 +19,8 @@ from PIL import Image
 from domain.compensation import PermissionLevel
 from notifier.kinds.digest import Item, render_digest
 from notifier.kinds.rendering import Renderer
-from notifier.templating import email_environment
 from notifier.outbox.events import Event
+from notifier.templating import email_environment
 from notifier.workers.sample import sample_events
 
 CHROMIUM = "/usr/bin/chromium"

@@ -9,9 +9,9 @@ import uvicorn
 
 from notifier import commands as pipeline_commands
 from notifier import db, logs, reachable, runtime
+from notifier.app import create_app
 from notifier.compose import Role, build_services
 from notifier.settings import Settings
-from notifier.app import create_app
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 
 from domain.sqltypes import utcnow
 from notifier import compose, db, runtime
-from notifier.inbound import server as inbound
 from notifier.compose import Role, build_services
+from notifier.inbound import server as inbound
 from notifier.outbox import digest_rows as digests
-from notifier.workers import dead_letters, retention, sample
 from notifier.settings import Settings
+from notifier.workers import dead_letters, retention, sample
 
 
 def add_commands(commands: "argparse._SubParsersAction[Any]") -> None:

@@ -19,11 +19,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notifier import db
+from notifier.app import create_app
 from notifier.compose import Services, build_services
 from notifier.metadata import target_metadata
-from notifier.workers.broker import Topology
 from notifier.settings import Settings
-from notifier.app import create_app
+from notifier.workers.broker import Topology
 from tests import postfix_relay
 from tests.smtp_server import Mailbox, free_port, start_smtp
 
@@ -147,11 +147,18 @@ def admin() -> dict[str, str]:
     return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
+@pytest.fixture(params=[False, True], ids=["one-by-one", "pipelined"])
+def pipelining(request: pytest.FixtureRequest) -> bool:
+    """Each SMTP test against a relay that offers PIPELINING, as Postfix does, and one
+    that does not: the channel writes a message's commands differently for each."""
+    return bool(request.param)
+
+
 @pytest.fixture
-def smtp() -> Iterator[tuple[int, Mailbox]]:
+def smtp(pipelining: bool) -> Iterator[tuple[int, Mailbox]]:
     """A real SMTP server (aiosmtpd) on a free loopback port: (port, what it received)."""
     port = free_port()
-    controller, mailbox = start_smtp(port)
+    controller, mailbox = start_smtp(port, Mailbox(pipelining=pipelining))
     yield port, mailbox
     controller.stop()
 

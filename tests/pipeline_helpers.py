@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 from notifier import db
-from notifier.workers.consumer import Consumer
 from notifier.outbox.models import OutboxMessage
+from notifier.workers.consumer import Consumer
 from tests.factories import (  # noqa: F401 - re-exported for the pipeline tests
     DYGN,
     FAST,

@@ -44,8 +44,8 @@ class Capture:
         return {m.id: None for m in messages if m.id is not None}
 
 
-def sender(services: Services, transport: Capture) -> Sender:
-    return Sender(sessions=services.sessions, channels={"email": transport}, kinds=kinds(services))
+def sender(services: Services, channel: Capture) -> Sender:
+    return Sender(sessions=services.sessions, channels={"email": channel}, kinds=kinds(services))
 
 
 async def daily_user(engine: AsyncEngine, user_id: str, **grants: str) -> None:
@@ -78,11 +78,11 @@ async def make(services: Services, *, now: datetime | None = None) -> int:
 
 
 async def drain(services: Services) -> list[OutboxMessage]:
-    transport = Capture()
-    run = sender(services, transport)
+    channel = Capture()
+    run = sender(services, channel)
     while await run.send_batch():
         pass
-    return transport.sent
+    return channel.sent
 
 
 async def test_a_daily_user_gets_no_immediate_email_but_one_digest(

@@ -1,5 +1,5 @@
 """Deliverability (issue 12), checked on the raw bytes an SMTP server (aiosmtpd on
-loopback) receives from our transport: what spam filters, auto-responders and strict
+loopback) receives from our SMTP channel: what spam filters, auto-responders and strict
 relays look at, not what a parser makes of it."""
 
 import binascii
@@ -18,13 +18,13 @@ from hypothesis import strategies as st
 
 from domain.compensation import PermissionLevel
 from notifier.channels import mime
-from notifier.channels.base import Transport
-from notifier.channels.email import email_transport
+from notifier.channels.base import Channel
+from notifier.channels.email import email_channel
 from notifier.kinds.rendering import Renderer
-from notifier.templating import email_environment
 from notifier.outbox.events import Event
 from notifier.outbox.models import OutboxMessage
 from notifier.settings import Settings
+from notifier.templating import email_environment
 from tests.pipeline_helpers import event_body
 from tests.smtp_server import Mailbox
 
@@ -58,20 +58,20 @@ def row(message_id: str = "<e1.u1@statlig-ersattning.invalid>", **body: Any) -> 
     )
 
 
-def transport(settings: Settings, port: int, **overrides: Any) -> Transport:
+def channel(settings: Settings, port: int, **overrides: Any) -> Channel:
     configured = settings.model_copy(
         update={"smtp_url": f"smtp://127.0.0.1:{port}", "smtp_timeout": 5}
         | {"mail_from": "no-reply@migrationsverket.se"}
         | overrides
     )
-    return email_transport(configured)
+    return email_channel(configured)
 
 
 async def received(settings: Settings, smtp: tuple[int, Mailbox], **overrides: Any) -> bytes:
     """The raw bytes of one announcement with a long line, as the server got them."""
     port, mailbox = smtp
     message = row(event_type="service.announcement", announcement=announcement(LONG_LINE))
-    assert await transport(settings, port, **overrides).deliver([message]) == {1: None}
+    assert await channel(settings, port, **overrides).deliver([message]) == {1: None}
     return mailbox.raw[-1]
 
 
@@ -142,7 +142,7 @@ async def test_a_ticket_forward_is_automatic_too(
     forward = OutboxMessage(
         id=7, message_id="ticket.t1.sea", kind="ticket", recipient="sea@example.se", body_text="S-1"
     )
-    await transport(settings, port).deliver([forward])
+    await channel(settings, port).deliver([forward])
     assert b"Auto-Submitted: auto-generated" in headers(mailbox.raw[-1])
 
 
@@ -193,7 +193,7 @@ async def test_an_announcement_keeps_its_paragraphs_and_links_its_addresses_in_h
         "\n\n<script>alert(1)</script> och javascript:alert(2)"
     )
     message = row(event_type="service.announcement", announcement=announcement(body))
-    await transport(settings, port).deliver([message])
+    await channel(settings, port).deliver([message])
     html = part(parsed(mailbox.raw[-1]), "html")
     assert "<p>Första stycket.<br>\nEn ny rad.</p>" in html
     link = "https://www.migrationsverket.se/a?b=1&amp;c=2"
@@ -244,7 +244,7 @@ async def test_without_dkim_settings_nothing_is_signed(
 
 def test_a_missing_dkim_key_stops_the_service_at_start(settings: Settings, tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
-        transport(settings, 25, dkim_selector="s", dkim_key_file=tmp_path / "missing.pem")
+        channel(settings, 25, dkim_selector="s", dkim_key_file=tmp_path / "missing.pem")
     with pytest.raises(ValueError, match="NOTIFIER_DKIM_SELECTOR and NOTIFIER_DKIM_KEY_FILE"):
         Settings(dkim_selector="s")
 

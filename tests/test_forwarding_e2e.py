@@ -14,14 +14,14 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
-from notifier.channels.email import email_transport
-from notifier.channels.http import HttpTransport
+from notifier.app import create_app
+from notifier.channels.email import email_channel
+from notifier.channels.http import HttpChannel
 from notifier.compose import Services, build_services, kinds
 from notifier.outbox.claim import RetryPolicy
 from notifier.outbox.models import OutboxMessage
-from notifier.workers.sender import Sender
 from notifier.settings import Settings
-from notifier.app import create_app
+from notifier.workers.sender import Sender
 from routing.ticketing import tickets
 from routing.ticketing.models import Attachment, Ticket
 from tests.smtp_server import Mailbox, free_port, start_smtp
@@ -59,7 +59,7 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 def sender_for(services: Services, http: httpx.AsyncClient) -> Sender:
     return Sender(
         sessions=services.sessions,
-        channels={"email": email_transport(services.settings), "http": HttpTransport(http)},
+        channels={"email": email_channel(services.settings), "http": HttpChannel(http)},
         kinds=kinds(services),
         policy=RetryPolicy(max_attempts=5, base=0, cap=0),  # a failed forward is due at once
         rng=random.Random(4),

@@ -18,15 +18,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.sqltypes import utcnow
 from notifier import db
-from notifier.channels.base import PermanentDeliveryError, TransientDeliveryError, Transport
-from notifier.channels.http import HttpTransport
+from notifier.channels.base import Channel, PermanentDeliveryError, TransientDeliveryError
+from notifier.channels.http import HttpChannel
 from notifier.compose import Role, build_sender, build_services, channels
 from notifier.kinds.forwards import ForwardSteps
 from notifier.kinds.tickets import forward_hook, forward_message
 from notifier.outbox.claim import RetryPolicy
 from notifier.outbox.models import OutboxKind, OutboxMessage
-from notifier.workers.sender import Sender
 from notifier.settings import Settings
+from notifier.workers.sender import Sender
 from routing.decision.engine import route
 from routing.decision.rules import default_rules
 from routing.decision.schemas import Destination, Inquiry
@@ -77,7 +77,7 @@ async def test_the_outcome_names_what_the_sender_should_do(
 ) -> None:
     with respx.mock:
         respx.post(URL).mock(side_effect=[response])
-        result = await HttpTransport(client).deliver([outbox_message()])
+        result = await HttpChannel(client).deliver([outbox_message()])
 
     if failure is None:
         assert result == {7: None}
@@ -90,7 +90,7 @@ async def test_the_post_carries_the_json_and_an_idempotency_key(
 ) -> None:
     with respx.mock:
         endpoint = respx.post(URL).mock(return_value=httpx.Response(202))
-        await HttpTransport(client).deliver([outbox_message()])
+        await HttpChannel(client).deliver([outbox_message()])
 
     request = endpoint.calls.last.request
     assert request.headers["Idempotency-Key"] == "ticket.abc.sea"
@@ -134,7 +134,7 @@ async def stored_forward(session: AsyncSession, *, screenshot: bool = False) -> 
     return message
 
 
-def forward_sender(engine: AsyncEngine, channels: dict[str, Transport]) -> Sender:
+def forward_sender(engine: AsyncEngine, channels: dict[str, Channel]) -> Sender:
     return Sender(
         sessions=db.sessionmaker(engine),
         channels=channels,
@@ -147,7 +147,7 @@ async def test_a_delivered_forward_marks_its_ticket_forwarded(
     engine: AsyncEngine, session: AsyncSession, client: httpx.AsyncClient
 ) -> None:
     message = await stored_forward(session)
-    sender = forward_sender(engine, {"http": HttpTransport(client)})
+    sender = forward_sender(engine, {"http": HttpChannel(client)})
 
     with respx.mock:
         respx.post(URL).mock(side_effect=[httpx.Response(503), httpx.Response(200)])
@@ -174,7 +174,7 @@ async def test_attachments_go_along_with_the_http_forward(
 
     with respx.mock:
         endpoint = respx.post(URL).mock(return_value=httpx.Response(200))
-        await forward_sender(engine, {"http": HttpTransport(client)}).send_batch()
+        await forward_sender(engine, {"http": HttpChannel(client)}).send_batch()
 
     [attachment] = json.loads(endpoint.calls.last.request.content)["attachments"]
     assert attachment["filename"] == "fel.png"

@@ -1,8 +1,8 @@
 import httpx
 
+from notifier.app import create_app
 from notifier.compose import build_services
 from notifier.settings import Settings
-from notifier.app import create_app
 
 
 async def test_healthz_and_readyz_answer(client: httpx.AsyncClient) -> None:

@@ -152,7 +152,10 @@ def test_pools_give_a_target_each_user_of_its_keys_once_at_the_highest_level(
     other = SUMMARY if first == FULL else FULL
     pools = Pools(
         {
-            (STHLM, ANNOUNCEMENT, FAST): [Row("b", "b@x", "b", SUMMARY.value, "daily", 1), _a(first)],
+            (STHLM, ANNOUNCEMENT, FAST): [
+                Row("b", "b@x", "b", SUMMARY.value, "daily", 1),
+                _a(first),
+            ],
             (STHLM, ANNOUNCEMENT, MASSFLYKT): [_a(other)],
         }
     )

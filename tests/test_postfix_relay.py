@@ -1,4 +1,4 @@
-"""Every event type × permission level through our real sender and SMTP transport to a
+"""Every event type × permission level through our real sender and SMTP channel to a
 strict Postfix (tests/postfix_relay.py) and back out of its Maildir: what an operator's
 relay accepts and what a recipient's mail system reads."""
 
@@ -9,7 +9,7 @@ from domain.compensation import EVENT_TYPES
 from domain.sqltypes import utcnow
 from notifier import db
 from notifier.channels.base import PermanentDeliveryError
-from notifier.channels.smtp import SmtpConfig, SmtpTransport
+from notifier.channels.smtp import SmtpChannel, SmtpConfig
 from notifier.compose import build_sender, build_services
 from notifier.outbox.events import Event
 from notifier.outbox.models import OutboxMessage
@@ -70,8 +70,8 @@ async def test_every_event_type_and_level_passes_a_strict_postfix(
 async def test_the_relay_refuses_a_single_label_ehlo_name_for_good(relay: Relay) -> None:
     """What `EHLO localhost` met before the name could be set: every message refused."""
     config = SmtpConfig("127.0.0.1", relay.port, helo_name="localhost")
-    transport = SmtpTransport(config, "no-reply@migrationsverket.se", timeout=5)
+    channel = SmtpChannel(config, "no-reply@migrationsverket.se", timeout=5)
     message = OutboxMessage(id=1, message_id="m", kind="k", recipient=f"a@{DOMAIN}", body_text="x")
-    [failure] = (await transport.deliver([message])).values()
+    [failure] = (await channel.deliver([message])).values()
     assert isinstance(failure, PermanentDeliveryError)
     assert "need fully-qualified hostname" in str(failure)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.compensation import EVENT_TYPES
 from notifier import db
-from notifier.channels.files import FileTransport
+from notifier.channels.files import FileChannel
 from notifier.compose import Services, kinds
 from notifier.settings import Settings
 from notifier.web.preferences import PreferenceLinks, meaningful
@@ -176,7 +176,7 @@ async def test_every_notification_links_to_the_recipients_own_page(
 
     await a_user(engine)
     await queue_event(engine)
-    run = sender(engine, FileTransport(tmp_path, "no-reply@example.se"), kinds=kinds(services))
+    run = sender(engine, FileChannel(tmp_path, "no-reply@example.se"), kinds=kinds(services))
     assert await run.send_batch() == 1
     email = read_eml(eml_files(tmp_path)[0])
     links = PreferenceLinks(signing_key(settings), settings.base_url)

@@ -21,9 +21,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notifier import db
+from notifier.web.metrics import read_metrics
 from notifier.workers.broker import Topology, declare
 from notifier.workers.telemetry import PipelineMetrics
-from notifier.web.metrics import read_metrics
 from tests.conftest import AMQP_URL
 from tests.factories import encode, event_body
 from tests.smtp_server import free_port

@@ -10,8 +10,8 @@ import pytest
 from domain.compensation import EVENT_TYPES, PermissionLevel
 from domain.swedish import datum, kronor
 from notifier.kinds.rendering import Email, Renderer
-from notifier.templating import email_environment
 from notifier.outbox.events import Event
+from notifier.templating import email_environment
 from tests.pipeline_helpers import event_body
 
 BASE_URL = "https://notifier.example.se"

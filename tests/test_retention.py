@@ -17,10 +17,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.sqltypes import utcnow
 from notifier import db
 from notifier.compose import Role, build_services
-from notifier.workers import retention
 from notifier.outbox.models import OutboxMessage, OutboxStatus, ProcessedEvent
-from notifier.workers.retention import purge
 from notifier.settings import Settings
+from notifier.workers import retention
+from notifier.workers.retention import purge
 from routing.ticketing import tickets
 from routing.ticketing.models import Attachment, Ticket, TicketStatus
 from tests.pipeline_helpers import event_body, eventually

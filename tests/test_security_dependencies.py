@@ -54,3 +54,23 @@ def test_the_image_installs_the_lock_file_with_hashes() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "--require-hashes -r requirements.lock" in dockerfile
     assert "pip install --no-cache-dir --no-deps ." in dockerfile
+
+
+def test_notifier_uses_only_aiosmtplibs_public_names() -> None:
+    """pyproject allows every aiosmtplib from 3.0; its internals (aiosmtplib.protocol's
+    helpers, say) came and went within that range, so an install that resolved to another
+    release failed at import. Its public names (`aiosmtplib.__all__`) are what it keeps."""
+    import ast
+
+    import aiosmtplib
+
+    used: set[str] = set()
+    for path in (ROOT / "notifier").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("aiosmtplib"):
+                names = {alias.name for alias in node.names}
+                used |= {f"{node.module}.{name}" for name in names}
+            elif isinstance(node, ast.Attribute) and ast.unparse(node.value) == "aiosmtplib":
+                used.add(f"aiosmtplib.{node.attr}")
+    assert used, "the SMTP channel imports aiosmtplib"
+    assert used <= {f"aiosmtplib.{name}" for name in aiosmtplib.__all__}

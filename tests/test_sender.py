@@ -17,21 +17,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.sqltypes import utcnow
 from notifier import db
-from notifier.channels.base import Files, Results, Transport
-from notifier.channels.files import FileTransport
+from notifier.channels.base import Channel, Files, Results
+from notifier.channels.files import FileChannel
 from notifier.channels.mime import Composer
-from notifier.channels.smtp import SmtpConfig, SmtpTransport
+from notifier.channels.smtp import SmtpChannel, SmtpConfig
 from notifier.kinds.notifications import (
     NotificationSteps,
     placeholder_links,
     placeholder_preferences,
 )
 from notifier.kinds.rendering import Renderer
-from notifier.templating import email_environment
 from notifier.outbox.claim import IN_INDEX_ORDER, SORTING_AGAIN, RetryPolicy, backoff, leasing
 from notifier.outbox.events import Event
 from notifier.outbox.models import Claimed, OutboxKind, OutboxMessage
 from notifier.outbox.record import record_events
+from notifier.templating import email_environment
 from notifier.workers.sender import Sender
 from subscriptions import store
 from subscriptions.models import User
@@ -82,17 +82,17 @@ def notifications() -> NotificationSteps:
     )
 
 
-def sender(engine: AsyncEngine, transport: Transport, **overrides: Any) -> Sender:
+def sender(engine: AsyncEngine, channel: Channel, **overrides: Any) -> Sender:
     options: dict[str, Any] = {
         "policy": NO_WAIT,
         "rng": random.Random(3),
         "kinds": {OutboxKind.NOTIFICATION: notifications()},
     } | overrides
-    return Sender(sessions=db.sessionmaker(engine), channels={"email": transport}, **options)
+    return Sender(sessions=db.sessionmaker(engine), channels={"email": channel}, **options)
 
 
-def smtp_transport(port: int) -> SmtpTransport:
-    return SmtpTransport(SmtpConfig("127.0.0.1", port), "no-reply@example.se", timeout=5)
+def smtp_channel(port: int) -> SmtpChannel:
+    return SmtpChannel(SmtpConfig("127.0.0.1", port), "no-reply@example.se", timeout=5)
 
 
 @pytest.fixture
@@ -120,7 +120,7 @@ def statuses(rows: list[OutboxMessage]) -> dict[str, str]:
 async def test_emails_are_written_as_eml_files_without_smtp(
     queued: AsyncEngine, tmp_path: Path
 ) -> None:
-    assert await sender(queued, FileTransport(tmp_path, "no-reply@example.se")).send_batch() == 2
+    assert await sender(queued, FileChannel(tmp_path, "no-reply@example.se")).send_batch() == 2
     files = eml_files(tmp_path)
     assert len(files) == 2
     emails = {str(m["To"]): m for m in (read_eml(f) for f in files)}
@@ -149,27 +149,29 @@ async def test_smtp_deals_a_batch_over_its_connections_and_keeps_them_for_the_ne
 ) -> None:
     port, mailbox = smtp
     await queue_event(queued)
-    transport = SmtpTransport(
+    channel = SmtpChannel(
         SmtpConfig("127.0.0.1", port), "no-reply@example.se", timeout=5, connections=2
     )
-    assert await sender(queued, transport).send_batch() == 4
+    assert await sender(queued, channel).send_batch() == 4
     assert len(mailbox.messages) == 4 and mailbox.sessions == 2
     await queue_event(queued)
-    assert await sender(queued, transport).send_batch() == 2
+    assert await sender(queued, channel).send_batch() == 2
     assert len(mailbox.messages) == 6 and mailbox.sessions == 2  # the same two, kept
-    await transport.aclose()
+    await channel.aclose()
     body = mailbox.messages[0].get_body(("plain",))
     assert body is not None and "Utbetalning gjord" in body.get_content()
     assert set(statuses(await outbox(queued)).values()) == {"sent"}
 
 
-async def test_connections_a_relay_refuses_leave_their_emails_to_the_others() -> None:
+async def test_connections_a_relay_refuses_leave_their_emails_to_the_others(
+    pipelining: bool,
+) -> None:
     """Connections the relay refuses (421 at the greeting) leave their messages to the
     connections it accepted: nothing waits for a retry later while those deliver."""
-    mailbox = Mailbox()
+    mailbox = Mailbox(pipelining=pipelining)
     controller = LimitedController(mailbox, most=2, hostname="127.0.0.1", port=free_port())
     controller.start()
-    transport = SmtpTransport(
+    channel = SmtpChannel(
         SmtpConfig("127.0.0.1", controller.port), "no-reply@example.se", timeout=5, connections=4
     )
     rows = [
@@ -181,30 +183,30 @@ async def test_connections_a_relay_refuses_leave_their_emails_to_the_others() ->
         for n in range(1, 21)
     ]
     try:
-        assert await transport.deliver(rows) == dict.fromkeys(range(1, 21))
+        assert await channel.deliver(rows) == dict.fromkeys(range(1, 21))
         assert controller.refused >= 1  # it did turn connections away
         assert len(mailbox.messages) == 20
     finally:
-        await transport.aclose()
+        await channel.aclose()
         controller.stop()
 
 
 async def test_a_batch_is_sent_while_a_finished_worker_has_not_left_the_set_yet(
     smtp: tuple[int, Mailbox],
 ) -> None:
-    """A worker whose queue ran dry is done at once but leaves the transport's set of
+    """A worker whose queue ran dry is done at once but leaves the channel's set of
     workers only when its done-callback runs: a batch handed over in between must still
     get a worker, or it would wait forever while its lease is renewed."""
     port, mailbox = smtp
-    transport = SmtpTransport(SmtpConfig("127.0.0.1", port), "no-reply@example.se", connections=1)
+    channel = SmtpChannel(SmtpConfig("127.0.0.1", port), "no-reply@example.se", connections=1)
     finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     finished.set_result(None)
-    transport._workers.add(finished)  # type: ignore[arg-type]  # as between end and discard
+    channel._workers.add(finished)  # type: ignore[arg-type]  # as between end and discard
     row = OutboxMessage(id=1, message_id="<m1@x>", kind="k", recipient="a@b.se")
     message = Claimed(**row.model_dump())
-    assert await asyncio.wait_for(transport.deliver([message]), 10) == {1: None}
+    assert await asyncio.wait_for(channel.deliver([message]), 10) == {1: None}
     assert len(mailbox.messages) == 1
-    await transport.aclose()
+    await channel.aclose()
 
 
 async def test_a_long_unsubscribe_url_reaches_the_smtp_server_unfolded(
@@ -215,21 +217,23 @@ async def test_a_long_unsubscribe_url_reaches_the_smtp_server_unfolded(
     row = OutboxMessage(
         id=1, message_id="m", kind="k", recipient="a@b.se", headers={"List-Unsubscribe": long_url}
     )
-    assert await smtp_transport(port).deliver([row]) == {1: None}
+    assert await smtp_channel(port).deliver([row]) == {1: None}
     assert dict(mailbox.messages[0].raw_items())["List-Unsubscribe"] == long_url
 
 
-async def test_smtp_down_then_up_delivers_every_email_exactly_once(queued: AsyncEngine) -> None:
+async def test_smtp_down_then_up_delivers_every_email_exactly_once(
+    queued: AsyncEngine, pipelining: bool
+) -> None:
     port = free_port()  # nothing listens yet
-    transport = smtp_transport(port)
-    assert await sender(queued, transport).send_batch() == 2
+    channel = smtp_channel(port)
+    assert await sender(queued, channel).send_batch() == 2
     rows = await outbox(queued)
     assert statuses(rows) == {"full": "pending", "summary": "pending"}
     assert all(r.attempts == 1 and "TransientDeliveryError" in (r.last_error or "") for r in rows)
-    controller, mailbox = start_smtp(port)
+    controller, mailbox = start_smtp(port, Mailbox(pipelining=pipelining))
     try:
-        assert await sender(queued, transport).send_batch() == 2
-        assert await sender(queued, transport).send_batch() == 0
+        assert await sender(queued, channel).send_batch() == 2
+        assert await sender(queued, channel).send_batch() == 0
     finally:
         controller.stop()
     assert sorted(map(unique_part, mailbox.message_ids())) == sorted(
@@ -249,12 +253,12 @@ async def test_a_refused_recipient_is_failed_with_the_reason(
         await add_user(session, "fine", grants={DYGN: "full"})
         await session.commit()
     await queue_event(engine)
-    assert await sender(engine, smtp_transport(port)).send_batch() == 2
+    assert await sender(engine, smtp_channel(port)).send_batch() == 2
     rows = {r.user_id: r for r in await outbox(engine)}
     assert rows["refused"].status == "failed"
     assert "550" in (rows["refused"].last_error or "")
     assert rows["fine"].status == "sent" and len(mailbox.messages) == 1
-    assert await sender(engine, smtp_transport(port)).send_batch() == 0  # never retried
+    assert await sender(engine, smtp_channel(port)).send_batch() == 0  # never retried
 
 
 async def test_a_deferred_recipient_is_retried_later_then_given_up(
@@ -265,7 +269,7 @@ async def test_a_deferred_recipient_is_retried_later_then_given_up(
         await add_user(session, "busy", grants={DYGN: "full"})
         await session.commit()
     await queue_event(engine)
-    later = sender(engine, smtp_transport(port), policy=RetryPolicy(3, base=60, cap=60))
+    later = sender(engine, smtp_channel(port), policy=RetryPolicy(3, base=60, cap=60))
     before = utcnow()
     await later.send_batch()
     [row] = await outbox(engine)
@@ -273,7 +277,7 @@ async def test_a_deferred_recipient_is_retried_later_then_given_up(
     assert before + timedelta(seconds=29) < row.next_attempt_at < before + timedelta(seconds=61)
     assert await later.send_batch() == 0  # not due yet
     an_hour_on = utcnow() + timedelta(hours=1)
-    at_once = sender(engine, smtp_transport(port), clock=lambda: an_hour_on)
+    at_once = sender(engine, smtp_channel(port), clock=lambda: an_hour_on)
     for _ in range(3):
         await at_once.send_batch()
     [row] = await outbox(engine)
@@ -285,7 +289,7 @@ async def test_a_deleted_user_gets_no_email(queued: AsyncEngine, tmp_path: Path)
     async with db.sessionmaker(queued)() as session:
         await store.delete_user(session=session, user_id="full")
         await session.commit()
-    await sender(queued, FileTransport(tmp_path, "no-reply@example.se")).send_batch()
+    await sender(queued, FileChannel(tmp_path, "no-reply@example.se")).send_batch()
     rows = {r.user_id: r for r in await outbox(queued)}
     assert rows["full"].status == "cancelled" and rows["summary"].status == "sent"
     assert len(eml_files(tmp_path)) == 1
@@ -307,7 +311,7 @@ async def test_a_ticket_forward_is_sent_as_it_was_written(
             )
         )
         await session.commit()
-    await sender(engine, FileTransport(tmp_path, "no-reply@example.se")).send_batch()
+    await sender(engine, FileChannel(tmp_path, "no-reply@example.se")).send_batch()
     [email] = [read_eml(path) for path in eml_files(tmp_path)]
     assert email["Subject"] == "[S-1] Fråga om ersättning"
     assert email["Reply-To"] == "asker@example.se"
@@ -315,7 +319,7 @@ async def test_a_ticket_forward_is_sent_as_it_was_written(
     assert email.get_content() == "Supportärende S-1\n"
 
 
-async def test_a_channel_without_transport_waits_rather_than_fails(engine: AsyncEngine) -> None:
+async def test_an_unconfigured_channel_waits_rather_than_fails(engine: AsyncEngine) -> None:
     async with db.sessionmaker(engine)() as session:
         session.add(
             OutboxMessage(
@@ -323,13 +327,13 @@ async def test_a_channel_without_transport_waits_rather_than_fails(engine: Async
             )
         )
         await session.commit()
-    await sender(engine, FileTransport(Path("/nonexistent"), "x@example.se")).send_batch()
+    await sender(engine, FileChannel(Path("/nonexistent"), "x@example.se")).send_batch()
     [row] = await outbox(engine)
-    assert row.status == "pending" and "no transport for channel 'http'" in (row.last_error or "")
+    assert row.status == "pending" and "channel not configured: 'http'" in (row.last_error or "")
 
 
 class Blocking:
-    """A transport that holds its batch until released."""
+    """A channel that holds its batch until released."""
 
     def __init__(self) -> None:
         self.started = asyncio.Event()
@@ -372,7 +376,7 @@ async def test_the_email_goes_to_the_address_in_force_when_sent(
         assert user is not None
         user.email = "new.address@kommun.example.se"
         await session.commit()
-    await sender(queued, FileTransport(tmp_path, "no-reply@example.se")).send_batch()
+    await sender(queued, FileChannel(tmp_path, "no-reply@example.se")).send_batch()
     sent_to = {str(read_eml(path)["To"]) for path in eml_files(tmp_path)}
     assert sent_to == {"new.address@kommun.example.se", "summary@kommun.example.se"}
     rows = {r.user_id: r.recipient for r in await outbox(queued)}
@@ -380,23 +384,23 @@ async def test_the_email_goes_to_the_address_in_force_when_sent(
 
 
 async def test_a_kept_connection_the_server_dropped_is_replaced_without_a_retry_later(
-    queued: AsyncEngine,
+    queued: AsyncEngine, pipelining: bool
 ) -> None:
     port = free_port()
-    controller, _ = start_smtp(port)
-    transport = SmtpTransport(
+    controller, _ = start_smtp(port, Mailbox(pipelining=pipelining))
+    channel = SmtpChannel(
         SmtpConfig("127.0.0.1", port), "no-reply@example.se", timeout=5, connections=1
     )
-    assert await sender(queued, transport).send_batch() == 2
+    assert await sender(queued, channel).send_batch() == 2
     controller.stop()  # the relay restarts: the kept connection is dead
-    controller, second = start_smtp(port)
+    controller, second = start_smtp(port, Mailbox(pipelining=pipelining))
     try:
         await queue_event(queued)
-        assert await sender(queued, transport).send_batch() == 2
+        assert await sender(queued, channel).send_batch() == 2
         assert len(second.messages) == 2
         assert set(statuses(await outbox(queued)).values()) == {"sent"}
     finally:
-        await transport.aclose()
+        await channel.aclose()
         controller.stop()
 
 
@@ -435,7 +439,7 @@ async def test_a_database_away_is_said_once_not_with_a_traceback_at_every_try(
     before, and says so once, as a warning without a traceback."""
     away = db.create_engine(f"postgresql://postgres@127.0.0.1:{free_port()}/none")
     looping = asyncio.create_task(
-        sender(away, FileTransport(tmp_path, "no-reply@example.se"), poll_interval=0.02)._loop()
+        sender(away, FileChannel(tmp_path, "no-reply@example.se"), poll_interval=0.02)._loop()
     )
     with caplog.at_level(logging.INFO, logger="notifier.workers.sender"):
         await asyncio.sleep(0.5)

@@ -11,18 +11,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.sqltypes import utcnow
 from notifier import db
-from notifier.channels.base import Files, Results
-from notifier.channels.files import FileTransport
+from notifier.channels.base import Files, PermanentDeliveryError, Results, TransientDeliveryError
+from notifier.channels.files import FileChannel
 from notifier.kinds.notifications import (
     NotificationSteps,
     placeholder_links,
     placeholder_preferences,
 )
 from notifier.kinds.rendering import Email, Renderer
-from notifier.templating import email_environment
+from notifier.outbox.claim import RetryPolicy
 from notifier.outbox.events import Event
 from notifier.outbox.models import Claimed
 from notifier.outbox.record import record_events
+from notifier.templating import email_environment
 from tests.pipeline_helpers import DYGN, add_user, event_body, outbox
 from tests.test_sender import Blocking, queued, sender
 
@@ -62,7 +63,7 @@ async def test_a_dead_senders_rows_are_sent_again_after_one_lease_with_the_same_
     crashed = asyncio.create_task(sender(queued, dying, lease=LEASE).send_batch())
     await asyncio.wait_for(dying.started.wait(), timeout=10)
     crashed.cancel()  # the process is gone: no renewal, no record
-    survivor = sender(queued, FileTransport(tmp_path, "x@example.se"), lease=LEASE)
+    survivor = sender(queued, FileChannel(tmp_path, "x@example.se"), lease=LEASE)
     assert await survivor.send_batch() == 0  # still leased
 
     await asyncio.sleep(LEASE.total_seconds() + 0.1)
@@ -103,10 +104,82 @@ async def test_each_event_is_rendered_once_per_permission_level(
         lambda user, _: f"http://localhost:8000/unsubscribe/{user}",
         lambda user: f"http://localhost:8000/mina-notifieringar/{user}",
     )
-    run = sender(engine, FileTransport(tmp_path, "x@example.se"), kinds={"notification": steps})
+    run = sender(engine, FileChannel(tmp_path, "x@example.se"), kinds={"notification": steps})
 
     assert await run.send_batch() == 6
     assert counting.calls == 2
     texts = [path.read_text() for path in sorted(tmp_path.glob("*.eml"))]  # noqa: ASYNC240
     assert all("/unsubscribe/" in text for text in texts)
     assert len({text.split("/unsubscribe/")[1][:9] for text in texts}) == 6  # each their own
+
+
+class Holding:
+    """Holds its batch until released, then answers `outcome` for every message: a sender
+    whose delivery outlived its lease (renewals failing through a database failover)."""
+
+    def __init__(self, outcome: Exception | None) -> None:
+        self.outcome = outcome
+        self.started = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def deliver(self, messages: list[Claimed], files: Files | None = None) -> Results:
+        self.started.set()
+        await asyncio.wait_for(self.release.wait(), timeout=10)
+        return dict.fromkeys((m.id for m in messages), self.outcome)
+
+
+def next_owner(engine: AsyncEngine, channel: Any, **options: Any) -> Any:
+    """A second sender that finds the rows due: the first one's lease has run out."""
+    later = utcnow() + timedelta(hours=1)
+    return sender(engine, channel, lease=LEASE, clock=lambda: later, **options)
+
+
+async def stale(engine: AsyncEngine, outcome: Exception | None) -> tuple[Holding, Any]:
+    holding = Holding(outcome)
+    task = asyncio.create_task(sender(engine, holding, lease=LEASE).send_batch())
+    await asyncio.wait_for(holding.started.wait(), timeout=10)
+    return holding, task
+
+
+async def test_a_stale_senders_failure_never_turns_a_delivered_row_failed(
+    queued: AsyncEngine, tmp_path: Path
+) -> None:
+    holding, first = await stale(queued, PermanentDeliveryError("550 too late"))
+    assert await next_owner(queued, FileChannel(tmp_path, "x@example.se")).send_batch() == 2
+    holding.release.set()
+    await asyncio.wait_for(first, timeout=10)
+    rows = await outbox(queued)
+    assert {(row.status, row.last_error) for row in rows} == {("sent", None)}
+
+
+async def test_a_stale_sender_neither_renews_nor_records_over_the_next_owners_retry(
+    queued: AsyncEngine,
+) -> None:
+    holding, first = await stale(queued, PermanentDeliveryError("550 too late"))
+    waiting = RetryPolicy(max_attempts=5, base=600, cap=600)
+    retry = next_owner(queued, Holding(TransientDeliveryError("421 busy")), policy=waiting)
+    retry._channels["email"].release.set()
+    assert await retry.send_batch() == 2
+    before = {row.id: (row.next_attempt_at, row.last_error) for row in await outbox(queued)}
+    await asyncio.sleep(3 * LEASE.total_seconds())  # the stale sender's renewals run
+    assert {row.id: (row.next_attempt_at, row.last_error) for row in await outbox(queued)} == before
+    holding.release.set()
+    await asyncio.wait_for(first, timeout=10)
+    rows = await outbox(queued)
+    assert {row.status for row in rows} == {"pending"}
+    assert {row.id: (row.next_attempt_at, row.last_error) for row in rows} == before
+    assert all("421 busy" in (error or "") for _, error in before.values())
+
+
+async def test_a_stale_senders_delivery_is_recorded_over_the_next_owners_failure(
+    queued: AsyncEngine,
+) -> None:
+    holding, first = await stale(queued, None)
+    refusing = Holding(PermanentDeliveryError("550 no such user"))
+    refusing.release.set()
+    assert await next_owner(queued, refusing).send_batch() == 2
+    assert {row.status for row in await outbox(queued)} == {"failed"}
+    holding.release.set()
+    await asyncio.wait_for(first, timeout=10)
+    rows = await outbox(queued)
+    assert {(row.status, row.last_error) for row in rows} == {("sent", None)}

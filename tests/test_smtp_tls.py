@@ -1,6 +1,6 @@
 """The SMTP channel over TLS, against a loopback relay with a certificate made for the test:
 smtps:// (TLS from the first byte) and smtp+starttls:// (upgraded after the greeting). The
-connection is handed from aiosmtplib to notifier.channels.session after the handshake,
+connection is handed from aiosmtplib to notifier.channels.pipelining after the handshake,
 TLS transport and all; the relay pipelines, as Postfix does."""
 
 import datetime
@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from notifier.channels.smtp import SmtpTransport, parse_smtp_url
+from notifier.channels.smtp import SmtpChannel, parse_smtp_url
 from notifier.outbox.models import Claimed, OutboxMessage
 from tests.smtp_server import Mailbox, free_port
 
@@ -83,9 +83,9 @@ async def test_messages_go_over_tls_and_pipelined(
     controller.start()
     try:
         config = parse_smtp_url(f"{scheme}://127.0.0.1:{port}")
-        transport = SmtpTransport(config, "no-reply@example.se", timeout=5, connections=2)
-        outcomes = await transport.deliver([claimed(i, f"u{i}@b.se") for i in range(1, 5)])
-        await transport.aclose()
+        channel = SmtpChannel(config, "no-reply@example.se", timeout=5, connections=2)
+        outcomes = await channel.deliver([claimed(i, f"u{i}@b.se") for i in range(1, 5)])
+        await channel.aclose()
     finally:
         controller.stop()
     assert outcomes == {1: None, 2: None, 3: None, 4: None}

@@ -3,18 +3,19 @@ are, SIZE announced with the exact octets, a refusal followed by RSET so that th
 connection carries the next message, and addresses that cannot be sent refused."""
 
 import asyncio
+import re
 from typing import Any
 
 import aiosmtplib
 import pytest
-from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
+from aiosmtpd.controller import Controller
 from hypothesis import given
 from hypothesis import strategies as st
 
 from notifier.channels.base import PermanentDeliveryError, TransientDeliveryError
 from notifier.channels.mime import Composer
-from notifier.channels.session import Session
-from notifier.channels.smtp import SmtpConfig, SmtpTransport
+from notifier.channels.pipelining import SmtpConnection
+from notifier.channels.smtp import SmtpChannel, SmtpConfig
 from notifier.channels.transaction import classify, dot_stuffed, envelope_address, send
 from notifier.outbox.models import Claimed, OutboxMessage
 from tests.smtp_server import Mailbox, free_port, start_smtp
@@ -67,17 +68,19 @@ def envelopes(request: pytest.FixtureRequest) -> Any:
 @pytest.fixture
 async def relay(envelopes: Any) -> Any:
     port, mailbox = envelopes
-    client = await Session.open(aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=5))
-    assert client.pipelining == mailbox.pipelining
-    yield client, mailbox
-    await client.quit()
+    connection = await SmtpConnection.open(
+        aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=5)
+    )
+    assert connection.pipelining == mailbox.pipelining
+    yield connection, mailbox
+    await connection.quit()
 
 
 async def test_the_envelope_is_plain_and_announces_the_exact_size(relay: Any) -> None:
-    client, mailbox = relay
+    connection, mailbox = relay
     composer = Composer("no-reply@example.se")
     message = claimed(1, "anna.berg@stockholm.se", body=".a line starting with a dot\n")
-    await send(client, message, composer)
+    await send(connection, message, composer)
     [(sender, options)] = mailbox.mail
     assert sender == "no-reply@example.se"
     assert options == [f"SIZE={len(composer.wire(message, ()))}"]
@@ -90,11 +93,11 @@ async def test_the_envelope_is_plain_and_announces_the_exact_size(relay: Any) ->
 
 async def test_a_message_is_two_writes_where_the_relay_pipelines(relay: Any) -> None:
     """MAIL, RCPT and DATA in one write, then the content: two round trips, not four."""
-    client, mailbox = relay
+    connection, mailbox = relay
     writes: list[bytes] = []
-    write = client._transport.write
-    client._transport.write = lambda data: (writes.append(data), write(data))[1]
-    await send(client, claimed(1, "anna.berg@stockholm.se"), Composer("no-reply@example.se"))
+    write = connection._transport.write
+    connection._transport.write = lambda data: (writes.append(data), write(data))[1]
+    await send(connection, claimed(1, "anna.berg@stockholm.se"), Composer("no-reply@example.se"))
     assert len(writes) == (2 if mailbox.pipelining else 4)
     assert writes[0].startswith(b"MAIL FROM:<no-reply@example.se> SIZE=")
     assert len(mailbox.messages) == 1
@@ -103,33 +106,38 @@ async def test_a_message_is_two_writes_where_the_relay_pipelines(relay: Any) -> 
 async def test_a_refusal_resets_the_envelope_and_the_connection_carries_the_next(
     relay: Any,
 ) -> None:
-    client, mailbox = relay
+    connection, mailbox = relay
     with pytest.raises(aiosmtplib.SMTPSenderRefused) as refused:
-        await send(client, claimed(1, "a@b.se"), Composer("blocked@example.se"))
+        await send(connection, claimed(1, "a@b.se"), Composer("blocked@example.se"))
     assert isinstance(classify(refused.value), PermanentDeliveryError)
     assert refused.value.sender == "blocked@example.se"
     with pytest.raises(aiosmtplib.SMTPRecipientsRefused) as deferred:
-        await send(client, claimed(2, "busy@b.se"), Composer("no-reply@example.se"))
+        await send(connection, claimed(2, "busy@b.se"), Composer("no-reply@example.se"))
     assert isinstance(classify(deferred.value), TransientDeliveryError)
     assert [error.recipient for error in deferred.value.recipients] == ["busy@b.se"]
     assert mailbox.resets == 2
-    await send(client, claimed(3, "a@b.se"), Composer("no-reply@example.se"))
+    await send(connection, claimed(3, "a@b.se"), Composer("no-reply@example.se"))
     assert len(mailbox.messages) == 1
 
 
 async def test_content_refused_at_its_end_resets_and_the_connection_carries_the_next(
     relay: Any,
 ) -> None:
-    client, mailbox = relay
+    connection, mailbox = relay
     with pytest.raises(aiosmtplib.SMTPDataError) as refused:
-        await send(client, claimed(1, "spam@b.se"), Composer("no-reply@example.se"))
+        await send(connection, claimed(1, "spam@b.se"), Composer("no-reply@example.se"))
     assert isinstance(classify(refused.value), PermanentDeliveryError)
     assert mailbox.resets == 1
-    await send(client, claimed(2, "a@b.se"), Composer("no-reply@example.se"))
+    await send(connection, claimed(2, "a@b.se"), Composer("no-reply@example.se"))
     assert len(mailbox.messages) == 1
 
 
 LINES = ["", ".", "..", ".x", "a.b", "x", " .", "a\r", "é", "b\n"]  # lone CR and LF too
+
+
+# aiosmtplib's own regular expressions for DATA (aiosmtplib.protocol, not a public name).
+ITS_LINE_ENDINGS = re.compile(rb"(?:\r\n|\n|\r(?!\n))")
+ITS_PERIODS = re.compile(rb"(?m)^\.")
 
 
 @given(st.lists(st.sampled_from(LINES), max_size=8))
@@ -137,7 +145,7 @@ def test_the_content_is_stuffed_as_aiosmtplib_stuffs_it(lines: list[str]) -> Non
     """What aiosmtplib's `data` writes (its regular expressions), without them for content
     that is CRLF already."""
     data = "".join(line + "\r\n" for line in lines).encode()
-    expected = PERIOD_REGEX.sub(b"..", normalize_message_line_endings(data)) + b".\r\n"
+    expected = ITS_PERIODS.sub(b"..", ITS_LINE_ENDINGS.sub(b"\r\n", data) or b"\r\n") + b".\r\n"
     assert dot_stuffed(data) == expected
 
 
@@ -164,11 +172,51 @@ async def test_a_relay_that_does_not_answer_in_time_costs_one_message_and_its_co
     envelopes: Any,
 ) -> None:
     port, mailbox = envelopes
-    transport = SmtpTransport(
+    channel = SmtpChannel(
         SmtpConfig("127.0.0.1", port), "no-reply@example.se", timeout=0.5, connections=1
     )
-    outcomes = await transport.deliver([claimed(1, "silent@b.se"), claimed(2, "a@b.se")])
+    outcomes = await channel.deliver([claimed(1, "silent@b.se"), claimed(2, "a@b.se")])
     assert isinstance(outcomes[1], TransientDeliveryError)
     assert "did not answer in 0.5 s" in str(outcomes[1])
     assert outcomes[2] is None and mailbox.sessions == 2  # the next one on a new connection
-    await transport.aclose()
+    await channel.aclose()
+
+
+def utf8_relay(pipelining: bool, smtputf8: bool) -> tuple[Controller, int, Envelopes]:
+    port = free_port()
+    mailbox = Envelopes(pipelining=pipelining)
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port, enable_SMTPUTF8=smtputf8)
+    controller.start()
+    return controller, port, mailbox
+
+
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one-by-one", "pipelined"])
+async def test_an_international_address_through_a_relay_without_smtputf8_fails_at_once(
+    pipelining: bool,
+) -> None:
+    """Only SMTPUTF8 carries a non-ASCII address: a relay that does not offer it will not
+    take it later either, so the message fails now rather than being retried for hours."""
+    controller, port, mailbox = utf8_relay(pipelining, smtputf8=False)
+    try:
+        channel = SmtpChannel(SmtpConfig("127.0.0.1", port), "no-reply@example.se", timeout=5)
+        outcomes = await channel.deliver([claimed(1, "åsa@kommun.se"), claimed(2, "a@b.se")])
+        await channel.aclose()
+    finally:
+        controller.stop()
+    assert isinstance(outcomes[1], PermanentDeliveryError) and "SMTPUTF8" in str(outcomes[1])
+    assert outcomes[2] is None and len(mailbox.messages) == 1
+
+
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one-by-one", "pipelined"])
+async def test_an_international_address_goes_where_the_relay_offers_smtputf8(
+    pipelining: bool,
+) -> None:
+    controller, port, mailbox = utf8_relay(pipelining, smtputf8=True)
+    try:
+        channel = SmtpChannel(SmtpConfig("127.0.0.1", port), "no-reply@example.se", timeout=5)
+        assert await channel.deliver([claimed(1, "åsa@kommun.se")]) == {1: None}
+        await channel.aclose()
+    finally:
+        controller.stop()
+    [(_, options)] = mailbox.mail
+    assert "SMTPUTF8" in options and str(mailbox.messages[0]["To"]) == "åsa@kommun.se"

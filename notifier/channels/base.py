@@ -30,7 +30,7 @@ Files = Mapping[int, Sequence[FileAttachment]]
 Results = dict[int, Exception | None]
 
 
-class Transport(Protocol):
+class Channel(Protocol):
     async def deliver(self, messages: list[Claimed], files: Files | None = None) -> Results:
         """Deliver a batch (reusing connections); per message id, None or the failure."""
         ...

@@ -6,10 +6,10 @@ built in mime.py, sent in smtp.py or written in files.py; this module wires them
 the settings.
 """
 
-from notifier.channels.files import FileTransport
+from notifier.channels.files import FileChannel
 from notifier.channels.mime import Composer
 from notifier.channels.signing import DkimKey
-from notifier.channels.smtp import SmtpTransport, default_helo_name, parse_smtp_url
+from notifier.channels.smtp import SmtpChannel, default_helo_name, parse_smtp_url
 from notifier.settings import Settings
 
 
@@ -24,12 +24,12 @@ def composer(settings: Settings) -> Composer:
     return Composer(settings.mail_from, display_name=settings.mail_from_name, dkim=dkim)
 
 
-def email_transport(settings: Settings) -> SmtpTransport | FileTransport:
+def email_channel(settings: Settings) -> SmtpChannel | FileChannel:
     sender = composer(settings)
     if settings.smtp_url:
         helo = settings.smtp_helo_name or default_helo_name(sender.domain)
         config = parse_smtp_url(settings.smtp_url, helo_name=helo)
-        return SmtpTransport(
+        return SmtpChannel(
             config, sender, timeout=settings.smtp_timeout, connections=settings.smtp_connections
         )
-    return FileTransport(settings.mail_dir, sender)
+    return FileChannel(settings.mail_dir, sender)

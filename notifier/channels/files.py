@@ -17,7 +17,7 @@ def composer_of(sender: Composer | str) -> Composer:
     return sender if isinstance(sender, Composer) else Composer(sender)
 
 
-class FileTransport:
+class FileChannel:
     """Writes each email to `<mail_dir>/<message id>.eml`. The name is the Message-ID:
     sending again replaces, never doubles."""
 

@@ -24,7 +24,7 @@ from notifier.outbox.models import Claimed
 TRANSIENT_STATUSES = frozenset({408, 425, 429})
 
 
-class HttpTransport:
+class HttpChannel:
     def __init__(self, client: httpx.AsyncClient) -> None:
         self._client = client
 

@@ -1,7 +1,7 @@
 """The bytes an outbox message becomes on the wire (or on disk), written directly.
 
 Our emails have one shape: a plain-text part, mostly an HTML alternative, now and then
-attachments. Building them as EmailMessage objects and flattening those took 85 % of the
+attachments. Building them as EmailMessage objects and flattening those costs most of the
 sender's time (every header parsed into a token tree and folded again, every part a
 message of its own), so they are written line by line, and the email package is asked
 only for what it does better than a line of ours: encoding a header that is not plain
@@ -11,7 +11,7 @@ Everything written is 7-bit, so any relay takes it, with or without 8BITMIME: te
 are quoted-printable (binascii, in C; lines within RFC 2045's 76, longer ones score
 MIME_QP_LONG_LINE), and header text outside ASCII is RFC 2047 encoded words. Headers fold
 only past RFC 5322's 998 characters: a long List-Unsubscribe URL has no space to fold at,
-and folding it at 78 turned it into an encoded word clients cannot use. Only an address
+and folding it at 78 makes it an encoded word clients cannot use. Only an address
 outside ASCII needs more, SMTPUTF8 and its header as UTF-8 (`utf8=True`).
 """
 

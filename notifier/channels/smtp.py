@@ -20,7 +20,7 @@ from notifier.channels.base import (
 )
 from notifier.channels.files import composer_of
 from notifier.channels.mime import Composer
-from notifier.channels.session import Session
+from notifier.channels.pipelining import SmtpConnection
 from notifier.channels.transaction import classify, send
 from notifier.outbox.models import Claimed
 
@@ -70,7 +70,7 @@ def default_helo_name(sender_domain: str, fqdn: Callable[[], str] = socket.getfq
     return sender_domain
 
 
-class SmtpTransport:
+class SmtpChannel:
     """Up to `connections` SMTP connections, kept open between batches. Every message
     waits in one queue, and a worker per connection sends what is there, so connections
     are shared by every batch in flight: one batch is sent while the next is claimed and
@@ -90,7 +90,7 @@ class SmtpTransport:
         self._composer = composer_of(sender)
         self._timeout = timeout
         self._connections = connections
-        self._idle: list[Session] = []
+        self._idle: list[SmtpConnection] = []
         self._queue: deque[_Item] = deque()
         self._workers: set[asyncio.Task[None]] = set()
 
@@ -118,28 +118,28 @@ class SmtpTransport:
 
     async def aclose(self) -> None:
         idle, self._idle = self._idle, []
-        await asyncio.gather(*(client.quit() for client in idle))
+        await asyncio.gather(*(connection.quit() for connection in idle))
 
     async def _work(self) -> None:
-        client: Session | None = None
+        connection: SmtpConnection | None = None
         fresh = False
         try:
             while self._queue:
                 item = self._queue.popleft()
                 if item.outcome.done():
                     continue
-                if client is None or not client.is_connected:
+                if connection is None or not connection.is_connected:
                     taken, fresh = await self._take()
                     if isinstance(taken, Exception):
-                        client = None
+                        connection = None
                         self._refused(item, taken)
                         return
-                    client = taken
+                    connection = taken
                 try:
-                    outcome = await self._send(client, item.message, item.attachments)
+                    outcome = await self._send(connection, item.message, item.attachments)
                 except _Dropped as dropped:
-                    client.close()
-                    client = None
+                    connection.close()
+                    connection = None
                     # A kept connection the server closed meanwhile: once more, anew. On a
                     # fresh one it is the server's answer, retried later like any other.
                     outcome = dropped.failure if fresh else await self._retry(item)
@@ -150,10 +150,10 @@ class SmtpTransport:
                 if not item.outcome.done():
                     item.outcome.set_result(outcome)
         finally:
-            if client is not None and client.is_connected:
-                self._idle.append(client)
+            if connection is not None and connection.is_connected:
+                self._idle.append(connection)
 
-    async def _take(self) -> tuple[Session | Exception, bool]:
+    async def _take(self) -> tuple[SmtpConnection | Exception, bool]:
         """A kept connection, or a new one (fresh: the server's next answer is news)."""
         if self._idle:
             return self._idle.pop(), False
@@ -175,21 +175,21 @@ class SmtpTransport:
         self._queue.clear()
 
     async def _retry(self, item: "_Item") -> Exception | None:
-        client = await self._connect()
-        if isinstance(client, Exception):
-            return client
+        connection = await self._connect()
+        if isinstance(connection, Exception):
+            return connection
         try:
-            return await self._send(client, item.message, item.attachments)
+            return await self._send(connection, item.message, item.attachments)
         except _Dropped as dropped:
             return dropped.failure
         finally:
-            if client.is_connected:
-                self._idle.append(client)
+            if connection.is_connected:
+                self._idle.append(connection)
 
-    async def _connect(self) -> Session | Exception:
+    async def _connect(self) -> SmtpConnection | Exception:
         """A new connection, greeted, or why there is none."""
         config = self._config
-        client = aiosmtplib.SMTP(
+        smtp = aiosmtplib.SMTP(
             hostname=config.host,
             port=config.port,
             use_tls=config.use_tls,
@@ -200,25 +200,27 @@ class SmtpTransport:
             timeout=self._timeout,
         )
         try:
-            return await Session.open(client)
+            return await SmtpConnection.open(smtp)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            client.close()
+            smtp.close()
             return classify(exc)
 
     async def _send(
         self,
-        client: Session,
+        connection: SmtpConnection,
         message: Claimed,
         attachments: Sequence[FileAttachment],
     ) -> Exception | None:
         try:
             async with asyncio.timeout(self._timeout):  # one timer for the whole transaction
-                await send(client, message, self._composer, attachments)
+                await send(connection, message, self._composer, attachments)
         except TimeoutError:
-            client.close()  # the answer given up on would be read as the next command's
+            connection.close()  # the answer given up on would be read as the next command's
             return TransientDeliveryError(f"the mail server did not answer in {self._timeout:g} s")
         except ValueError as exc:
             return PermanentDeliveryError(f"cannot write the email: {exc}")
+        except aiosmtplib.SMTPNotSupported as exc:  # the relay lacks what this message needs
+            return PermanentDeliveryError(f"the mail server cannot take it: {exc}")
         except (aiosmtplib.SMTPServerDisconnected, ConnectionError) as exc:
             raise _Dropped(classify(exc)) from exc
         except (aiosmtplib.SMTPException, OSError) as exc:

@@ -5,22 +5,22 @@ What aiosmtplib's `sendmail` does, without the part that cost the most: it parse
 address with the email package's header parser twice (to validate, then to quote), and
 scans the whole message twice for line endings. Our addresses are validated when they are
 stored, and our bytes are 7-bit with CRLF line endings already (notifier.channels.mime),
-so a plain address is written as `<address>`, and only one outside the plain form goes
-through aiosmtplib's parser, which refuses what it cannot send safely.
+so a plain address is written as `<address>`, and only one outside the plain form is
+parsed, and refused where it cannot be sent safely. Only aiosmtplib's public names are
+used (its internals differ between releases that pyproject allows).
 """
 
 import contextlib
+import email.utils
 import re
 from collections.abc import Sequence
 
 import aiosmtplib
 from aiosmtplib import SMTPResponse, SMTPStatus
-from aiosmtplib.email import quote_address
-from aiosmtplib.protocol import normalize_message_line_endings
 
 from notifier.channels.base import FileAttachment, PermanentDeliveryError, TransientDeliveryError
 from notifier.channels.mime import Composer
-from notifier.channels.session import Session
+from notifier.channels.pipelining import SmtpConnection
 from notifier.outbox.models import Claimed
 
 # local@domain with no space, control character, quote, bracket or other special: written
@@ -29,10 +29,14 @@ PLAIN_ADDRESS = re.compile(
     r"[^\s\x00-\x1f\x7f<>()\[\]\\\",;:@]+@[^\s\x00-\x1f\x7f<>()\[\]\\\",;:@]+"
 )
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# What would end an address on a command line, outside a quoted local part.
+UNSAFE = re.compile(r'[\s<>"]')
+QUOTED_LOCAL_PART = re.compile(r'^"(?:[^"\\\r\n]|\\.)*"')
+LINE_END = re.compile(rb"\r\n|\r|\n")
 
 
 async def send(
-    session: Session,
+    connection: SmtpConnection,
     message: Claimed,
     composer: Composer,
     attachments: Sequence[FileAttachment] = (),
@@ -46,47 +50,50 @@ async def send(
     utf8 = not (composer.address + message.recipient).isascii()
     options: list[bytes] = []
     if utf8:
-        if not session.supports("smtputf8"):
+        if not connection.supports("smtputf8"):
             raise aiosmtplib.SMTPNotSupported("a non-ASCII address needs SMTPUTF8")
         options.append(b"SMTPUTF8")
-        if session.supports("8BITMIME"):
+        if connection.supports("8BITMIME"):
             options.append(b"BODY=8BITMIME")
     encoding = "utf-8" if utf8 else "ascii"
     sender = envelope_address(composer.address, encoding)
     recipient = envelope_address(message.recipient, encoding)
     data = composer.wire(message, attachments, utf8=utf8)
-    if session.supports("size"):  # RFC 1870: the octets DATA will carry
+    if connection.supports("size"):  # RFC 1870: the octets DATA will carry
         options.insert(0, b"SIZE=%d" % len(data))
     envelope = (b" ".join((b"MAIL FROM:" + sender, *options)), b"RCPT TO:" + recipient)
     try:
-        await _transaction(session, envelope, data, (composer.address, message.recipient))
+        await _transaction(connection, envelope, data, (composer.address, message.recipient))
     except (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused):
         # An error in resetting says less than the refusal itself.
         with contextlib.suppress(ConnectionError, aiosmtplib.SMTPException):
-            await session.commands(b"RSET")
+            await connection.commands(b"RSET")
         raise
 
 
 async def _transaction(
-    session: Session, envelope: tuple[bytes, bytes], data: bytes, addresses: tuple[str, str]
+    connection: SmtpConnection,
+    envelope: tuple[bytes, bytes],
+    data: bytes,
+    addresses: tuple[str, str],
 ) -> None:
     """MAIL, RCPT and DATA (in one write where the server pipelines), then the content;
     each refusal raised as aiosmtplib's `sendmail` raises it."""
     commands = (*envelope, b"DATA")
-    if session.pipelining:
-        answers = await session.commands(*commands)
+    if connection.pipelining:
+        answers = await connection.commands(*commands)
     else:
         answers = []
         for command in commands:  # each after the one before it is accepted
-            answers += await session.commands(command)
+            answers += await connection.commands(command)
             if answers[-1].code not in ACCEPTED[len(answers) - 1]:
                 break
     refusal = _refusal(answers, addresses)
     if refusal is not None:
         if len(answers) == 3 and answers[2].code == SMTPStatus.start_input:
-            await session.content(b".\r\n")  # RFC 2920 §3.1: data mode ends with a dot
+            await connection.content(b".\r\n")  # RFC 2920 §3.1: data mode ends with a dot
         raise refusal
-    response = await session.content(dot_stuffed(data))
+    response = await connection.content(dot_stuffed(data))
     if response.code != SMTPStatus.completed:
         raise aiosmtplib.SMTPDataError(response.code, response.message)
 
@@ -118,7 +125,8 @@ def dot_stuffed(data: bytes) -> bytes:
     CRLF, as aiosmtplib makes it; counting is what costs little."""
     crlf = data.count(b"\r\n")
     if data.count(b"\r") != crlf or data.count(b"\n") != crlf or not data.endswith(b"\r\n"):
-        data = normalize_message_line_endings(data)
+        data = LINE_END.sub(b"\r\n", data)
+        data += b"" if data.endswith(b"\r\n") else b"\r\n"
     stuffed = data.replace(b"\n.", b"\n..")
     return (b"." if stuffed.startswith(b".") else b"") + stuffed + b".\r\n"
 
@@ -129,7 +137,10 @@ def envelope_address(address: str, encoding: str) -> bytes:
         return f"<{address}>".encode(encoding)
     if CONTROL.search(address):  # the parser below would quietly keep only a part of it
         raise ValueError("an address with a control character")
-    return quote_address(address).encode(encoding)
+    parsed = email.utils.parseaddr(address)[1] or address.strip()
+    if UNSAFE.search(QUOTED_LOCAL_PART.sub("", parsed, count=1)):
+        raise ValueError("an address that cannot be written on a command line")
+    return f"<{parsed}>".encode(encoding)
 
 
 def classify(exc: Exception) -> Exception:

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 import httpx
 from prometheus_client import start_http_server
 
-from notifier.channels.base import Transport
-from notifier.channels.email import email_transport
-from notifier.channels.http import HttpTransport
-from notifier.channels.smtp import SmtpTransport
+from notifier.channels.base import Channel
+from notifier.channels.email import email_channel
+from notifier.channels.http import HttpChannel
+from notifier.channels.smtp import SmtpChannel
 from notifier.compose.services import Services, Worker
 from notifier.inbound.replies import TicketReplies
 from notifier.inbound.server import Inbound
@@ -77,19 +77,19 @@ def kinds(services: Services) -> dict[str, Steps]:
             renderer, unsubscribe_links(services).url, preferences
         ),
         OutboxKind.TICKET: ForwardSteps(),
-        OutboxKind.DIGEST: DigestSteps(renderer, preferences),
+        OutboxKind.DIGEST: DigestSteps(renderer, preferences, ZoneInfo(settings.digest_zone)),
     }
 
 
-def channels(services: Services) -> dict[str, Transport]:
+def channels(services: Services) -> dict[str, Channel]:
     settings = services.settings
     # No redirects: a forward that moved is a configuration error, reported as permanent.
     client = httpx.AsyncClient(timeout=settings.forward_http_timeout, follow_redirects=False)
     services.resources.push_async_callback(client.aclose)
-    email = email_transport(settings)
-    if isinstance(email, SmtpTransport):
+    email = email_channel(settings)
+    if isinstance(email, SmtpChannel):
         services.resources.push_async_callback(email.aclose)  # its kept connections
-    return {"email": email, "http": HttpTransport(client)}
+    return {"email": email, "http": HttpChannel(client)}
 
 
 def build_sender(services: Services) -> Sender:

@@ -24,6 +24,9 @@ class Prepared:
 
     failures: dict[int, Exception] = field(default_factory=dict)  # not to be delivered
     files: dict[int, Sequence[FileAttachment]] = field(default_factory=dict)
+    # Per row, the held rows it delivers with it (a digest's items): recorded sent in the
+    # transaction that records the row sent, so that neither is without the other.
+    carried: dict[int, list[int]] = field(default_factory=dict)
 
 
 class Steps(Protocol):

@@ -5,21 +5,22 @@ compensation type. The digest rows themselves are made by notifier.outbox.digest
 The row is claimed by the ordinary sender, and `DigestSteps.prepare` renders it from the
 held items *at send time*: each item at the grant the user holds then, so a grant revoked
 since the event removes the item and a `summary` grant never shows the person. Nothing
-left to show: the digest is cancelled, no email.
+left to show: the digest is cancelled, no email. The items a digest shows are those held
+since before its cutoff (the row's created_at); they are carried by the digest
+(Prepared.carried), so the sender records them sent in the transaction that records the
+digest sent: an item is never shown in two digests.
 """
 
 import logging
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.compensation import EVENT_TYPES, PermissionLevel
-from domain.sqltypes import utcnow
-from domain.swedish import SWEDISH_TIME
 from notifier.channels.base import PermanentDeliveryError
 from notifier.kinds import Prepared
 from notifier.kinds.rendering import Email, PreferencesUrl, Renderer, visible_context
@@ -48,11 +49,10 @@ class Item:
 class DigestSteps:
     """Renders each claimed digest from its user's held items, as things stand now."""
 
-    def __init__(self, renderer: Renderer, preferences_url: PreferencesUrl) -> None:
+    def __init__(self, renderer: Renderer, preferences_url: PreferencesUrl, zone: ZoneInfo) -> None:
         self._renderer = renderer
         self._preferences_url = preferences_url
-        # Per digest row: the held items it showed, marked sent once it is delivered.
-        self._shown: dict[int, list[int]] = {}
+        self._zone = zone  # NOTIFIER_DIGEST_ZONE: the day a digest tells of is local there
 
     async def prepare(self, session: AsyncSession, rows: list[Claimed], prepared: Prepared) -> None:
         for row in rows:
@@ -73,16 +73,10 @@ class DigestSteps:
                 log.exception("cannot render digest %s", row.message_id)
                 prepared.failures[row.id] = PermanentDeliveryError(f"cannot render: {exc!r}"[:500])
                 continue
-            self._shown[row.id] = [item_id for item_id, _ in items]
+            prepared.carried[row.id] = [item_id for item_id, _ in items]
 
     async def after_delivery(self, session: AsyncSession, rows: list[Claimed]) -> None:
-        shown = [i for row in rows for i in self._shown.pop(row.id, [])]
-        if shown:
-            await session.exec(
-                update(OutboxMessage)
-                .where(col(OutboxMessage.id).in_(shown))
-                .values(status=OutboxStatus.SENT, sent_at=utcnow())
-            )
+        return None  # its items were recorded sent with it (Prepared.carried)
 
     async def _visible(
         self, session: AsyncSession, row: Claimed, user: User
@@ -114,7 +108,7 @@ class DigestSteps:
         return visible
 
     def _fill(self, row: Claimed, items: list[Item]) -> None:
-        day = row.created_at.astimezone(SWEDISH_TIME).date()
+        day = row.created_at.astimezone(self._zone).date()
         email = render_digest(
             self._renderer, items, day=day, preferences_url=self._preferences_url(row.user_id or "")
         )

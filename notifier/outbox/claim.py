@@ -1,11 +1,19 @@
 """When an outbox row is due, and how a sender takes it: the claim (one statement that
-leases the first due rows) and the retry policy that makes a failed row due again."""
+leases the first due rows), the fence that keeps what a sender writes to the rows it still
+holds, and the retry policy that makes a failed row due again.
+
+A claim counts one attempt, and nothing else writes `attempts`: a row's attempts are the
+generation of its claim. A sender whose lease ran out (renewals failing through a database
+failover) may find its rows claimed again by another; from then on the rows' attempts are
+no longer the ones it claimed, so its renewals and its failures change nothing there.
+"""
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Update, update
+from sqlalchemy import ColumnElement, Update, and_, tuple_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -72,3 +80,18 @@ async def lease(
     if postgresql:
         await connection.exec_driver_sql(SORTING_AGAIN)
     return rows
+
+
+def held(rows: Sequence[Claimed]) -> ColumnElement[bool]:
+    """The rows still pending under the claims of `rows` (their generation unchanged)."""
+    return and_(
+        col(OutboxMessage.status) == OutboxStatus.PENDING,
+        tuple_(col(OutboxMessage.id), col(OutboxMessage.attempts)).in_(
+            [(row.id, row.attempts) for row in rows]
+        ),
+    )
+
+
+def renewing(rows: Sequence[Claimed], until: datetime) -> Update:
+    """The lease of the rows still held, moved on to `until`."""
+    return update(OutboxMessage).where(held(rows)).values(next_attempt_at=until)

@@ -6,6 +6,8 @@ decides). The ordinary sender then claims the row; notifier.kinds.digest renders
 
 A scheduled run takes the items held up to the day's digest time, so a restart later that
 day sends no second, late digest to anyone; `notifier digest --now` takes all held items.
+A digest row's created_at is that cutoff: the digest shows the items held since before it,
+however long after the row is claimed.
 """
 
 import asyncio
@@ -57,7 +59,9 @@ async def create_digests(
             .where(col(OutboxMessage.created_at) <= cutoff)
             .distinct()
         )
-        rows = [_digest_row(user_id, email, day, now) for user_id, email in found if user_id]
+        rows = [
+            _digest_row(user_id, email, day, now, cutoff) for user_id, email in found if user_id
+        ]
         if not rows:
             return 0
         connection = await session.connection()
@@ -70,7 +74,9 @@ async def create_digests(
     return created
 
 
-def _digest_row(user_id: str, email: str, day: date, now: datetime) -> dict[str, Any]:
+def _digest_row(
+    user_id: str, email: str, day: date, now: datetime, cutoff: datetime
+) -> dict[str, Any]:
     return {
         "message_id": digest_id(user_id, day),
         "channel": "email",
@@ -81,7 +87,7 @@ def _digest_row(user_id: str, email: str, day: date, now: datetime) -> dict[str,
         "status": OutboxStatus.PENDING.value,
         "attempts": 0,
         "next_attempt_at": now,
-        "created_at": now,
+        "created_at": cutoff,
     }
 
 

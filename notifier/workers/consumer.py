@@ -28,11 +28,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.sqltypes import utcnow
 from notifier import db
+from notifier.outbox.events import Event, InvalidEvent, parse_event
+from notifier.outbox.record import Recorded, record_events
 from notifier.workers.broker import BrokerUnavailable, Topology, connect, declare
 from notifier.workers.dead_letters import dead_letter
-from notifier.outbox.events import Event, InvalidEvent, parse_event
 from notifier.workers.inbox import Inbox
-from notifier.outbox.record import Recorded, record_events
 from notifier.workers.telemetry import PipelineMetrics, reason_class
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ class Consumer:
         self._connection: AbstractRobustConnection | None = None
         self._inbox = Inbox(batch_size, batch_wait)
         self.consuming = asyncio.Event()
-        self.acknowledged = 0  # messages settled since start (stored or dead-lettered)
+        self.acknowledged = 0  # messages acknowledged since start (stored or dead-lettered)
 
     async def check(self) -> None:
         """The readiness check "rabbitmq"."""
@@ -143,21 +143,21 @@ class Consumer:
                 if len(storing) == self._storing:
                     await storing.popleft()
                 before = storing[-1] if storing else None
-                settling = self._settle(channel, valid, len(batch), before)
-                storing.append(asyncio.create_task(settling))
+                then_ack = self._store_then_ack(channel, valid, len(batch), before)
+                storing.append(asyncio.create_task(then_ack))
         finally:  # cancelled: unacknowledged, the broker redelivers
             for task in storing:
                 task.cancel()
             await asyncio.gather(*storing, return_exceptions=True)
 
-    async def _settle(
+    async def _store_then_ack(
         self,
         channel: AbstractChannel,
         valid: list[tuple[DeliveredMessage, Event]],
         delivered: int,
         before: asyncio.Task[None] | None,
     ) -> None:
-        """Store the batch, then acknowledge it once the batch before it is settled: an
+        """Store the batch, then acknowledge it once the batch before it is acknowledged: an
         acknowledgement is `multiple`, so it must not run ahead of an earlier commit. (An
         event redelivered into two batches storing at once fails the later one's commit;
         its next attempt finds the event processed.)"""

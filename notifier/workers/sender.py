@@ -11,7 +11,9 @@ The database session is never open while a mail server is talked to:
 2. deliver per channel, reusing connections, while the lease is renewed: a sender that
    dies mid-batch leaves rows that are due again within one lease, and a message the
    server accepted but that was not yet recorded is sent again with the same Message-ID;
-3. mark each row sent, due again after a backoff with jitter, or failed with its reason.
+3. mark each row sent (and what it carries: a digest's items), due again after a backoff
+   with jitter, or failed with its reason, in one transaction (notifier.workers.recording);
+   renewals and failures touch only the rows whose claim is still this sender's.
    Nothing is ever deleted.
 
 On PostgreSQL two batches are in flight, so that the mail server is never idle while a
@@ -34,15 +36,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.sqltypes import utcnow
 from notifier import db
-from notifier.channels.base import (
-    PermanentDeliveryError,
-    Results,
-    TransientDeliveryError,
-    Transport,
-)
+from notifier.channels.base import Channel, Results, TransientDeliveryError
 from notifier.kinds import Prepared, Ready, Steps
-from notifier.outbox.claim import RetryPolicy, backoff, lease
+from notifier.outbox.claim import RetryPolicy, lease, renewing
 from notifier.outbox.models import Claimed, OutboxMessage, OutboxStatus
+from notifier.workers.recording import Recorder
 from notifier.workers.telemetry import PipelineMetrics
 
 log = logging.getLogger(__name__)
@@ -53,7 +51,7 @@ class Sender:
         self,
         *,
         sessions: async_sessionmaker[AsyncSession],
-        channels: Mapping[str, Transport],
+        channels: Mapping[str, Channel],
         kinds: Mapping[str, Steps],
         policy: RetryPolicy | None = None,
         batch_size: int = 100,
@@ -68,7 +66,6 @@ class Sender:
         self._sessions = sessions
         self._channels = channels
         self._kinds = kinds
-        self._policy = policy or RetryPolicy()
         self._batch_size = batch_size
         self._in_flight = in_flight
         self._lease = lease
@@ -77,7 +74,7 @@ class Sender:
         self._wake = wake or asyncio.Event()
         self._metrics = metrics or PipelineMetrics()
         self._clock = clock
-        self._rng = rng or random.Random()
+        self._recorder = Recorder(policy or RetryPolicy(), rng or random.Random(), self._metrics)
 
     async def run(self) -> None:
         """Send until cancelled, `in_flight` batches at a time: while one is with the
@@ -129,8 +126,8 @@ class Sender:
             renewing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewing
-        await self._record(claimed, outcomes)
-        await self._after_delivery([row for row in claimed if outcomes.get(row.id, 0) is None])
+        delivered = await self._record(claimed, outcomes, prepared)
+        await self._after_delivery(delivered)
         return len(claimed)
 
     async def _claim(self) -> tuple[list[Claimed], Prepared]:
@@ -159,21 +156,15 @@ class Sender:
         return self._kinds.get(kind) or Ready()
 
     async def _renew(self, rows: list[Claimed]) -> None:
-        """Keep the claim while the batch is still being delivered."""
-        ids = [row.id for row in rows]
+        """Keep the claim while the batch is still being delivered, on the rows it holds."""
         while True:
             await asyncio.sleep(self._lease.total_seconds() / 4)
             try:
                 async with self._sessions() as session:
-                    await session.exec(
-                        update(OutboxMessage)
-                        .where(col(OutboxMessage.id).in_(ids))
-                        .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
-                        .values(next_attempt_at=self._clock() + self._lease)
-                    )
+                    await session.exec(renewing(rows, self._clock() + self._lease))
                     await session.commit()
             except Exception:
-                log.exception("could not renew the lease of %d rows", len(ids))
+                log.exception("could not renew the lease of %d rows", len(rows))
 
     async def _deliver(self, rows: list[Claimed], prepared: Prepared) -> Results:
         outcomes: Results = dict(prepared.failures)
@@ -182,44 +173,30 @@ class Sender:
             outcomes |= await self._through(channel, messages, prepared)
         return outcomes
 
-    async def _through(self, channel: str, messages: list[Claimed], prepared: Prepared) -> Results:
-        transport = self._channels.get(channel)
-        if transport is None:
+    async def _through(self, name: str, messages: list[Claimed], prepared: Prepared) -> Results:
+        channel = self._channels.get(name)
+        if channel is None:
             # A deployment that has not configured this channel yet: retried, then failed.
-            failure = TransientDeliveryError(f"no transport for channel {channel!r}")
+            failure = TransientDeliveryError(f"channel not configured: {name!r}")
             return dict.fromkeys((m.id for m in messages), failure)
         try:
-            with self._metrics.delivery_seconds.labels(channel=channel).time():
-                return await transport.deliver(messages, prepared.files)
+            with self._metrics.delivery_seconds.labels(channel=name).time():
+                return await channel.deliver(messages, prepared.files)
         except Exception as exc:
-            log.exception("the %s transport failed", channel)
+            log.exception("the %s channel failed", name)
             failure = TransientDeliveryError(f"{type(exc).__name__}: {exc}")
             return dict.fromkeys((m.id for m in messages), failure)
 
-    async def _record(self, rows: list[Claimed], outcomes: Results) -> None:
-        now = self._clock()
-        sent = [row.id for row in rows if row.id in outcomes and outcomes[row.id] is None]
+    async def _record(
+        self, rows: list[Claimed], outcomes: Results, prepared: Prepared
+    ) -> list[Claimed]:
+        """The outcomes in one transaction; the rows recorded sent."""
         async with self._sessions() as session:
-            if sent:
-                await session.exec(
-                    update(OutboxMessage)
-                    .where(col(OutboxMessage.id).in_(sent))
-                    .values(status=OutboxStatus.SENT, sent_at=now, last_error=None)
-                )
-            for row in rows:
-                # A transport that forgot a row: try it again rather than lose it.
-                outcome = outcomes.get(row.id, TransientDeliveryError("no outcome"))
-                if outcome is None:
-                    self._metrics.outcome(row.kind, None, final=True)
-                    continue
-                values = self._failure(row, outcome, now)
-                self._metrics.outcome(row.kind, outcome, final="status" in values)
-                await session.exec(
-                    update(OutboxMessage).where(col(OutboxMessage.id) == row.id).values(**values)
-                )
+            now = self._clock()
+            recorder = self._recorder
+            delivered = await recorder.record(session, rows, outcomes, now, prepared.carried)
             await session.commit()
-        if len(sent) < len(rows):
-            log.warning("sent %d of %d messages", len(sent), len(rows))
+        return delivered
 
     async def _after_delivery(self, delivered: list[Claimed]) -> None:
         """The messages did arrive and are recorded sent whatever happens here."""
@@ -230,20 +207,6 @@ class Sender:
                     await session.commit()
             except Exception:
                 log.exception("after delivering %d %s message(s)", len(rows), kind)
-
-    def _failure(self, row: Claimed, error: Exception, now: datetime) -> dict[str, Any]:
-        reason = f"{type(error).__name__}: {error}"[:2000]
-        if isinstance(error, PermanentDeliveryError):
-            return {"status": OutboxStatus.FAILED, "last_error": reason}
-        if row.attempts >= self._policy.max_attempts:
-            return {
-                "status": OutboxStatus.FAILED,
-                "last_error": f"gave up after {row.attempts} attempts: {reason}"[:2000],
-            }
-        return {
-            "last_error": reason,
-            "next_attempt_at": now + backoff(row.attempts, self._policy, self._rng),
-        }
 
 
 def _decided(row: Claimed) -> dict[str, Any]:

@@ -3,12 +3,12 @@ commands of its mail transactions, several in one write where the server offers
 PIPELINING (RFC 2920), as Postfix does.
 
 aiosmtplib reads one answer per command and drops an answer that arrives before it is
-asked for, so it cannot pipeline. Each message then cost four round trips (MAIL, RCPT,
-DATA, the content), each one waiting for both processes to be scheduled: with the sender
-busy preparing the next batch, the relay stood idle a fifth of the time. After the
-handshake this protocol takes the connection's transport over; it keeps every answer in
-order, one waiting future per command written, so MAIL, RCPT and DATA go in one write
-and a message costs two round trips.
+asked for, so it cannot pipeline: a message would cost four round trips (MAIL, RCPT, DATA,
+the content), each waiting for both processes to be scheduled, and the relay would stand
+idle while the sender prepares the next batch. After the handshake this protocol takes
+the connection's asyncio transport over; it keeps every answer in order, one waiting
+future per command written, so MAIL, RCPT and DATA go in one write and a message costs
+two round trips.
 """
 
 import asyncio
@@ -22,7 +22,7 @@ MAX_ANSWER = 64 * 1024
 QUIT_WAIT = 5.0  # seconds for the server's goodbye before the connection is closed anyway
 
 
-class Session(asyncio.Protocol):
+class SmtpConnection(asyncio.Protocol):
     def __init__(self, transport: asyncio.BaseTransport, extensions: dict[str, str]) -> None:
         self._transport: asyncio.WriteTransport | None = transport  # type: ignore[assignment]
         self._extensions = {name.lower() for name in extensions}
@@ -31,17 +31,17 @@ class Session(asyncio.Protocol):
         self._waiting: deque[asyncio.Future[SMTPResponse]] = deque()
 
     @classmethod
-    async def open(cls, client: aiosmtplib.SMTP) -> "Session":
-        """Connect `client` (TLS and AUTH as it is configured), greet, and take over."""
-        await client.connect()
-        if client.is_ehlo_or_helo_needed:
-            await client.ehlo()
-        if client.protocol is None or client.protocol.transport is None:
+    async def open(cls, smtp: aiosmtplib.SMTP) -> "SmtpConnection":
+        """Connect `smtp` (TLS and AUTH as it is configured), greet, and take over."""
+        await smtp.connect()
+        if smtp.is_ehlo_or_helo_needed:
+            await smtp.ehlo()
+        if smtp.protocol is None or smtp.protocol.transport is None:
             raise aiosmtplib.SMTPServerDisconnected("Connection lost")
-        transport = client.protocol.transport
-        session = cls(transport, client.esmtp_extensions)
-        transport.set_protocol(session)
-        return session
+        transport = smtp.protocol.transport
+        connection = cls(transport, smtp.esmtp_extensions)
+        transport.set_protocol(connection)
+        return connection
 
     @property
     def is_connected(self) -> bool:
