@@ -269,17 +269,17 @@ async def test_the_bulk_url_is_no_user(client: httpx.AsyncClient, admin: dict[st
 
 
 async def test_two_loads_of_the_same_new_users_at_once_both_succeed(
-    postgresql_only: AsyncEngine, settings: Settings, admin: dict[str, str]
+    engine: AsyncEngine, settings: Settings, admin: dict[str, str]
 ) -> None:
-    """Two loads racing over the same new users (one in reverse order) on PostgreSQL, each
-    on its own connection: both answer 200 and each user ends whole, as one of them sent
-    it. The later one used to COPY grants the earlier had just committed: a 500
-    (UniqueViolation on permission_grants_pkey)."""
+    """Two loads racing over the same new users (one in reverse order), each on its own
+    connection: both answer 200 and each user ends whole, as one of them sent it. The
+    later one used to insert grants the earlier had just committed: a 500
+    (UniqueViolation on permission_grants_pkey; on SQLite, IntegrityError)."""
     users = 1500  # two batches each
     ids = [f"race-{n}" for n in range(users)]
     one = ndjson(*(bulk_line(i, grants={"schablon-anvisade-barn": "full"}) for i in ids))
     other = ndjson(*(bulk_line(i, grants={"schablon-anvisade-barn": "summary"}) for i in ids[::-1]))
-    app = create_app(build_services(settings, postgresql_only))
+    app = create_app(build_services(settings, engine))
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://testserver"
     ) as client:
@@ -293,7 +293,7 @@ async def test_two_loads_of_the_same_new_users_at_once_both_succeed(
         for user_id in (ids[0], ids[users // 2], ids[-1]):
             grants = await client.get(f"/api/v1/users/{user_id}/permissions", headers=admin)
             assert grants.json()["grants"]["schablon-anvisade-barn"] in {"full", "summary"}
-    async with db.sessionmaker(postgresql_only)() as session:
+    async with db.sessionmaker(engine)() as session:
         per_user = await session.exec(
             select(PermissionGrant.user_id, func.count()).group_by(PermissionGrant.user_id)
         )
