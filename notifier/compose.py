@@ -25,9 +25,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.sqltypes import utcnow
 from notifier import db
 from notifier.channels.base import Transport
-from notifier.channels.email import email_transport
+from notifier.channels.email import email_transport, return_path
 from notifier.channels.http import HttpTransport
+from notifier.channels.return_path import ReturnPath
 from notifier.channels.smtp import SmtpTransport
+from notifier.inbound.bounces import Bounces
 from notifier.inbound.replies import TicketReplies
 from notifier.inbound.server import Inbound
 from notifier.kinds import OutboxKind, Steps
@@ -40,9 +42,11 @@ from notifier.kinds.notifications import (
 )
 from notifier.kinds.rendering import Renderer, build_environment
 from notifier.outbox import digest_rows as digests
+from notifier.outbox import suppressed, undeliverable
 from notifier.workers import retention
 from notifier.workers.broker import Topology
 from notifier.workers.consumer import Consumer
+from notifier.workers.outcomes import OutcomePublisher
 from notifier.outbox.claim import RetryPolicy
 from notifier.workers.sender import Sender
 from notifier.workers.telemetry import PipelineMetrics
@@ -126,6 +130,7 @@ def topology(settings: Settings) -> Topology:
         exchange=settings.events_exchange,
         queue=settings.events_queue,
         dead_letter_queue=settings.dead_letter_queue,
+        outcomes_exchange=settings.outcomes_exchange,
     )
 
 
@@ -172,10 +177,12 @@ def channels(services: Services) -> dict[str, Transport]:
     # No redirects: a forward that moved is a configuration error, reported as permanent.
     client = httpx.AsyncClient(timeout=settings.forward_http_timeout, follow_redirects=False)
     services.resources.push_async_callback(client.aclose)
-    email = email_transport(settings)
+    email = email_transport(settings, return_path(settings, services.key))
     if isinstance(email, SmtpTransport):
         services.resources.push_async_callback(email.aclose)  # its kept connections
-    return {"email": email, "http": HttpTransport(client)}
+    outcomes = OutcomePublisher(settings.amqp_url, settings.outcomes_exchange)
+    services.resources.push_async_callback(outcomes.aclose)
+    return {"email": email, "http": HttpTransport(client), undeliverable.CHANNEL: outcomes}
 
 
 def build_sender(services: Services) -> Sender:
@@ -196,6 +203,7 @@ def build_sender(services: Services) -> Sender:
         poll_interval=settings.send_poll_seconds,
         wake=services.wake,
         metrics=services.metrics,
+        screen=suppressed.screen,
     )
 
 
@@ -217,7 +225,13 @@ def build_inbound(services: Services) -> Inbound:
     if not settings.reply_domain:
         raise ValueError("NOTIFIER_REPLY_DOMAIN is not set: there is no address to reply to")
     domain, own = settings.reply_domain.lower(), frozenset({settings.mail_from.lower()})
-    return Inbound([TicketReplies(services.sessions, domain, own)], hostname=domain)
+    bounces = Bounces(
+        services.sessions,
+        ReturnPath(services.key, domain),
+        soft_limit=settings.soft_bounce_limit,
+        soft_window=timedelta(days=settings.soft_bounce_days),
+    )
+    return Inbound([TicketReplies(services.sessions, domain, own), bounces], hostname=domain)
 
 
 async def run_workers(services: Services) -> None:

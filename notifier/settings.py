@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     events_exchange: str = "statlig-ersattning.events"
     events_queue: str = "notifier.events"
     dead_letter_queue: str = "notifier.events.dead"
+    outcomes_exchange: str = Field(
+        "notifier.outcomes", description="where email.undeliverable is told (CONTRACTS §1)"
+    )
     # Consumer batches and sender retries.
     consumer_batch_size: int = Field(500, ge=1, description="events per transaction and ack")
     consumer_batch_ms: int = Field(50, ge=1, description="longest wait to fill a batch")
@@ -100,6 +103,11 @@ class Settings(BaseSettings):
     # Daily digests go out at this local time (Swedish time: the recipients' day).
     digest_time: time = Field(time(7, 0), description="e.g. 07:00; local to digest_zone")
     digest_zone: str = Field("Europe/Stockholm", description="an IANA time zone")
+
+    # Bounces (to bounce+…@reply_domain): this many soft ones within the window suppress
+    # an address, as one hard bounce does. A mailbox full for two weeks is not read.
+    soft_bounce_limit: int = Field(5, ge=1, description="soft bounces that suppress")
+    soft_bounce_days: int = Field(14, ge=1, description="the window they are counted over")
 
     smtp_connections: int = Field(
         8, ge=1, description="SMTP connections a sender keeps open to the relay, used at once"

@@ -21,6 +21,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.drivers import writing_driver
+from subscriptions import suppressions
 from subscriptions.lookup import refresh
 from subscriptions.models import PermissionGrant, Subscription, User
 
@@ -79,6 +80,7 @@ async def write_batch(*, session: AsyncSession, users: Sequence[BulkUser], now: 
         )
     }
     stored = set(orgs)
+    held = await suppressions.stored_addresses(session=session, user_ids=stored)
     process = USERS.c["updated_at"].type.bind_processor(connection.dialect)
     when = process(now) if process is not None else now
     await _upsert_users(
@@ -94,6 +96,8 @@ async def write_batch(*, session: AsyncSession, users: Sequence[BulkUser], now: 
     await _insert(connection, SUBSCRIPTIONS, SUBSCRIPTION_COLUMNS, subscriptions)
     moved = [u.id for u in users if u.id in orgs and orgs[u.id] != (u.org_kind, u.org_code)]
     await refresh(session=session, user_ids={u.id for u in changed} | set(moved))
+    if held:  # a user mirrored with a new address may have left a suppressed one behind
+        await suppressions.lift_abandoned(session=session, emails=held, now=now)
     return len(ids) - len(stored)
 
 

@@ -22,6 +22,7 @@ class Mailbox:
         self.pipelining = pipelining
         self.messages: list[EmailMessage] = []
         self.raw: list[bytes] = []  # each message exactly as received after DATA
+        self.mail_from: list[str] = []  # each message's envelope sender
         self.helo_names: list[str] = []
         self.sessions = 0
         self.busy = 0
@@ -55,6 +56,7 @@ class Mailbox:
         assert isinstance(message, EmailMessage)
         self.messages.append(message)
         self.raw.append(envelope.original_content)
+        self.mail_from.append(envelope.mail_from)
         return "250 Message accepted"
 
     def message_ids(self) -> list[str]:

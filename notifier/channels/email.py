@@ -42,3 +42,8 @@ def email_transport(
             config, sender, timeout=settings.smtp_timeout, connections=settings.smtp_connections
         )
     return FileTransport(settings.mail_dir, sender)
+
+
+def return_path(settings: Settings, key: bytes) -> ReturnPath | None:
+    """Each email's own envelope sender, where bounces come back: only with a reply domain."""
+    return ReturnPath(key, settings.reply_domain) if settings.reply_domain else None

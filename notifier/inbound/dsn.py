@@ -77,7 +77,7 @@ def _from_report(part: Message) -> Bounce | None:
     recipients = [block for block in blocks[1:] if isinstance(block, Message)]
     verdicts = [verdict for block in recipients if (verdict := _recipient(block))]
     hard = [verdict for verdict in verdicts if verdict.hard]
-    return (hard or verdicts or [None])[0]
+    return next(iter(hard or verdicts), None)
 
 
 def _recipient(block: Message) -> Bounce | None:
