@@ -8,6 +8,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -67,10 +68,11 @@ def settings(settings: Settings, relay: Relay, outcomes_exchange: str) -> Settin
     )
 
 
+@dataclass
 class Kept(Bounces):
     """The bounce mailbox, keeping what it received for the test to show."""
 
-    received: list[EmailMessage] = []
+    received: list[EmailMessage] = field(default_factory=list)
 
     async def deliver(self, message: EmailMessage, keys: list[str], mail_from: str) -> str:
         self.received.append(message)
@@ -83,7 +85,6 @@ async def inbound(services: Services) -> AsyncIterator[list[EmailMessage]]:
     [replies, bounces] = handler.mailboxes
     assert isinstance(bounces, Bounces)
     kept = Kept(bounces.sessions, bounces.return_path, bounces.soft_limit, bounces.soft_window)
-    kept.received = []
     handler.mailboxes = [replies, kept]
     task = asyncio.create_task(
         serve(handler, host="127.0.0.1", port=INBOUND_PORT, max_bytes=1_000_000)
