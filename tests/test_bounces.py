@@ -4,6 +4,7 @@ reaches the real `notifier inbound`, and the address is suppressed until lifted.
 
 import asyncio
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -15,6 +16,7 @@ from typing import Any
 import aiosmtplib
 import httpx
 import pytest
+import yaml
 from aio_pika.abc import AbstractRobustConnection
 from sqlmodel import select
 
@@ -32,9 +34,11 @@ from subscriptions.models import User
 from subscriptions.suppressions import BounceRecord, Suppression
 from tests.factories import DYGN, add_user, event_body
 from tests.smtp_server import Mailbox, free_port
+from tests.test_metrics import samples
 
 DOMAIN = "svar.example.se"
 SAMPLES = Path(__file__).parent / "bounces"
+ASYNCAPI = Path(__file__).parent.parent / "docs" / "asyncapi.yaml"
 USER = "u-bounce"
 ADDRESS = f"{USER}@kommun.example.se"
 
@@ -154,6 +158,13 @@ async def test_a_hard_bounce_suppresses_the_address_until_a_new_one_is_mirrored(
     assert second.status == "suppressed"
     assert second.last_error is not None and "status 5.1.1" in second.last_error
     assert len(mailbox.messages) == 1  # nothing more reached the relay
+    found = samples((await client.get("/metrics")).text)
+    assert found[("notifier_bounces", (("kind", "hard"),))] == 1
+    assert found[("notifier_bounces", (("kind", "soft"),))] == 0
+    assert found[("notifier_suppressed_addresses", ())] == 1
+    for status in ("bounced", "suppressed"):
+        key = ("notifier_outbox_messages", (("kind", "notification"), ("status", status)))
+        assert found[key] == 1
     url = f"/api/v1/users/{USER}/events/{event_id}/explanation"
     why = (await client.get(url, headers=admin)).json()["summary"]
     assert why.startswith("Mejlet skickades inte: adressen är spärrad sedan ")
@@ -211,6 +222,9 @@ async def test_the_e_service_is_told_once_on_notifier_outcomes(
             "occurred_at": body["occurred_at"],
         }
         assert "User unknown" in body["reason"] and "@" not in body["reason"]
+        schema = yaml.safe_load(ASYNCAPI.read_text())["components"]["schemas"]["EmailUndeliverable"]
+        assert set(body) == set(schema["required"]) == set(schema["properties"])
+        assert re.fullmatch(schema["properties"]["status"]["pattern"], body["status"])
         await message.ack()
         assert await queue.get(fail=False) is None
     finally:
