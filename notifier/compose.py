@@ -46,7 +46,7 @@ from notifier.outbox import suppressed, undeliverable
 from notifier.workers import retention
 from notifier.workers.broker import Topology
 from notifier.workers.consumer import Consumer
-from notifier.workers.outcomes import OutcomePublisher
+from notifier.workers.outcomes import OutcomePublisher, declare_at_start
 from notifier.outbox.claim import RetryPolicy
 from notifier.workers.sender import Sender
 from notifier.workers.telemetry import PipelineMetrics
@@ -113,6 +113,9 @@ def build_services(
         services.checks["rabbitmq"] = consumer.check
     if Role.SEND in roles:
         services.workers.append(build_sender(services).run)
+        services.workers.append(
+            functools.partial(declare_at_start, settings.amqp_url, settings.outcomes_exchange)
+        )
         # Every sender may make the day's digests: their unique message ids keep it once.
         services.workers.append(digest_clock(services))
         services.workers.append(

@@ -23,12 +23,13 @@ from sqlmodel import select
 from domain.sqltypes import utcnow
 from notifier import compose
 from notifier.channels.return_path import ReturnPath
-from notifier.compose import Services
+from notifier.compose import Role, Services
 from notifier.inbound.server import serve
 from notifier.outbox.events import Event
 from notifier.outbox.models import OutboxMessage
 from notifier.outbox.record import record_events
 from notifier.settings import Settings
+from notifier.workers.outcomes import declare_at_start
 from notifier.workers.sender import Sender
 from subscriptions.models import User
 from subscriptions.suppressions import BounceRecord, Suppression
@@ -313,3 +314,17 @@ async def test_an_operator_lifts_a_suppression(
     await event(services)
     await send_all(sender)
     assert [row.status for row in await rows(services)] == ["bounced", "sent"]
+
+
+async def test_a_sending_process_declares_the_outcomes_exchange_when_it_starts(
+    services: Services, amqp: AbstractRobustConnection, outcomes_exchange: str
+) -> None:
+    with_send = compose.build_services(services.settings, services.engine, roles=[Role.SEND])
+    [declare] = [w for w in with_send.workers if getattr(w, "func", None) is declare_at_start]
+    await asyncio.wait_for(declare(), timeout=15)
+    channel = await amqp.channel()
+    try:
+        await channel.declare_exchange(outcomes_exchange, passive=True)  # raises if absent
+    finally:
+        await channel.exchange_delete(outcomes_exchange)
+        await channel.close()

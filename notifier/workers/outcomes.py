@@ -21,6 +21,19 @@ async def declare_outcomes(channel: AbstractChannel, name: str) -> AbstractExcha
     return await channel.declare_exchange(name, aio_pika.ExchangeType.TOPIC, durable=True)
 
 
+async def declare_at_start(url: str, name: str) -> None:
+    """A sending process declares the exchange when it starts (CONTRACTS §1), so that the
+    e-service can bind its queue before the first message; waits for the broker."""
+    try:
+        connection = await broker.connect(url)
+        async with connection:
+            await declare_outcomes(await connection.channel(), name)
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # publishing declares it again; sending goes on meanwhile
+        log.exception("could not declare the exchange %s", name)
+
+
 class OutcomePublisher:
     """One kept connection and confirming channel, opened at the first publish."""
 
