@@ -123,7 +123,8 @@ async def record_bounce(
 
 
 async def _soft_count(session: AsyncSession, email: str, after: datetime) -> int:
-    query = select(func.count()).where(
+    """Emails that soft-bounced: a relay's second delay notice for one email counts once."""
+    query = select(func.count(func.distinct(BounceRecord.outbox_id))).where(
         col(BounceRecord.email) == email,
         col(BounceRecord.hard).is_(False),
         col(BounceRecord.received_at) > after,

@@ -286,6 +286,7 @@ async def test_soft_bounces_suppress_only_when_enough_fall_within_the_window(
         await session.commit()
     for path in paths[: limit - 1]:
         await bounce(inbound, path, "postfix_delayed.eml")
+    await bounce(inbound, paths[0], "postfix_delayed.eml")  # a second notice for one email
     async with services.sessions() as session:
         assert (await session.exec(select(Suppression))).all() == []
     await bounce(inbound, paths[-1], "office365_delayed.eml")
