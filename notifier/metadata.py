@@ -7,6 +7,7 @@ import routing.ticketing.models
 import routing.ticketing.staff
 import routing.ticketing.staff_sessions
 import subscriptions.models
+import subscriptions.suppressions
 
 __all__ = ["target_metadata"]
 _MODELS = (
@@ -15,5 +16,6 @@ _MODELS = (
     routing.ticketing.staff,
     routing.ticketing.staff_sessions,
     subscriptions.models,
+    subscriptions.suppressions,
 )
 target_metadata = SQLModel.metadata

@@ -47,6 +47,9 @@ class BrokerSettings(BaseSettings):
     events_exchange: str = "statlig-ersattning.events"
     events_queue: str = "notifier.events"
     dead_letter_queue: str = "notifier.events.dead"
+    outcomes_exchange: str = Field(
+        "notifier.outcomes", description="where email.undeliverable is told (CONTRACTS §1)"
+    )
     consumer_batch_size: int = Field(500, ge=1, description="events per transaction and ack")
     consumer_batch_ms: int = Field(50, ge=1, description="longest wait to fill a batch")
     consumer_prefetch: int | None = Field(None, ge=1, description="unset: 3 batches (SQLite 2)")
@@ -246,6 +249,10 @@ class InboundSettings(BaseSettings):
 
     # Unset: answers and receipts cannot be replied to (no Reply-To, no `notifier inbound`).
     reply_domain: str | None = None
+    # Bounces (to bounce+…@reply_domain): this many soft ones within the window suppress
+    # an address, as one hard bounce does. A mailbox full for two weeks is not read.
+    soft_bounce_limit: int = Field(5, ge=1, description="soft bounces that suppress")
+    soft_bounce_days: int = Field(14, ge=1, description="the window they are counted over")
     inbound_max_bytes: int = Field(
         10 * 1024 * 1024, ge=1024, description="largest reply `notifier inbound` accepts"
     )

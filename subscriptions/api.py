@@ -63,7 +63,7 @@ ExistingUserId = Annotated[str, Depends(existing_user)]
 async def put_user(user_id: UserId, body: UserIn, session: SessionDep) -> UserOut:
     user = await store.put_user(session=session, user_id=user_id, user_in=body)
     await session.commit()
-    return store.user_out(user)
+    return await store.user_out(session=session, user=user)
 
 
 @_routes.get("/{user_id:user_id}")
@@ -71,7 +71,7 @@ async def get_user(user_id: UserId, session: SessionDep) -> UserOut:
     user = await store.get_user(session=session, user_id=user_id)
     if user is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
-    return store.user_out(user)
+    return await store.user_out(session=session, user=user)
 
 
 @_routes.delete("/{user_id:user_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -21,6 +21,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.drivers import writing_driver
+from subscriptions import suppressions
 from subscriptions.lookup import refresh
 from subscriptions.models import PermissionGrant, Subscription, User
 
@@ -86,6 +87,7 @@ async def write_batch(*, session: AsyncSession, users: Sequence[BulkUser], now: 
             select(User.id, User.org_kind, User.org_code).where(col(User.id).in_(ids))
         )
     }
+    held = await suppressions.stored_addresses(session=session, user_ids=set(orgs))
     process = USERS.c["updated_at"].type.bind_processor(connection.dialect)
     when = process(now) if process is not None else now
     inserted = await _upsert_users(
@@ -105,6 +107,8 @@ async def write_batch(*, session: AsyncSession, users: Sequence[BulkUser], now: 
     await _insert(connection, SUBSCRIPTIONS, SUBSCRIPTION_COLUMNS, subscriptions)
     moved = [u.id for u in users if u.id in orgs and orgs[u.id] != (u.org_kind, u.org_code)]
     await refresh(session=session, user_ids={u.id for u in changed} | set(moved) | raced)
+    if held:  # a user mirrored with a new address may have left a suppressed one behind
+        await suppressions.lift_abandoned(session=session, emails=held, now=now)
     return len(ids) - len(stored)
 
 

@@ -1,6 +1,7 @@
 """The admin API's request and response bodies (CONTRACTS §3)."""
 
-from typing import Annotated, Self
+from datetime import datetime
+from typing import Annotated, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -17,6 +18,7 @@ from domain.compensation import COMPENSATION_TYPES, EVENT_TYPES, PermissionLevel
 from domain.organisations import OrganisationRef
 from domain.text import SingleLine
 from subscriptions.models import Delivery
+from subscriptions.suppressions import Suppression
 
 # The closed sets, named in the OpenAPI schema so that schema-valid requests are valid.
 _COMPENSATION_TYPES: list[JsonValue] = [*sorted(COMPENSATION_TYPES)]
@@ -52,8 +54,31 @@ class UserIn(BaseModel):
     organisation: OrganisationRef
 
 
+class EmailStatus(BaseModel):
+    """Whether the service mails a user's address (subscriptions.suppressions)."""
+
+    state: Literal["ok", "suppressed"] = "ok"
+    since: datetime | None = None
+    reason: str | None = None  # hard_bounce or soft_bounces
+    status: str | None = None  # the bounce's RFC 3463 status, e.g. 5.1.1
+    diagnostic: str | None = None  # the receiving server's words, addresses masked
+
+    @classmethod
+    def of(cls, found: Suppression | None) -> "EmailStatus":
+        if found is None:
+            return cls()
+        return cls(
+            state="suppressed",
+            since=found.since,
+            reason=found.reason,
+            status=found.status,
+            diagnostic=found.diagnostic,
+        )
+
+
 class UserOut(UserIn):
     id: str
+    email_status: EmailStatus = EmailStatus()
 
 
 class PermissionsIn(BaseModel):

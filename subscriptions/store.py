@@ -8,9 +8,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.organisations import OrganisationRef
 from domain.sqltypes import utcnow
+from subscriptions import suppressions
 from subscriptions.lookup import refresh
 from subscriptions.models import Delivery, PermissionGrant, Subscription, User
 from subscriptions.schemas import (
+    EmailStatus,
     PermissionsIn,
     SubscriptionsIn,
     SubscriptionsOut,
@@ -29,22 +31,26 @@ async def put_user(*, session: AsyncSession, user_id: str, user_in: UserIn) -> U
     if user is None:
         user = User(id=user_id, email="", name="", org_kind="", org_code="")
         session.add(user)
-    user.email = str(user_in.email)
+    before, user.email = user.email, str(user_in.email)
     user.name = user_in.name
     user.org_kind = user_in.organisation.kind
     user.org_code = user_in.organisation.code
     user.updated_at = utcnow()
     await session.flush()
     await refresh(session=session, user_ids=[user_id])  # the organisation may have changed
+    if suppressions.normal(before) != suppressions.normal(user.email):
+        await suppressions.lift_abandoned(session=session, emails=[before], now=utcnow())
     return user
 
 
-def user_out(user: User) -> UserOut:
+async def user_out(*, session: AsyncSession, user: User) -> UserOut:
+    held = await suppressions.active(session=session, emails=[user.email])
     return UserOut(
         id=user.id,
         email=user.email,
         name=user.name,
         organisation=OrganisationRef.model_validate({"kind": user.org_kind, "code": user.org_code}),
+        email_status=EmailStatus.of(held.get(suppressions.normal(user.email))),
     )
 
 

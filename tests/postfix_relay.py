@@ -52,6 +52,7 @@ verify unix - - n - 1 verify
 proxymap unix - - n - - proxymap
 showq unix n - n - - showq
 error unix - - n - - error
+smtp unix - - n - - smtp
 retry unix - - n - - error
 discard unix - - n - - discard
 virtual unix - n n - - virtual
@@ -151,16 +152,19 @@ def _drain(fd: int) -> str:
     return b"".join(chunks).decode(errors="replace")
 
 
-def start(binary: str, root: Path) -> Relay:
+def start(binary: str, root: Path, extra: dict[str, str] | None = None) -> Relay:
+    """`extra`: main.cf settings beyond the strict relay's; `{etc}` in a value is the
+    instance's configuration folder (for a map file the caller writes there first)."""
     port = free_port()
     for folder in ("etc", "spool", "data", "mail"):
-        (root / folder).mkdir(parents=True)
+        (root / folder).mkdir(parents=True, exist_ok=True)
     root.chmod(0o755)  # the postfix user walks down to its folders
     for folder in ("data", "mail"):
         shutil.chown(root / folder, "postfix", "postfix")
     (root / "etc" / "main.cf").write_text("")
     (root / "etc" / "master.cf").write_text(MASTER_CF.format(port=port))
-    settings = [f"{name}={value}" for name, value in main_cf(root).items()]
+    added = {name: value.format(etc=root / "etc") for name, value in (extra or {}).items()}
+    settings = [f"{name}={value}" for name, value in (main_cf(root) | added).items()]
     postconf = str(Path(binary).with_name("postconf"))
     subprocess.run([postconf, "-c", str(root / "etc"), "-e", *settings], check=True)
     postfix(binary, root, "start")
@@ -180,9 +184,12 @@ def unavailable(reason: str) -> None:
 
 
 @contextmanager
-def running() -> Iterator[Relay]:
+def running(
+    extra: dict[str, str] | None = None, files: dict[str, str] | None = None
+) -> Iterator[Relay]:
     """A started private Postfix, stopped and removed at the end; skips (fails under CI)
-    when Postfix is missing or cannot start its master process."""
+    when Postfix is missing or cannot start its master process. `files` are written to
+    its configuration folder before it starts (maps that `extra` settings name)."""
     binary = postfix_binary()
     if binary is None:
         unavailable("Postfix is not installed (/usr/sbin/postfix): apt-get install postfix")
@@ -193,7 +200,10 @@ def running() -> Iterator[Relay]:
     # delivers into the Maildir.
     root = Path(tempfile.mkdtemp(prefix="notifier-postfix-"))
     try:
-        yield start(binary, root)
+        for name, text in (files or {}).items():
+            (root / "etc").mkdir(parents=True, exist_ok=True)
+            (root / "etc" / name).write_text(text)
+        yield start(binary, root, extra)
     finally:
         try:
             stop(binary, root)

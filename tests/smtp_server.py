@@ -37,6 +37,7 @@ class Mailbox:
         self.closed = 0  # connections this relay closed itself
         self.messages: list[EmailMessage] = []
         self.raw: list[bytes] = []  # each message exactly as received after DATA
+        self.mail_from: list[str] = []  # each message's envelope sender
         self.helo_names: list[str] = []
         self.sessions = 0
         self.busy = 0
@@ -73,6 +74,7 @@ class Mailbox:
         assert isinstance(message, EmailMessage)
         self.messages.append(message)
         self.raw.append(envelope.original_content)
+        self.mail_from.append(envelope.mail_from)
         session.messages = getattr(session, "messages", 0) + 1
         if self.close_after and session.messages % self.close_after == 0:
             self._close(server)

@@ -15,7 +15,13 @@ async def test_user_permissions_and_subscriptions_round_trip(
 ) -> None:
     put = await client.put(USER, json=user_body(), headers=admin)
     assert put.status_code == 200
-    assert (await client.get(USER, headers=admin)).json() == {"id": "u-1", **user_body()}
+    assert (await client.get(USER, headers=admin)).json() == {
+        "id": "u-1",
+        **user_body(),
+        "email_status": {
+            "state": "ok", "since": None, "reason": None, "status": None, "diagnostic": None
+        },
+    }  # fmt: skip
 
     grants = permissions_body(
         **{"dygnsschablon-ensamkommande": "full", "schablon-anvisade-barn": "summary"}

@@ -52,7 +52,13 @@ FULL: dict[str, Any] = {
 def test_the_document_is_asyncapi_with_the_contracts_names() -> None:
     assert DOC["asyncapi"].startswith("2.6")
     settings = Settings()
-    assert set(DOC["channels"]) == {settings.events_exchange, settings.dead_letter_queue}
+    assert set(DOC["channels"]) == {
+        settings.events_exchange,
+        settings.dead_letter_queue,
+        settings.outcomes_exchange,
+    }
+    outcomes = DOC["channels"][settings.outcomes_exchange]["bindings"]["amqp"]["exchange"]
+    assert (outcomes["type"], outcomes["durable"]) == ("topic", True)
     exchange = DOC["channels"][settings.events_exchange]["bindings"]["amqp"]["exchange"]
     assert (exchange["type"], exchange["durable"]) == ("topic", True)
 

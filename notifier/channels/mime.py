@@ -19,7 +19,7 @@ import binascii
 import functools
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from email import policy
 from email.headerregistry import Address
 from email.message import MIMEPart
@@ -39,17 +39,28 @@ CRLF = b"\r\n"
 
 
 class Composer:
-    """Who the emails are from: the From header, the envelope sender, the Message-ID
-    domain and the DKIM key all follow the one sender address (NOTIFIER_MAIL_FROM)."""
+    """Who the emails are from: the From header, the Message-ID domain and the DKIM key
+    follow the one sender address (NOTIFIER_MAIL_FROM); so does the envelope sender,
+    unless `return_path` gives each message its own (notifier.channels.return_path)."""
 
     def __init__(
-        self, address: str, *, display_name: str = "Migrationsverket", dkim: DkimKey | None = None
+        self,
+        address: str,
+        *,
+        display_name: str = "Migrationsverket",
+        dkim: DkimKey | None = None,
+        return_path: Callable[[Claimed], str] | None = None,
     ) -> None:
         username, _, domain = address.rpartition("@")
         self.address = address
         self.domain = domain
         self.from_header = str(Address(display_name, username, domain))
         self._dkim = dkim
+        self._return_path = return_path
+
+    def envelope_sender(self, message: Claimed) -> str:
+        """MAIL FROM, which receivers keep as Return-Path and bounce to."""
+        return self.address if self._return_path is None else self._return_path(message)
 
     def message_id(self, message: Claimed) -> str:
         """The outbox's unique id on the left, the sender's domain on the right (RFC 5322

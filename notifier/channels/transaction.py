@@ -47,7 +47,8 @@ async def send(
 
     The commands wait for their answers without a timer each: the caller bounds the whole
     transaction with one, and closes the connection when it runs out."""
-    utf8 = not (composer.address + message.recipient).isascii()
+    return_path = composer.envelope_sender(message)
+    utf8 = not (return_path + message.recipient).isascii()
     options: list[bytes] = []
     if utf8:
         if not connection.supports("smtputf8"):
@@ -56,14 +57,14 @@ async def send(
         if connection.supports("8BITMIME"):
             options.append(b"BODY=8BITMIME")
     encoding = "utf-8" if utf8 else "ascii"
-    sender = envelope_address(composer.address, encoding)
+    sender = envelope_address(return_path, encoding)
     recipient = envelope_address(message.recipient, encoding)
     data = composer.wire(message, attachments, utf8=utf8)
     if connection.supports("size"):  # RFC 1870: the octets DATA will carry
         options.insert(0, b"SIZE=%d" % len(data))
     envelope = (b" ".join((b"MAIL FROM:" + sender, *options)), b"RCPT TO:" + recipient)
     try:
-        await _transaction(connection, envelope, data, (composer.address, message.recipient))
+        await _transaction(connection, envelope, data, (return_path, message.recipient))
     except (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused):
         # An error in resetting says less than the refusal itself.
         with contextlib.suppress(ConnectionError, aiosmtplib.SMTPException):

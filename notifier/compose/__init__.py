@@ -33,6 +33,7 @@ from notifier.settings import Settings
 from notifier.templating import build_templates
 from notifier.web.security import signing_key
 from notifier.workers import retention
+from notifier.workers.outcomes import declare_at_start
 from routing.decision.rules import default_rules, load_rules
 
 __all__ = [
@@ -76,6 +77,9 @@ def build_services(
         services.checks["rabbitmq"] = consumer.check
     if Role.SEND in roles:
         services.workers.append(build_sender(services).run)
+        services.workers.append(
+            functools.partial(declare_at_start, settings.amqp_url, settings.outcomes_exchange)
+        )
         # Every sender may make the day's digests: their unique message ids keep it once.
         services.workers.append(digest_clock(services))
         services.workers.append(

@@ -10,10 +10,12 @@ import httpx
 from prometheus_client import start_http_server
 
 from notifier.channels.base import Channel
-from notifier.channels.email import email_channel
+from notifier.channels.email import email_channel, return_path
 from notifier.channels.http import HttpChannel
+from notifier.channels.return_path import ReturnPath
 from notifier.channels.smtp import SmtpChannel
 from notifier.compose.services import Services, Worker
+from notifier.inbound.bounces import Bounces
 from notifier.inbound.replies import TicketReplies
 from notifier.inbound.server import Inbound
 from notifier.kinds import OutboxKind, Steps
@@ -26,12 +28,14 @@ from notifier.kinds.notifications import (
 )
 from notifier.kinds.rendering import Renderer
 from notifier.outbox import digest_rows as digests
+from notifier.outbox import suppressed, undeliverable
 from notifier.outbox.claim import RetryPolicy
 from notifier.settings import Settings
 from notifier.web.preferences import PreferenceLinks
 from notifier.web.unsubscribe import Unsubscribe
 from notifier.workers.broker import Topology
 from notifier.workers.consumer import Consumer
+from notifier.workers.outcomes import OutcomePublisher
 from notifier.workers.sender import Sender
 
 
@@ -40,6 +44,7 @@ def topology(settings: Settings) -> Topology:
         exchange=settings.events_exchange,
         queue=settings.events_queue,
         dead_letter_queue=settings.dead_letter_queue,
+        outcomes_exchange=settings.outcomes_exchange,
     )
 
 
@@ -86,10 +91,12 @@ def channels(services: Services) -> dict[str, Channel]:
     # No redirects: a forward that moved is a configuration error, reported as permanent.
     client = httpx.AsyncClient(timeout=settings.forward_http_timeout, follow_redirects=False)
     services.resources.push_async_callback(client.aclose)
-    email = email_channel(settings)
+    email = email_channel(settings, return_path(settings, services.key))
     if isinstance(email, SmtpChannel):
         services.resources.push_async_callback(email.aclose)  # its kept connections
-    return {"email": email, "http": HttpChannel(client)}
+    outcomes = OutcomePublisher(settings.amqp_url, settings.outcomes_exchange)
+    services.resources.push_async_callback(outcomes.aclose)
+    return {"email": email, "http": HttpChannel(client), undeliverable.CHANNEL: outcomes}
 
 
 def build_sender(services: Services) -> Sender:
@@ -110,6 +117,7 @@ def build_sender(services: Services) -> Sender:
         poll_interval=settings.send_poll_seconds,
         wake=services.wake,
         metrics=services.metrics,
+        screen=suppressed.screen,
     )
 
 
@@ -131,7 +139,13 @@ def build_inbound(services: Services) -> Inbound:
     if not settings.reply_domain:
         raise ValueError("NOTIFIER_REPLY_DOMAIN is not set: there is no address to reply to")
     domain, own = settings.reply_domain.lower(), frozenset({settings.mail_from.lower()})
-    return Inbound([TicketReplies(services.sessions, domain, own)], hostname=domain)
+    bounces = Bounces(
+        services.sessions,
+        ReturnPath(services.key, domain),
+        soft_limit=settings.soft_bounce_limit,
+        soft_window=timedelta(days=settings.soft_bounce_days),
+    )
+    return Inbound([TicketReplies(services.sessions, domain, own), bounces], hostname=domain)
 
 
 async def run_workers(services: Services) -> None:

@@ -33,6 +33,8 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"  # permanent failure or retries exhausted; kept with its reason
     CANCELLED = "cancelled"  # e.g. the recipient was deleted before sending
     HELD = "held"  # a digest item: never claimed itself, sent inside its user's digest
+    BOUNCED = "bounced"  # sent, and the receiving side bounced it for good
+    SUPPRESSED = "suppressed"  # never sent: the address is suppressed after bounces
 
 
 class OutboxKind(StrEnum):
@@ -41,6 +43,7 @@ class OutboxKind(StrEnum):
     TICKET_ANSWER = "ticket_answer"  # staff's answer, to the person who asked
     DIGEST_ITEM = "digest_item"  # an event for a user with daily delivery, held
     DIGEST = "digest"  # one user's daily digest of their held items
+    UNDELIVERABLE = "undeliverable"  # email.undeliverable, told the e-service (channel amqp)
 
 
 _LIVE = "('pending', 'held')"  # OutboxStatus.PENDING and HELD, as SQL

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, status
 from pydantic import BaseModel
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.text import SINGLE_LINE_PATTERN
@@ -21,6 +21,7 @@ from notifier.outbox.message_ids import message_id
 from notifier.outbox.models import OutboxMessage, OutboxStatus, ProcessedEvent
 from notifier.outbox.record import target
 from subscriptions.explain import explain, load_user_state
+from subscriptions.suppressions import Reason, Suppression, normal
 
 
 class CheckOut(BaseModel):
@@ -79,7 +80,7 @@ async def explanation(
         event_type=processed.event_type,
         processed_at=processed.processed_at,
         email=EmailOut.model_validate(row, from_attributes=True) if row else None,
-        summary=summary(row, processed),
+        summary=summary(row, processed, await suppression_of(session, row)),
         checks_now=[CheckOut(rule=c.rule, passed=c.passed, detail=c.detail) for c in checks],
     )
 
@@ -90,13 +91,41 @@ async def outbox_row(session: AsyncSession, event_id: str, user_id: str) -> Outb
     return (await session.exec(query)).first()
 
 
+async def suppression_of(session: AsyncSession, row: OutboxMessage | None) -> Suppression | None:
+    """The latest suppression of a suppressed row's address (it may be lifted since)."""
+    if row is None or row.status != OutboxStatus.SUPPRESSED or not row.recipient:
+        return None
+    query = (
+        select(Suppression)
+        .where(Suppression.email == normal(row.recipient))
+        .where(col(Suppression.since) <= row.next_attempt_at)
+        .order_by(col(Suppression.since).desc())
+    )
+    return (await session.exec(query)).first()
+
+
+def suppressed(found: Suppression | None, row: OutboxMessage) -> str:
+    if found is None:
+        return f"Mejlet skickades inte: adressen var spärrad. {row.last_error or ''}".strip()
+    cause = "en studs" if found.reason == Reason.HARD else "upprepade tillfälliga studsar"
+    text = (
+        f"Mejlet skickades inte: adressen är spärrad sedan {found.since:%Y-%m-%d %H.%M} UTC, "
+        f"efter {cause} med status {found.status} ({found.diagnostic})."
+    )
+    if found.lifted_at is not None:
+        text += f" Spärren hävdes {found.lifted_at:%Y-%m-%d %H.%M} UTC."
+    return text
+
+
 NOT_RECEIVED = (
     "Händelsen har inte behandlats: den har inte kommit fram, eller lades bland dead letters "
     "(se `notifier dead-letters list`)."
 )
 
 
-def summary(row: OutboxMessage | None, processed: ProcessedEvent) -> str:
+def summary(
+    row: OutboxMessage | None, processed: ProcessedEvent, found: Suppression | None = None
+) -> str:
     if row is None:
         at = f"{processed.processed_at:%Y-%m-%d %H.%M}"
         return (
@@ -105,6 +134,10 @@ def summary(row: OutboxMessage | None, processed: ProcessedEvent) -> str:
         )
     if row.status == OutboxStatus.SENT and row.sent_at:
         return f"Mejlet skickades {row.sent_at:%Y-%m-%d %H.%M} UTC."
+    if row.status == OutboxStatus.SUPPRESSED:
+        return suppressed(found, row)
+    if row.status == OutboxStatus.BOUNCED:
+        return f"Mejlet skickades men studsade tillbaka: {row.last_error}"
     if row.status == OutboxStatus.FAILED:
         return f"Mejlet kunde inte levereras: {row.last_error}"
     if row.status == OutboxStatus.CANCELLED:

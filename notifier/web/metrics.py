@@ -20,6 +20,7 @@ from domain.web import SessionDep
 from notifier.outbox.models import OutboxMessage, OutboxStatus
 from notifier.workers.telemetry import PipelineMetrics
 from routing.ticketing.models import Ticket
+from subscriptions.suppressions import BounceRecord, Suppression
 
 
 class _Snapshot(Collector):
@@ -66,7 +67,28 @@ async def read_metrics(session: AsyncSession) -> list[Metric]:
     )
     for status, destination, count in await session.exec(ticket_query):
         tickets.add_metric([status, destination], count)
-    return [outbox, waiting, tickets]
+    return [outbox, waiting, tickets, *await bounce_metrics(session)]
+
+
+async def bounce_metrics(session: AsyncSession) -> list[Metric]:
+    """Bounces received (kept for the retention period) and the addresses suppressed now.
+    Suppressed and bounced emails are notifier_outbox_messages{status=…}."""
+    bounces = GaugeMetricFamily(
+        "notifier_bounces", "Bounces received within the retention period", labels=["kind"]
+    )
+    counts = dict(
+        (
+            await session.exec(
+                select(BounceRecord.hard, func.count()).group_by(col(BounceRecord.hard))
+            )
+        ).all()
+    )
+    for hard, kind in ((True, "hard"), (False, "soft")):
+        bounces.add_metric([kind], counts.get(hard, 0))
+    live = select(func.count()).where(col(Suppression.lifted_at).is_(None))
+    suppressed = GaugeMetricFamily("notifier_suppressed_addresses", "Addresses not mailed now")
+    suppressed.add_metric([], (await session.exec(live)).one())
+    return [bounces, suppressed]
 
 
 router = APIRouter(tags=["health"])

@@ -27,6 +27,8 @@ class Topology:
     dead_letter_queue: str = "notifier.events.dead"
     # A message the broker redelivers this often (a crash loop) is dead-lettered by it.
     delivery_limit: int = 20
+    # What the service tells the e-service (CONTRACTS §1); None: not declared (tests).
+    outcomes_exchange: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,10 @@ async def declare(channel: AbstractChannel, topology: Topology) -> Declared:
         },
     )
     await queue.bind(exchange, routing_key="#")
+    if topology.outcomes_exchange:  # declared at start, so the e-service can bind to it
+        await channel.declare_exchange(
+            topology.outcomes_exchange, aio_pika.ExchangeType.TOPIC, durable=True
+        )
     return Declared(exchange, queue, dead)
 
 

@@ -8,7 +8,9 @@ audit trail stay (NOTIFIER_RETENTION_DAYS, `notifier purge`, daily under `serve`
   happened where (type, time, organisation, compensation type); the person, the case
   and the payment go. The row itself stays: its event id is what turns a redelivered
   event away, so purging it would send the same notifications again;
-- closed tickets: routing.ticketing.retention.
+- closed tickets: routing.ticketing.retention;
+- suppressions lifted, and bounces received, before the period (a live suppression
+  keeps its address: it must, to work).
 
 Every step is idempotent and works in chunks, each chunk its own transaction.
 """
@@ -30,8 +32,15 @@ from domain.sqltypes import utcnow
 from notifier import db
 from notifier.outbox.models import OutboxMessage, OutboxStatus, ProcessedEvent
 from routing.ticketing.retention import purge_closed_tickets
+from subscriptions import suppressions
 
-FINAL = (OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.CANCELLED)
+FINAL = (
+    OutboxStatus.SENT,
+    OutboxStatus.FAILED,
+    OutboxStatus.CANCELLED,
+    OutboxStatus.BOUNCED,
+    OutboxStatus.SUPPRESSED,
+)
 KEPT_EVENT_FIELDS = frozenset(
     {"schema_version", "event_id", "event_type", "occurred_at", "organisation",
      "compensation_type"}
@@ -50,6 +59,7 @@ class Purged:
     events: int
     tickets: int
     attachments: int
+    suppressions: int = 0  # lifted suppressions and old bounces
 
 
 async def purge(
@@ -59,6 +69,9 @@ async def purge(
     before = now - older_than
     outbox = await _chunks(sessions, lambda s: purge_outbox(session=s, before=before))
     events = await _chunks(sessions, lambda s: purge_events(session=s, before=before))
+    async with sessions() as session:
+        lifted = await suppressions.purge(session=session, before=before)
+        await session.commit()
     tickets = attachments = 0
     while True:
         async with sessions() as session:
@@ -66,7 +79,7 @@ async def purge(
             await session.commit()
         tickets, attachments = tickets + done.tickets, attachments + done.attachments
         if done.tickets < CHUNK:
-            return Purged(outbox, events, tickets, attachments)
+            return Purged(outbox, events, tickets, attachments, lifted)
 
 
 async def run_daily(

@@ -25,7 +25,7 @@ import contextlib
 import logging
 import random
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -44,6 +44,8 @@ from notifier.workers.recording import Recorder
 from notifier.workers.telemetry import PipelineMetrics
 
 log = logging.getLogger(__name__)
+# Marks claimed rows that must not be delivered after all (notifier.outbox.suppressed).
+Screen = Callable[[AsyncSession, list[Claimed]], Awaitable[None]]
 
 
 class Sender:
@@ -62,6 +64,7 @@ class Sender:
         metrics: PipelineMetrics | None = None,
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
+        screen: Screen | None = None,
     ) -> None:
         self._sessions = sessions
         self._channels = channels
@@ -75,6 +78,7 @@ class Sender:
         self._metrics = metrics or PipelineMetrics()
         self._clock = clock
         self._recorder = Recorder(policy or RetryPolicy(), rng or random.Random(), self._metrics)
+        self._screen = screen
 
     async def run(self) -> None:
         """Send until cancelled, `in_flight` batches at a time: while one is with the
@@ -140,6 +144,8 @@ class Sender:
             before = {row.id: _decided(row) for row in rows}
             for kind, of_kind in _group(rows, "kind").items():
                 await self._steps(kind).prepare(session, of_kind, prepared)
+            if self._screen is not None:  # after preparing: on the address it settled
+                await self._screen(session, rows)
             for row in rows:
                 if (decided := _decided(row)) != before[row.id]:
                     await session.exec(
