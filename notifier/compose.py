@@ -217,7 +217,10 @@ def build_inbound(services: Services) -> Inbound:
     if not settings.reply_domain:
         raise ValueError("NOTIFIER_REPLY_DOMAIN is not set: there is no address to reply to")
     domain, own = settings.reply_domain.lower(), frozenset({settings.mail_from.lower()})
-    return Inbound([TicketReplies(services.sessions, domain, own)], hostname=domain)
+    ticket_replies = TicketReplies(
+        services.sessions, domain, own, services.key, settings.inbound_authserv_id
+    )
+    return Inbound([ticket_replies], hostname=domain)
 
 
 async def run_workers(services: Services) -> None:

@@ -130,6 +130,12 @@ class Settings(BaseSettings):
     inbound_max_bytes: int = Field(
         10 * 1024 * 1024, ge=1024, description="largest reply `notifier inbound` accepts"
     )
+    inbound_authserv_id: str | None = Field(
+        None,
+        description="the authserv-id of the relay whose Authentication-Results `notifier "
+        "inbound` believes; set, a reply without its results, or with dmarc=fail or "
+        "spf=fail, is held for staff",
+    )
 
     @field_validator("secret_key")
     @classmethod
