@@ -48,6 +48,7 @@ _AWAY = re.compile(
     re.IGNORECASE,
 )
 _DAEMONS = frozenset({"mailer-daemon", "postmaster", "mail-daemon", "no-reply", "noreply"})
+_DELIMITER = re.compile(rb"^--[^\r\n]*", re.MULTILINE)
 _BOUNDARY = re.compile(rb'boundary\s*=\s*"?([^"\r\n;]+)"?', re.IGNORECASE)
 
 
@@ -91,7 +92,7 @@ def _declared_parts(content: bytes) -> int:
     boundaries = {b"--" + found.strip() for found in _BOUNDARY.findall(content)}
     if len(boundaries) > MAX_DEPTH * 4:
         return MAX_PARTS + 1
-    lines = (line.rstrip(b"\r") for line in content.split(b"\n") if line.startswith(b"--"))
+    lines = _DELIMITER.findall(content)
     return sum(1 for line in lines if line in boundaries or line[:-2] in boundaries)
 
 
