@@ -6,13 +6,12 @@ import asyncio
 import time
 import zlib
 from collections.abc import AsyncIterator
-from typing import Any
 
 import aiosmtplib
 import httpx
 import pytest
 
-from notifier import compose, db
+from notifier import compose
 from notifier.compose import Services
 from notifier.inbound import mail
 from notifier.inbound.mail import Refusal
@@ -221,7 +220,7 @@ async def test_too_many_or_too_deep_mime_parts_are_refused_fast(
     started = time.monotonic()  # the server's own part of it, without the wire
     with pytest.raises(Refusal):
         mail.read(raw(to, body))
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 3  # was 26 s for 100,000 parts
 
 
 async def test_a_realistic_nesting_is_read(
