@@ -6,6 +6,7 @@ import asyncio
 import time
 import zlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiosmtplib
 import httpx
@@ -17,7 +18,7 @@ from notifier.inbound import mail
 from notifier.inbound.mail import Refusal
 from notifier.inbound.server import Inbound, serve
 from notifier.settings import Settings
-from routing.ticketing import tickets
+from routing.ticketing import tickets, uploads
 from routing.ticketing.models import TicketEvent
 from routing.ticketing.replies import reply_address
 from tests.smtp_server import free_port
@@ -365,3 +366,28 @@ async def test_what_mail_systems_send_back_is_taken_but_not_added(
     code, message = await smtp(port, to, content, sender=sender)
     assert code == 250 and "automatic" in message
     assert await replies_of(services, ticket_id) == []
+
+
+async def test_a_reply_to_two_tickets_decodes_its_image_once(
+    client: httpx.AsyncClient,
+    services: Services,
+    port: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = []
+    check = uploads.check
+
+    def counted(data: bytes) -> Any:
+        calls.append(len(data))
+        return check(data)
+
+    monkeypatch.setattr(uploads, "check", counted)
+    (first, to), (second, also) = [await ticket_and_address(client, services) for _ in "12"]
+    sender = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=15)
+    await sender.connect()
+    await sender.sendmail(ANNA, [to, also], raw(to, with_images(screen(64, 48))))
+    sender.close()
+    assert len(calls) == 1
+    for ticket_id in (first, second):
+        [reply] = await replies_of(services, ticket_id)
+        assert len(reply.detail["attachments"]) == 1

@@ -76,6 +76,11 @@ def mail(**headers: str) -> EmailMessage:
         ({"Subject": "Frånvaromeddelande: Re: Svar"}, "anna.berg@stockholm.se", "subject"),
         ({"Subject": "Automatic reply: Svar"}, "anna.berg@stockholm.se", "subject"),
         ({}, "", "bounce"),
+        ({}, "<>", "bounce"),  # the null sender as aiosmtpd hands it over
+        ({"Subject": "SV: Automatiskt svar: Svar på din fråga"}, "a@b.se", "subject"),
+        ({"Subject": "Undelivered Mail Returned to Sender"}, "a@b.se", "subject"),
+        ({"From": "MAILER-DAEMON@mx1.stockholm.se"}, "a@b.se", "mail system"),
+        ({"Subject": "SV: Ny fråga om automatiskt svar"}, "anna.berg@stockholm.se", None),
         ({"From": "no-reply@statlig-ersattning.invalid"}, "x@y.se", "our own"),
     ],
 )
