@@ -84,9 +84,11 @@ async def check(page: Page) -> None:
     assert violations == [], f"{page.url}\n{describe(violations)}"
 
 
-async def send_reply(port: int, reference: str, to: str) -> None:
+async def send_reply(
+    port: int, reference: str, to: str, sender: str = "anna.berg@stockholm.se"
+) -> None:
     reply = EmailMessage()
-    reply["From"] = "Anna Berg <anna.berg@stockholm.se>"
+    reply["From"] = sender
     reply["To"] = to
     reply["Subject"] = f"Re: Svar på din fråga till Migrationsverket [{reference}]"
     reply.set_content(
@@ -164,6 +166,16 @@ async def test_a_working_day_at_the_desk(
     assert shown.headers["content-type"] == "image/png"
     await check(page)
     await page.screenshot(path="/tmp/desk-ticket.png", full_page=True)
+
+    # Someone else writes to the same address: held, marked, taken in only by a person.
+    await send_reply(smtp_port, reference, reply_to, sender="erik.lund@example.se")
+    await page.reload()
+    held = page.locator("#trail .entry-reply.held")
+    assert "Väntar på granskning" in await held.inner_text()
+    await check(page)
+    await held.locator("button:has-text('Godkänn svaret')").click()
+    assert "Svaret är godkänt" in await page.inner_text(".notice")
+    assert await page.locator("#trail .entry-reply.held").count() == 0
 
     await page.goto("/triage?mottagare=alla&q=bl%C3%A5klintsg%C3%A5rden")
     stats = await page.inner_text("#stats")
