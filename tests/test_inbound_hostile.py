@@ -391,3 +391,13 @@ async def test_a_reply_to_two_tickets_decodes_its_image_once(
     for ticket_id in (first, second):
         [reply] = await replies_of(services, ticket_id)
         assert len(reply.detail["attachments"]) == 1
+
+
+async def test_a_subject_in_mislabelled_cp1252_keeps_its_dash(
+    client: httpx.AsyncClient, services: Services, port: int
+) -> None:
+    ticket_id, to = await ticket_and_address(client, services)
+    subject = b"=?iso-8859-1?Q?SV:_Fel_=96_igen_=93kod_42=94?="
+    assert (await smtp(port, to, raw(to, plain(b"Hej"), subject=subject)))[0] == 250
+    [reply] = await replies_of(services, ticket_id)
+    assert reply.detail["subject"] == "SV: Fel – igen “kod 42”"

@@ -39,6 +39,12 @@ BAD_FROM = "550 5.1.7 The From address is missing or malformed"
 # dashes would otherwise become C1 control characters (WHATWG Encoding does the same).
 _AS_CLIENTS_READ = {"iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252"}
 _AS_CLIENTS_READ |= {"us-ascii": "cp1252", "ascii": "cp1252", "iso_8859-1": "cp1252"}
+# The same for a header's encoded words, which the email package decodes as latin-1.
+_C1_AS_CP1252 = {
+    code: bytes([code]).decode("cp1252")
+    for code in range(0x80, 0xA0)
+    if code not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)  # undefined in cp1252: removed as controls
+}
 _REPLY_PREFIX = r"(?:(?:re|sv|vs|aw|antw|fw|fwd|vb)\s*:\s*)*"
 _AWAY = re.compile(
     r"^\s*" + _REPLY_PREFIX + r"(?:automatiskt svar|autosvar|frånvaro|out of office"
@@ -126,7 +132,8 @@ def header(message: EmailMessage, name: str) -> str:
 
 def subject_of(message: EmailMessage) -> str | None:
     """One line, at most MAX_SUBJECT characters; None when there is none."""
-    return clean(header(message, "Subject"))[:MAX_SUBJECT] or None
+    subject = header(message, "Subject").translate(_C1_AS_CP1252)
+    return clean(subject)[:MAX_SUBJECT] or None
 
 
 def sender_of(message: EmailMessage) -> str:
