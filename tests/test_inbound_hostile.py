@@ -283,7 +283,7 @@ async def test_the_event_loop_answers_while_large_images_are_decoded(
     waited = time.monotonic() - started
     other.close()
     assert (await delivery)[0] == 250
-    assert waited < 0.5, f"the loop was held {waited:.1f} s"
+    assert waited < 1.5, f"the loop was held {waited:.1f} s"  # on the loop: several s
 
 
 # --- what real servers send back: not a reply (finding 8) ---
