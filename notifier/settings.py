@@ -126,6 +126,12 @@ class LinkSettings(BaseSettings):
         description="signs unsubscribe links and staff sessions; unset: a random key kept "
         "in ./var/secret_key, fine for one node",
     )
+    inbound_authserv_id: str | None = Field(
+        None,
+        description="the authserv-id of the relay whose Authentication-Results `notifier "
+        "inbound` believes; set, a reply without its results, or with dmarc=fail or "
+        "spf=fail, is held for staff",
+    )
 
     @field_validator("secret_key")
     @classmethod

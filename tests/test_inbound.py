@@ -1,5 +1,5 @@
 """Receipts and replies by email: a new ticket's receipt and staff answers carry
-Reply-To svar+<reference>@<reply domain>, and `notifier inbound` (a real SMTP server on
+Reply-To svar+<reference>.<mac>@<reply domain>, and `notifier inbound` (a real SMTP server on
 loopback, sent to with aiosmtplib) adds the person's reply to the ticket."""
 
 import asyncio
@@ -19,6 +19,7 @@ from notifier.compose import Services
 from notifier.inbound.server import serve
 from notifier.outbox.models import OutboxMessage
 from notifier.settings import Settings
+from routing.ticketing.replies import reply_address
 from tests.smtp_server import free_port
 from tests.test_desk_search import api_ticket
 from tests.test_triage import mint
@@ -41,10 +42,16 @@ def tiny_png() -> bytes:
     )
 
 
-def reply(reference: str, text: str, *, images: list[bytes] = (), **headers: str) -> EmailMessage:  # type: ignore[assignment]
+def address(services: Services, reference: str) -> str:
+    return reply_address(reference, key=services.key, domain=DOMAIN)
+
+
+def reply(to: str, text: str, *, images: list[bytes] = (), **headers: str) -> EmailMessage:  # type: ignore[assignment]
+    """A reply to the address `to` (a ticket's reply address)."""
+    reference = to.partition("+")[2].partition(".")[0].upper()
     message = EmailMessage()
     message["From"] = "Anna Berg <anna.berg@stockholm.se>"
-    message["To"] = f"svar+{reference}@{DOMAIN}"
+    message["To"] = to
     message["Subject"] = f"Re: Svar på din fråga till Migrationsverket [{reference}]"
     for name, value in headers.items():
         message[name.replace("_", "-")] = value
@@ -92,7 +99,8 @@ async def test_a_new_ticket_sends_a_receipt_that_can_be_replied_to(
     ticket = await api_ticket(client)
     [receipt] = [m for m in await outbox(services) if m.message_id.endswith(".receipt")]
     assert receipt.recipient == "anna.berg@stockholm.se"
-    assert receipt.headers["Reply-To"] == f"svar+{ticket['reference']}@{DOMAIN}"
+    assert receipt.headers["Reply-To"] == address(services, ticket["reference"])
+    assert receipt.headers["Reply-To"].startswith(f"svar+{ticket['reference'].lower()}.")
     assert ticket["reference"] in receipt.subject  # type: ignore[operator]
     assert "SEA" in receipt.body_text or "asylsökande" in receipt.body_text  # type: ignore[operator]
     assert "svaret hamnar i ärendet" in receipt.body_text  # type: ignore[operator]
@@ -107,10 +115,11 @@ async def test_a_reply_joins_the_answered_ticket_with_its_screenshot_and_reopens
     await client.post(f"{url}/claim", headers=staff)
     await client.post(f"{url}/answer", json={"text": "Byt webbläsare."}, headers=staff)
     answers = [m for m in await outbox(services) if ".answer." in m.message_id]
-    assert answers[0].headers["Reply-To"] == f"svar+{ticket['reference']}@{DOMAIN}"
+    to = answers[0].headers["Reply-To"]
+    assert to == address(services, ticket["reference"])
 
     text = "Det hjälpte inte, se bilden.\n\nDen 3 mars 2026 skrev Migrationsverket:\n> Byt"
-    await send(inbound, reply(ticket["reference"].lower(), text, images=[tiny_png()]))
+    await send(inbound, reply(to.upper(), text, images=[tiny_png()]))
     detail = (await client.get(url, headers=staff)).json()
     assert detail["status"] == "in_progress"
     replied = [e for e in detail["events"] if e["action"] == "reply"]
@@ -123,15 +132,19 @@ async def test_a_reply_joins_the_answered_ticket_with_its_screenshot_and_reopens
 
 
 async def test_mail_for_any_other_address_is_refused_with_550(
-    client: httpx.AsyncClient, inbound: int
+    client: httpx.AsyncClient, services: Services, inbound: int
 ) -> None:
     ticket = await api_ticket(client)
+    right = address(services, ticket["reference"])
     for to in (
         "svar+SUP-22222222@" + DOMAIN,
-        f"svar+{ticket['reference']}@annan.se",
+        f"svar+{ticket['reference']}@{DOMAIN}",  # the reference alone, as addresses were once
+        right.replace(f"@{DOMAIN}", "@annan.se"),
+        right[: -len(DOMAIN) - 3] + "aa@" + DOMAIN,  # one MAC character wrong
+        reply_address(ticket["reference"], key=b"another key" * 4, domain=DOMAIN),
         "x@" + DOMAIN,
     ):
-        message = reply(ticket["reference"], "Hej")
+        message = reply(right, "Hej")
         message.replace_header("To", to)
         with pytest.raises(aiosmtplib.SMTPRecipientsRefused) as refused:
             await send(inbound, message)
@@ -150,12 +163,13 @@ async def test_mail_for_any_other_address_is_refused_with_550(
 async def test_automatic_replies_are_accepted_but_not_added(
     client: httpx.AsyncClient,
     admin: dict[str, str],
+    services: Services,
     inbound: int,
     headers: dict[str, str],
     sender: str,
 ) -> None:
     ticket = await api_ticket(client)
-    message = reply(ticket["reference"], "Jag är ledig till måndag.")
+    message = reply(address(services, ticket["reference"]), "Jag är ledig till måndag.")
     for name, value in headers.items():
         del message[name.replace("_", "-")]
         message[name.replace("_", "-")] = value
@@ -166,19 +180,21 @@ async def test_automatic_replies_are_accepted_but_not_added(
 
 
 async def test_a_reply_over_the_size_limit_is_refused(
-    client: httpx.AsyncClient, inbound: int
+    client: httpx.AsyncClient, services: Services, inbound: int
 ) -> None:
     ticket = await api_ticket(client)
+    to = address(services, ticket["reference"])
     with pytest.raises(aiosmtplib.SMTPResponseException) as refused:
-        await send(inbound, reply(ticket["reference"], "x" * (MAX_BYTES + 1)))
+        await send(inbound, reply(to, "x" * (MAX_BYTES + 1)))
     assert refused.value.code == 552
 
 
 async def test_an_attachment_that_is_no_image_is_left_out_with_the_reason(
-    client: httpx.AsyncClient, admin: dict[str, str], inbound: int
+    client: httpx.AsyncClient, admin: dict[str, str], services: Services, inbound: int
 ) -> None:
     ticket = await api_ticket(client)
-    await send(inbound, reply(ticket["reference"], "Här.", images=[b"MZ not an image"]))
+    to = address(services, ticket["reference"])
+    await send(inbound, reply(to, "Här.", images=[b"MZ not an image"]))
     staff = (await mint(client, admin))[1]
     detail = (await client.get(f"/api/v1/triage/tickets/{ticket['id']}", headers=staff)).json()
     assert detail["attachments"] == []

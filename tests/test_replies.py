@@ -7,7 +7,7 @@ from email.message import EmailMessage
 import pytest
 
 from notifier.inbound.mail import automatic
-from routing.ticketing.replies import reference_in, reply_text
+from routing.ticketing.replies import reference_of, reply_address, reply_text
 
 OWN = frozenset({"no-reply@statlig-ersattning.invalid"})
 
@@ -30,19 +30,30 @@ def test_a_reply_keeps_only_the_persons_own_words(body: str, kept: str) -> None:
     assert reply_text(body) == kept
 
 
+KEY = b"k" * 32
+SIGNED = reply_address("SUP-7K3M9QX2", key=KEY, domain="svar.example.se").partition("@")[0]
+
+
 @pytest.mark.parametrize(
     ("local", "reference"),
     [
-        ("svar+SUP-7K3M9QX2", "SUP-7K3M9QX2"),
-        ("SVAR+sup-7k3m9qx2", "SUP-7K3M9QX2"),  # a relay lowered the case
-        ("svar+SUP-7K3M9QX", None),
-        ("svar+SUP-7K3M9QX0", None),  # 0 is never in a reference
+        (SIGNED, "SUP-7K3M9QX2"),
+        (SIGNED.upper(), "SUP-7K3M9QX2"),  # a relay changed the case
+        ("svar+SUP-7K3M9QX2", None),  # the reference alone is guessable: it names nothing
+        (SIGNED[:-1] + ("a" if SIGNED[-1] != "a" else "b"), None),
+        (SIGNED.replace("7k3m9qx2", "7k3m9qx3"), None),  # another ticket, the same MAC
+        (SIGNED + "a", None),
+        ("info+" + SIGNED.partition("+")[2], None),
         ("svar", None),
-        ("info+SUP-7K3M9QX2", None),
     ],
 )
-def test_only_svar_plus_a_reference_names_a_ticket(local: str, reference: str | None) -> None:
-    assert reference_in(local) == reference
+def test_only_svar_plus_a_signed_token_names_a_ticket(local: str, reference: str | None) -> None:
+    assert reference_of(local, key=KEY) == reference
+
+
+def test_a_reply_address_is_signed_with_the_services_key() -> None:
+    assert reference_of(SIGNED, key=b"x" * 32) is None
+    assert len(SIGNED.partition(".")[2]) == 20  # 100 bits
 
 
 def mail(**headers: str) -> EmailMessage:
@@ -65,6 +76,11 @@ def mail(**headers: str) -> EmailMessage:
         ({"Subject": "Frånvaromeddelande: Re: Svar"}, "anna.berg@stockholm.se", "subject"),
         ({"Subject": "Automatic reply: Svar"}, "anna.berg@stockholm.se", "subject"),
         ({}, "", "bounce"),
+        ({}, "<>", "bounce"),  # the null sender as aiosmtpd hands it over
+        ({"Subject": "SV: Automatiskt svar: Svar på din fråga"}, "a@b.se", "subject"),
+        ({"Subject": "Undelivered Mail Returned to Sender"}, "a@b.se", "subject"),
+        ({"From": "MAILER-DAEMON@mx1.stockholm.se"}, "a@b.se", "mail system"),
+        ({"Subject": "SV: Ny fråga om automatiskt svar"}, "anna.berg@stockholm.se", None),
         ({"From": "no-reply@statlig-ersattning.invalid"}, "x@y.se", "our own"),
     ],
 )

@@ -21,7 +21,7 @@ from notifier.outbox.models import OutboxMessage, OutboxStatus, ProcessedEvent
 from notifier.settings import Settings
 from notifier.workers import retention
 from notifier.workers.retention import purge
-from routing.ticketing import tickets
+from routing.ticketing import replies, tickets
 from routing.ticketing.models import Attachment, Ticket, TicketStatus
 from tests.pipeline_helpers import event_body, eventually
 from tests.test_tickets import new_ticket
@@ -222,3 +222,36 @@ async def test_every_sender_purges_at_start_and_then_daily(
         await eventually(purged, what="the old email purged by the daily loop")
     finally:
         task.cancel()
+
+
+async def test_a_purged_reply_keeps_no_sender_subject_or_other_detail(
+    engine: AsyncEngine,
+) -> None:
+    async with db.sessionmaker(engine)() as session:
+        ticket = await new_ticket(session)
+        email = ticket.inquiry["email"]
+        for sender, held in ((email, None), ("erik@example.se", "En annan adress.")):
+            await replies.add_reply(
+                session=session, ticket=ticket, sender=sender, text="Det gäller Ali Hassan",
+                detail={"subject": "Re: Ali Hassan, 19900101-1234", "attachments": [],
+                        "from_name": "Anna Berg"}, held=held,
+            )  # fmt: skip
+        await tickets.set_status(
+            session=session, ticket=ticket, actor="staff:eva", status=TicketStatus.CLOSED
+        )
+        await session.commit()
+    await _age(engine, ticket.id)
+
+    await purge(db.sessionmaker(engine), older_than=PERIOD, now=utcnow())
+
+    async with db.sessionmaker(engine)() as session:
+        trail = await tickets.events(session=session, ticket_id=ticket.id)
+    stored = repr([(e.actor, e.reason, e.detail) for e in trail])
+    for personal in (email, "erik@example.se", "Ali", "19900101", "Anna Berg"):
+        assert personal not in stored
+    sent = [(e.actor, e.detail) for e in trail if e.action == "reply"]
+    assert sent == [
+        ("avsändare (gallrad)", {"attachments": []}),
+        ("avsändare (gallrad)", {"attachments": [], "held": "En annan adress."}),
+    ]
+    assert trail[-2].actor == "staff:eva"  # staff stay named: the audit trail

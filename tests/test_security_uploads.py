@@ -2,6 +2,8 @@
 re-encoded, without metadata, and what is no image is refused (#12)."""
 
 import io
+import struct
+import zlib
 from collections.abc import AsyncIterator
 
 import httpx
@@ -149,3 +151,31 @@ async def test_a_page_appended_to_a_real_jpeg_is_not_stored(
     files = {"screenshot": ("a.jpg", image_bytes("JPEG") + HTML, "image/jpeg")}
     assert (await submit_ticket(client, LOGIN_STEP1, files=files)).status_code == 303
     assert b"<script" not in (await stored_attachment(services)).data
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A PNG whose header claims `width`×`height`: what a decompression bomb shows before
+    its pixels (a deflated stream of zeros is ~1000:1, so its few MB need not be sent)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * (1 + 3 * min(width, 4096)))
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize(
+    "size",
+    [(4097, 4096), (8000, 6000), (20_000, 20_000)],  # over ours; over PIL's warning, its error
+)
+async def test_an_image_over_a_screens_worth_of_pixels_is_refused_clearly(
+    client: httpx.AsyncClient, services: Services, size: tuple[int, int]
+) -> None:
+    files = {"screenshot": ("a.png", png_claiming(*size), "image/png")}
+    page = await submit_ticket(client, LOGIN_STEP1, files=files)
+    assert page.status_code == 422 and "4096 × 4096 bildpunkter" in page.text
+    assert await count(services, Ticket) == 0

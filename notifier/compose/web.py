@@ -41,14 +41,14 @@ def build_web(services: Services) -> Web:
             rules=services.rules,
             now=now,
             on_ticket_created=forward_hook(settings),
-            on_ticket_answered=answer_hook(settings),
+            on_ticket_answered=answer_hook(settings, key),
             stale_after_days=settings.desk_stale_working_days,
         ),
         # New tickets per client, from the form and the JSON API alike.
         rate_limit=ticket_rate_limit(settings),
         signing_key=key,
         is_admin_token=admin_token_check(settings),
-        on_ticket_created=opened_hook(settings),  # a reroute (the desk's) sends no receipt
+        on_ticket_created=opened_hook(settings, key),  # a reroute (the desk's) sends no receipt
         secure_cookies=secure,
     )
     unsubscribe = UnsubscribePages(

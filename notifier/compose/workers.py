@@ -145,7 +145,10 @@ def build_inbound(services: Services) -> Inbound:
         soft_limit=settings.soft_bounce_limit,
         soft_window=timedelta(days=settings.soft_bounce_days),
     )
-    return Inbound([TicketReplies(services.sessions, domain, own), bounces], hostname=domain)
+    ticket_replies = TicketReplies(
+        services.sessions, domain, own, services.key, settings.inbound_authserv_id
+    )
+    return Inbound([ticket_replies, bounces], hostname=domain)
 
 
 async def run_workers(services: Services) -> None:

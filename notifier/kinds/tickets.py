@@ -19,6 +19,7 @@ from notifier.outbox.models import OutboxKind, OutboxMessage, OutboxStatus
 from notifier.settings import Settings
 from routing.decision.schemas import Decision
 from routing.ticketing.models import Ticket
+from routing.ticketing.replies import reply_address
 from routing.ticketing.tickets import TicketAnsweredHook, TicketCreatedHook
 
 ISSUE_LABELS = {
@@ -75,7 +76,7 @@ async def forwards_of(
     return (await session.exec(query)).one()
 
 
-def answer_hook(settings: Settings) -> TicketAnsweredHook:
+def answer_hook(settings: Settings, key: bytes) -> TicketAnsweredHook:
     """Staff answers reach the person who asked, through the same outbox as everything."""
 
     async def on_ticket_answered(session: AsyncSession, ticket: Ticket, text: str) -> None:
@@ -93,14 +94,14 @@ def answer_hook(settings: Settings) -> TicketAnsweredHook:
                 recipient=email,
                 subject=f"Svar på din fråga till Migrationsverket [{ticket.reference}]",
                 body_text=answer_text(ticket, text, replies=bool(settings.reply_domain)),
-                headers=reply_to(ticket, settings),
+                headers=reply_to(ticket, settings, key),
             )
         )
 
     return on_ticket_answered
 
 
-def opened_hook(settings: Settings) -> TicketCreatedHook:
+def opened_hook(settings: Settings, key: bytes) -> TicketCreatedHook:
     """A new ticket: forwarded to its destination, and a receipt to the person."""
     forward = forward_hook(settings)
 
@@ -116,18 +117,19 @@ def opened_hook(settings: Settings) -> TicketCreatedHook:
                     recipient=email,
                     subject=f"Vi har tagit emot din fråga [{ticket.reference}]",
                     body_text=receipt_text(ticket, decision, settings),
-                    headers=reply_to(ticket, settings),
+                    headers=reply_to(ticket, settings, key),
                 )
             )
 
     return on_ticket_opened
 
 
-def reply_to(ticket: Ticket, settings: Settings) -> dict[str, str]:
+def reply_to(ticket: Ticket, settings: Settings, key: bytes) -> dict[str, str]:
     """Where a reply goes: `notifier inbound`, which adds it to the ticket."""
     if not settings.reply_domain:
         return {}
-    return {"Reply-To": f"svar+{ticket.reference}@{settings.reply_domain}"}
+    address = reply_address(ticket.reference, key=key, domain=settings.reply_domain)
+    return {"Reply-To": address}
 
 
 def _greeting(ticket: Ticket) -> str:

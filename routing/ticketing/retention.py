@@ -3,10 +3,14 @@ its routing facts and audit trail stay.
 
 Kept: the ticket's reference, status, destination, rule and the inquiry's non-personal
 fields (issue type, organisation, login step and method, compensation type, target group,
-when asked), the decision, and every trail event's who, what and when. Removed: the
-inquiry's name, email, message, diarienummer, case officer and browser string, the texts
-of notes, answers and reasons, and attachments (screenshots). A trail event "purged"
-records what was removed. Never commits: the caller's transaction.
+when asked), the decision, and every trail event's what and when, and who where it was
+staff or the service. Removed: the inquiry's name, email, message, diarienummer, case
+officer and browser string, the texts of notes, answers, replies and reasons, every trail
+detail not known to be a routing fact (a reply's subject, whatever a later feature adds),
+the sender of each reply by email, and attachments (screenshots). A trail event "purged"
+records what was removed. A purged ticket takes no more replies (`notifier inbound`
+refuses them), so nothing personal arrives after its purge. Never commits: the caller's
+transaction.
 """
 
 from dataclasses import dataclass
@@ -32,8 +36,18 @@ KEPT_INQUIRY_FIELDS = frozenset(
     }
 )
 PURGED = "purged"  # the inquiry's marker, and the trail event's action
-# Trail details that may carry a person's words or address.
-PERSONAL_DETAIL_KEYS = frozenset({"email", "name", "sender", "text", "message"})
+# Trail details that are routing facts or the service's own words; every other detail
+# may carry a person's words or address and goes.
+KEPT_DETAIL_KEYS = frozenset(
+    {
+        "rule_id", "rule_version", "destination", "decision", "from", "to", "reopened",
+        "channel", "recipient", "answer", "attachments", "refused", "held", "reply",
+        "inquiry_fields",
+    }
+)  # fmt: skip
+# The trail's actor for a person who wrote in, once purged (replies are signed by address).
+PURGED_ACTOR = "avsändare (gallrad)"
+_WRITTEN_BY_THE_PERSON = frozenset({"reply"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +79,7 @@ async def purge_closed_tickets(
     ids = [ticket.id for ticket in found]
     attachments = await _attachment_counts(session, ids)
     await session.exec(delete(Attachment).where(col(Attachment.ticket_id).in_(ids)))
-    await _strip_trail(session, ids)
+    await _strip_trail(session, {t.id: str(t.inquiry.get("email") or "") for t in found})
     for ticket in found:
         removed = sorted(set(ticket.inquiry) - KEPT_INQUIRY_FIELDS)
         ticket.inquiry = strip_inquiry(ticket.inquiry)
@@ -88,14 +102,22 @@ async def _attachment_counts(session: AsyncSession, ids: list[str]) -> dict[str,
     return {ticket_id: count for ticket_id, count in (await session.exec(query)).all()}
 
 
-async def _strip_trail(session: AsyncSession, ids: list[str]) -> None:
-    """Texts go (a note or an answer may say anything about anyone); who did what, when
-    and with which routing facts stays."""
+async def _strip_trail(session: AsyncSession, emails: dict[str, str]) -> None:
+    """Texts go (a note or an answer may say anything about anyone), and so do details
+    that are no routing fact and the person's address as an actor; what was done, when,
+    by which staff and with which routing facts stays."""
+    ids = list(emails)
     await session.exec(
         update(TicketEvent).where(col(TicketEvent.ticket_id).in_(ids)).values(reason=None)
     )
     trail = await session.exec(select(TicketEvent).where(col(TicketEvent.ticket_id).in_(ids)))
     for event in trail:
-        if PERSONAL_DETAIL_KEYS & set(event.detail):
-            event.detail = {k: v for k, v in event.detail.items() if k not in PERSONAL_DETAIL_KEYS}
+        kept = {k: v for k, v in event.detail.items() if k in KEPT_DETAIL_KEYS}
+        email = emails[event.ticket_id].lower()
+        by_person = event.action in _WRITTEN_BY_THE_PERSON or (
+            bool(email) and event.actor.lower() == email
+        )
+        if kept != event.detail or by_person:
+            event.detail = kept
+            event.actor = PURGED_ACTOR if by_person else event.actor
             session.add(event)

@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from routing.decision import engine
 from routing.decision.rules import RuleSet
 from routing.decision.schemas import Decision, Destination, RuleRef
-from routing.ticketing import tickets
+from routing.ticketing import replies, tickets
 from routing.ticketing.models import Attachment, Ticket, TicketStatus
 from routing.ticketing.staff import StaffAccount
 from routing.ticketing.stats import Clock
@@ -34,6 +34,7 @@ class DeskAction(StrEnum):
     REROUTE = "reroute"
     ANSWER = "answer"
     CLOSE = "close"
+    ACCEPT = "accept"  # a held reply by email, taken in as the person's
 
 
 @dataclass(frozen=True)
@@ -87,8 +88,10 @@ class Desk:
         action: str,
         text: str = "",
         destination: str = "",
+        reply: str = "",
     ) -> None:
-        """Do `action`; raise TicketError with a Swedish message when it cannot be done."""
+        """Do `action`; raise TicketError with a Swedish message when it cannot be done.
+        `reply` is the trail id of the held reply ACCEPT takes in."""
         text = text.strip()
         if len(text) > MAX_TEXT:
             raise TicketError(f"Texten får vara högst {MAX_TEXT} tecken.")
@@ -121,6 +124,11 @@ class Desk:
                 actor=actor,
                 status=TicketStatus.CLOSED,
                 reason=text or None,
+            )
+        elif action == DeskAction.ACCEPT:
+            reply_id = int(reply) if reply.isdigit() else 0
+            await replies.accept_reply(
+                session=session, ticket=ticket, reply_id=reply_id, actor=actor
             )
         else:
             raise TicketError("Okänd åtgärd.")

@@ -44,9 +44,10 @@ async def open_ticket(request: Request, session: SessionDep, web: WebDep) -> Res
     if not engine.needs_ticket(decision):
         raise web.pages.refuse(request, 400, "Frågan skickas inte härifrån", _NO_TICKET)
     errors = webform.detail_errors(values)
-    screenshot = upload if "screenshot" in decision.requires else None
-    if screenshot and (problem := uploads.upload_error(screenshot)):
-        errors["screenshot"] = problem
+    wanted = upload if "screenshot" in decision.requires else None
+    screenshot = await uploads.check_off_loop(wanted) if wanted else None
+    if isinstance(screenshot, str):
+        errors["screenshot"] = screenshot
     if errors:
         return result(request, web, answers, errors, values)
     details = {k: values[k].strip() for k in webform.DETAILS if values.get(k, "").strip()}
@@ -56,8 +57,8 @@ async def open_ticket(request: Request, session: SessionDep, web: WebDep) -> Res
         decision=decision,
         actor="webbformulär",
     )
-    if screenshot:
-        uploads.add_screenshot(session=session, ticket_id=ticket.id, data=screenshot)
+    if isinstance(screenshot, uploads.Screenshot):
+        uploads.attach(session=session, ticket_id=ticket.id, screenshot=screenshot)
     if web.on_ticket_created:
         await web.on_ticket_created(session, ticket, decision)
     await session.commit()

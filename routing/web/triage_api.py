@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from pydantic import BaseModel, Field, StringConstraints
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -112,6 +112,19 @@ async def reroute(
         text=body.reason,
         destination=body.destination,
     )
+
+
+@router.post("/tickets/{ticket_id}/replies/{reply_id}/accept")
+async def accept_reply(
+    ticket_id: TicketId,
+    reply_id: Annotated[int, Path(ge=1, le=2**62)],
+    session: SessionDep,
+    web: WebDep,
+    me: StaffDep,
+) -> dict[str, Any]:
+    """Take in a reply by email that was held (another sender than the ticket's, or one
+    the relay could not vouch for): it counts as the person's and reopens the ticket."""
+    return await act(web.desk, session, me, ticket_id, DeskAction.ACCEPT, reply=str(reply_id))
 
 
 @router.post("/tickets/{ticket_id}/{action}")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, status
 from fastapi.responses import RedirectResponse, Response
 
 from domain.web import SessionDep
-from routing.ticketing import answers, tickets
+from routing.ticketing import answers, replies, tickets
 from routing.ticketing.models import Ticket, TicketStatus
 from routing.ticketing.staff import StaffAccount
 from routing.ticketing.stats import Clock, age_label, queue_stats
@@ -25,6 +25,7 @@ DONE: dict[str, str] = {
     DeskAction.REROUTE: "Ärendet är omdirigerat.",
     DeskAction.ANSWER: "Svaret är sparat och ärendet besvarat.",
     DeskAction.CLOSE: "Ärendet är stängt.",
+    DeskAction.ACCEPT: "Svaret är godkänt och räknas som svar från den som frågade.",
 }
 
 router = APIRouter(prefix="/triage", include_in_schema=False, route_class=PageRoute)
@@ -125,6 +126,7 @@ async def act(
             action=action,
             text=values.get(field, ""),
             destination=values.get("destination", ""),
+            reply=values.get("reply", ""),
         )
     except TicketError as exc:
         # Nothing is committed: the session ends with the request and rolls back.
@@ -155,6 +157,7 @@ async def ticket_page(
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
 ) -> Response:
+    trail = await tickets.events(session=session, ticket_id=ticket.id)
     return web.pages.render(
         request,
         "triage/ticket.html",
@@ -162,7 +165,8 @@ async def ticket_page(
         title=f"Ärende {ticket.reference}",
         me=me,
         ticket=ticket,
-        trail=await tickets.events(session=session, ticket_id=ticket.id),
+        trail=trail,
+        held=replies.held_replies(trail),
         files=await attachments(session=session, ticket_id=ticket.id),
         answers=await answers.list_answers(session=session),
         done=DONE.get(request.query_params.get("klart", ""), ""),

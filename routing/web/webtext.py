@@ -80,6 +80,7 @@ TRAIL: dict[str, str] = {
     "forwarded": "Vidarebefordrat",
     "status": "Ny status",
     "reply": "Svar via e-post",
+    "reply_accepted": "Svar via e-post godkänt",
 }
 
 

@@ -19,12 +19,14 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page
 
+from routing.ticketing.replies import reply_address
 from tests.browser.conftest import ADMIN_TOKEN, _free_port, _require_chromium, _wait_until_up
 from tests.browser.helpers import axe_violations, describe, tab_to
 from tests.test_inbound import tiny_png
 
 pytestmark = pytest.mark.browser
 DOMAIN = "svar.desk.example.se"
+SECRET_KEY = "browser-secret-key-of-at-least-32-bytes"
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
@@ -38,7 +40,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int, P
         "NOTIFIER_DATABASE_URL": f"sqlite:///{var}/notifier.db",
         "NOTIFIER_MAIL_DIR": str(var / "mail"),
         "NOTIFIER_ADMIN_TOKEN": ADMIN_TOKEN,
-        "NOTIFIER_SECRET_KEY": "browser-secret-key-of-at-least-32-bytes",
+        "NOTIFIER_SECRET_KEY": SECRET_KEY,
         "NOTIFIER_REPLY_DOMAIN": DOMAIN,
         "NOTIFIER_SEND_POLL_SECONDS": "0.2",
     }
@@ -82,10 +84,12 @@ async def check(page: Page) -> None:
     assert violations == [], f"{page.url}\n{describe(violations)}"
 
 
-async def send_reply(port: int, reference: str) -> None:
+async def send_reply(
+    port: int, reference: str, to: str, sender: str = "anna.berg@stockholm.se"
+) -> None:
     reply = EmailMessage()
-    reply["From"] = "Anna Berg <anna.berg@stockholm.se>"
-    reply["To"] = f"svar+{reference}@{DOMAIN}"
+    reply["From"] = sender
+    reply["To"] = to
     reply["Subject"] = f"Re: Svar på din fråga till Migrationsverket [{reference}]"
     reply.set_content(
         "Administratören säger att behörigheten är rätt. Se skärmbilden.\n\n"
@@ -117,7 +121,8 @@ async def test_a_working_day_at_the_desk(
     assert opened.status_code == 201, opened.text
     reference = opened.json()["ticket"]["reference"]
     receipt = await mail_to(mail, "anna.berg@stockholm.se", "Vi har tagit emot")
-    assert receipt["Reply-To"] == f"svar+{reference}@{DOMAIN}"
+    reply_to = reply_address(reference, key=SECRET_KEY.encode(), domain=DOMAIN)
+    assert receipt["Reply-To"] == reply_to
     assert reference in receipt.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     token = staff.json()["token"]
 
@@ -147,9 +152,9 @@ async def test_a_working_day_at_the_desk(
     await page.click("button:has-text('Skicka svar')")
     assert await page.inner_text("#ticket-status") == "Besvarad"
     sent = await mail_to(mail, "anna.berg@stockholm.se", "Svar på din fråga")
-    assert sent["Reply-To"] == f"svar+{reference}@{DOMAIN}"
+    assert sent["Reply-To"] == reply_to
 
-    await send_reply(smtp_port, reference)
+    await send_reply(smtp_port, reference, reply_to)
     await page.reload()
     assert await page.inner_text("#ticket-status") == "Pågår"
     conversation = await page.inner_text("#trail")
@@ -161,6 +166,16 @@ async def test_a_working_day_at_the_desk(
     assert shown.headers["content-type"] == "image/png"
     await check(page)
     await page.screenshot(path="/tmp/desk-ticket.png", full_page=True)
+
+    # Someone else writes to the same address: held, marked, taken in only by a person.
+    await send_reply(smtp_port, reference, reply_to, sender="erik.lund@example.se")
+    await page.reload()
+    held = page.locator("#trail .entry-reply.held")
+    assert "Väntar på granskning" in await held.inner_text()
+    await check(page)
+    await held.locator("button:has-text('Godkänn svaret')").click()
+    assert "Svaret är godkänt" in await page.inner_text(".notice")
+    assert await page.locator("#trail .entry-reply.held").count() == 0
 
     await page.goto("/triage?mottagare=alla&q=bl%C3%A5klintsg%C3%A5rden")
     stats = await page.inner_text("#stats")
