@@ -28,6 +28,7 @@ from notifier.channels.base import Transport
 from notifier.channels.email import email_transport
 from notifier.channels.http import HttpTransport
 from notifier.channels.smtp import SmtpTransport
+from notifier.inbound.questions import SupportQuestions
 from notifier.inbound.replies import TicketReplies
 from notifier.inbound.server import Inbound
 from notifier.kinds import OutboxKind, Steps
@@ -51,6 +52,7 @@ from notifier.web.preferences import PreferenceLinks
 from notifier.web.security import signing_key
 from notifier.web.unsubscribe import Unsubscribe
 from routing.decision.rules import RuleSet, default_rules, load_rules
+from routing.reading.words import default_words
 
 Check = Callable[[], Awaitable[None]]
 Worker = Callable[[], Coroutine[Any, Any, None]]
@@ -217,7 +219,10 @@ def build_inbound(services: Services) -> Inbound:
     if not settings.reply_domain:
         raise ValueError("NOTIFIER_REPLY_DOMAIN is not set: there is no address to reply to")
     domain, own = settings.reply_domain.lower(), frozenset({settings.mail_from.lower()})
-    return Inbound([TicketReplies(services.sessions, domain, own)], hostname=domain)
+    questions = SupportQuestions(
+        services.sessions, settings, services.rules, default_words(), services.clock
+    )
+    return Inbound([TicketReplies(services.sessions, domain, own), questions], hostname=domain)
 
 
 async def run_workers(services: Services) -> None:

@@ -4,12 +4,14 @@ passed down; nothing else reads the environment."""
 import ipaddress
 from datetime import time
 from pathlib import Path
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from routing.decision.engine import TICKET_DESTINATIONS
+from routing.decision.schemas import Destination
 
 # The routes that open a ticket: a forward to any other destination is a configuration
 # error, shown at start.
@@ -33,6 +35,9 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = None
     # Unset: answers and receipts cannot be replied to (no Reply-To, no `notifier inbound`).
     reply_domain: str | None = None
+    # Unset: no questions by email. `address=destination,…`: each support mailbox the
+    # relay hands to `notifier inbound`, and the destination that owns it.
+    support_addresses: Annotated[dict[str, Destination], NoDecode] = Field(default_factory=dict)
 
     # Our own additions.
     mail_dir: Path = Field(Path("./var/mail"), description="where .eml files go without SMTP")
@@ -127,9 +132,34 @@ class Settings(BaseSettings):
         description="an open ticket older than this is marked on the queue; the "
         "receipt promises an answer within it",
     )
+    support_replies_per_hour: int = Field(
+        3,
+        ge=0,
+        description="automatic replies to one sender of support mail an hour, at most: two "
+        "auto-responders cannot loop",
+    )
     inbound_max_bytes: int = Field(
         10 * 1024 * 1024, ge=1024, description="largest reply `notifier inbound` accepts"
     )
+
+    @field_validator("support_addresses", mode="before")
+    @classmethod
+    def _address_list(cls, value: Any) -> Any:
+        """`a@x.se=sea,b@x.se=sen` (the contract's form), or a mapping."""
+        if not isinstance(value, str):
+            return value
+        pairs: dict[str, str] = {}
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            address, equals, destination = item.partition("=")
+            if not equals or "@" not in address:
+                raise ValueError(f"expected address=destination, got {item!r}")
+            pairs[address.strip().lower()] = destination.strip()
+        return pairs
+
+    @field_validator("support_addresses")
+    @classmethod
+    def _lower_case(cls, value: dict[str, Destination]) -> dict[str, Destination]:
+        return {address.lower(): destination for address, destination in value.items()}
 
     @field_validator("secret_key")
     @classmethod

@@ -37,6 +37,8 @@ TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
     ),
     TicketStatus.ANSWERED: frozenset({TicketStatus.CLOSED}),
     TicketStatus.CLOSED: frozenset(),
+    # Staff reopen a wrong deflection by taking it (or by a re-route to a queue).
+    TicketStatus.DEFLECTED: frozenset({TicketStatus.IN_PROGRESS, TicketStatus.CLOSED}),
 }
 
 # Crockford-like: no 0/O, 1/I/L, so a reference read over the phone survives.
@@ -165,7 +167,11 @@ async def assign(
     """Give the ticket to `assignee` (None: back to the queue); a new one becomes in progress."""
     previous, ticket.assignee = ticket.assignee, assignee
     await record(session, ticket, actor, "assigned", reason, {"from": previous, "to": assignee})
-    if assignee is not None and ticket.status in {TicketStatus.NEW, TicketStatus.FORWARDED}:
+    if assignee is not None and ticket.status in {
+        TicketStatus.NEW,
+        TicketStatus.FORWARDED,
+        TicketStatus.DEFLECTED,
+    }:
         await set_status(
             session=session, ticket=ticket, actor=actor, status=TicketStatus.IN_PROGRESS
         )

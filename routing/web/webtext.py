@@ -67,6 +67,7 @@ STATUSES: dict[str, str] = {
     TicketStatus.FORWARDED: "Vidarebefordrad",
     TicketStatus.ANSWERED: "Besvarad",
     TicketStatus.CLOSED: "Stängd",
+    TicketStatus.DEFLECTED: "Hänvisad (e-post)",
 }
 
 # The trail's entries (TicketEvent.action), not the desk's actions that make them.
