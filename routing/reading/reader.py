@@ -145,7 +145,7 @@ def read(table: WordTable, subject: str, body: str) -> Reading:
 BELONGS = {
     "login_step": {"login"},
     "login_method": {"login"},
-    "target_group": {"compensation", "education_periods"},
+    "target_group": {"compensation"},
     "compensation_type": {"compensation"},
 }
 

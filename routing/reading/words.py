@@ -16,7 +16,7 @@ from typing import Any
 from domain.compensation import COMPENSATION_TYPES
 from routing.decision.schemas import Destination, IssueType, LoginMethod, LoginStep, TargetGroup
 
-STRONG, WEAK = 3, 1
+DECISIVE, STRONG, WEAK = 10, 3, 1
 # The fields a mail's words can set, each with the values the inquiry accepts
 # (None: any text, such as a User-Agent).
 FIELDS: dict[str, frozenset[str] | None] = {
@@ -64,19 +64,28 @@ class WordTable:
 
 
 def compile_term(source: str, weight: int) -> Term:
-    """`re:` a pattern; a trailing `*` a stem; else a word or phrase on word boundaries."""
+    """`re:` a pattern; else words on word boundaries, where `*` at a word's end (or
+    start) lets it go on (or begin) as part of a longer word: Swedish compounds
+    ("*schablon*" finds "anvisningsschablonen")."""
     if source.startswith("re:"):
         body = source[3:]
     else:
-        stem = source.endswith("*")
-        words = [re.escape(word) for word in source.rstrip("*").split()]
-        body = r"\s+".join(words) + (r"\w*" if stem else r"(?!\w)")
-    return Term(source, re.compile(r"(?<!\w)" + body, re.IGNORECASE), weight)
+        body = r"\s+".join(_word(word) for word in source.split())
+    lead = "" if source.startswith("*") else r"(?<!\w)"
+    return Term(source, re.compile(lead + body, re.IGNORECASE), weight)
+
+
+def _word(word: str) -> str:
+    core = re.escape(word.strip("*"))
+    head = r"\w*" if word.startswith("*") else ""
+    return head + core + (r"\w*" if word.endswith("*") else r"(?!\w)")
 
 
 def _terms(raw: dict[str, Any]) -> tuple[Term, ...]:
-    strong = [compile_term(s, STRONG) for s in raw.get("strong", [])]
-    return tuple(strong + [compile_term(s, WEAK) for s in raw.get("weak", [])])
+    weights = {"decisive": DECISIVE, "strong": STRONG, "weak": WEAK}
+    return tuple(
+        compile_term(s, weight) for key, weight in weights.items() for s in raw.get(key, [])
+    )
 
 
 def _entry(field: str, raw: dict[str, Any]) -> Entry:
