@@ -11,7 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from routing.reading.words import Entry, WordTable
+from routing.reading.words import Entry, WordTable, fold
 
 MAX_WORDS = 5  # evidence kept per field: enough to explain, short enough to show
 # Where a quoted or forwarded mail starts, in the clients Swedish offices use.
@@ -82,13 +82,14 @@ def clean_subject(subject: str) -> str:
 def score(entry: Entry, subject: str, text: str) -> tuple[int, tuple[str, ...]]:
     """The entry's score in this text (a subject hit counts twice) and the words found."""
     total, words = 0, []
+    folded = fold(subject), fold(text)
     for term in entry.terms:
-        in_subject, in_text = term.pattern.search(subject), term.pattern.search(text)
-        hit = in_subject or in_text
+        in_subject, in_text = term.pattern.search(folded[0]), term.pattern.search(folded[1])
+        hit, original = (in_subject, subject) if in_subject else (in_text, text)
         if hit is None:
             continue
         total += term.weight * (2 if in_subject else 1)
-        word = " ".join(hit.group(0).split())
+        word = " ".join(original[hit.start() : hit.end()].split())
         if word.lower() not in (w.lower() for w in words):
             words.append(word)
     return total, tuple(words[:MAX_WORDS])
@@ -120,9 +121,10 @@ def read_fields(table: WordTable, subject: str, text: str) -> dict[str, Found]:
 
 def diarienummer(table: WordTable, text: str) -> Found | None:
     for pattern in table.diarienummer:
-        if hit := pattern.search(text):
-            value = hit.group(1) if pattern.groups else hit.group(0)
-            return Found(value, "diarienummer-pattern", (hit.group(0).strip(),))
+        if hit := pattern.search(fold(text)):
+            group = 1 if pattern.groups else 0
+            value = text[hit.start(group) : hit.end(group)]
+            return Found(value, "diarienummer-pattern", (text[hit.start() : hit.end()].strip(),))
     return None
 
 

@@ -17,6 +17,13 @@ from domain.compensation import COMPENSATION_TYPES
 from routing.decision.schemas import Destination, IssueType, LoginMethod, LoginStep, TargetGroup
 
 DECISIVE, STRONG, WEAK = 10, 3, 1
+# People on a keyboard without å, ä and ö write "behorighet", "ersattning": terms and text
+# are both matched folded, letter for letter, so a match still points into the mail.
+_FOLD = str.maketrans("åäöéüÅÄÖÉÜ", "aaoeuAAOEU")
+
+
+def fold(text: str) -> str:
+    return text.translate(_FOLD)
 # The fields a mail's words can set, each with the values the inquiry accepts
 # (None: any text, such as a User-Agent).
 FIELDS: dict[str, frozenset[str] | None] = {
@@ -72,7 +79,7 @@ def compile_term(source: str, weight: int) -> Term:
     else:
         body = r"\s+".join(_word(word) for word in source.split())
     lead = "" if source.startswith("*") else r"(?<!\w)"
-    return Term(source, re.compile(lead + body, re.IGNORECASE), weight)
+    return Term(source, re.compile(fold(lead + body), re.IGNORECASE), weight)
 
 
 def _word(word: str) -> str:
@@ -114,7 +121,7 @@ def parse_words(content: bytes) -> WordTable:
                 field: tuple(_entry(field, raw) for raw in data.get(field, [])) for field in FIELDS
             },
             threshold=dict(data.get("threshold", {})),
-            diarienummer=tuple(re.compile(p) for p in data["diarienummer"]["patterns"]),
+            diarienummer=tuple(re.compile(fold(p)) for p in data["diarienummer"]["patterns"]),
             escalate=Entry(data["escalate"]["id"], "escalate", "", _terms(data["escalate"])),
             screenshot=Entry(
                 data["screenshot"]["id"], "screenshot", "", _terms(data["screenshot"])
