@@ -90,7 +90,7 @@ def score(entry: Entry, subject: str, text: str) -> tuple[int, tuple[str, ...]]:
             continue
         total += term.weight * (2 if in_subject else 1)
         word = " ".join(original[hit.start() : hit.end()].split())
-        if word.lower() not in (w.lower() for w in words):
+        if not any(word.lower() in seen.lower() for seen in words):  # "Explorer" of "IE"
             words.append(word)
     return total, tuple(words[:MAX_WORDS])
 

@@ -24,6 +24,8 @@ _FOLD = str.maketrans("åäöéüÅÄÖÉÜ", "aaoeuAAOEU")
 
 def fold(text: str) -> str:
     return text.translate(_FOLD)
+
+
 # The fields a mail's words can set, each with the values the inquiry accepts
 # (None: any text, such as a User-Agent).
 FIELDS: dict[str, frozenset[str] | None] = {
