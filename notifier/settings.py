@@ -2,6 +2,7 @@
 passed down; nothing else reads the environment."""
 
 import ipaddress
+import json
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -148,6 +149,8 @@ class Settings(BaseSettings):
         """`a@x.se=sea,b@x.se=sen` (the contract's form), or a mapping."""
         if not isinstance(value, str):
             return value
+        if value.lstrip().startswith("{"):
+            return json.loads(value)
         pairs: dict[str, str] = {}
         for item in filter(None, (part.strip() for part in value.split(","))):
             address, equals, destination = item.partition("=")
