@@ -4,6 +4,7 @@ ticket routed by its words, over a real SMTP connection to `notifier inbound`.""
 from email.message import EmailMessage
 from typing import Any
 
+import aiosmtplib
 import httpx
 import pytest
 
@@ -218,3 +219,26 @@ def test_support_addresses_are_read_from_the_contracts_list(
     monkeypatch.setenv("NOTIFIER_SUPPORT_ADDRESSES", f"{SEA}=nowhere")
     with pytest.raises(ValueError, match="support_addresses"):
         Settings()
+
+
+async def test_hostile_mail_makes_a_plain_ticket_and_never_fails_the_delivery(
+    client: httpx.AsyncClient, admin: dict[str, str], services: Services, inbound: int
+) -> None:
+    raw = (
+        "From: =?utf-8?q?Eve=0A=E2=80=A8Bcc=3A_x?= <not an address>\r\n"
+        f"To: {KOMMUN}\r\n"
+        "Subject: =?utf-8?q?Inloggning=00=0A_X-Evil=3A_1?=\r\n"
+        "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+        "--b\r\nContent-Type: text/plain; charset=x-no-such-charset\r\n\r\nKan inte logga in\r\n"
+        "--b\r\nContent-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n\r\nTVo=\r\n"
+        "--b--\r\n"
+    )
+    await aiosmtplib.send(
+        raw.encode(), sender=SENDER, recipients=[KOMMUN], hostname="127.0.0.1", port=inbound
+    )
+    ticket = await one_ticket(client, (await mint(client, admin))[1])
+    assert ticket["inquiry"]["email"] == SENDER  # the envelope, From having no address
+    assert "\n" not in ticket["inquiry"]["name"] and "\u2028" not in ticket["inquiry"]["name"]
+    assert "\x00" not in ticket["subject"] and "\n" not in ticket["subject"]
+    assert ticket["attachments"] == []
+    assert len(replies_to_person(await outbox(services))) == 1

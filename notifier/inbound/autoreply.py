@@ -6,7 +6,7 @@ rule needs that the mail lacks. Any other route: the advice and contact details 
 shows, so the person can turn to the right place at once.
 """
 
-from email.message import EmailMessage
+import re
 
 from notifier.kinds.tickets import reply_to
 from notifier.outbox.models import OutboxKind, OutboxMessage
@@ -15,6 +15,7 @@ from routing.decision.schemas import Contact, Decision
 from routing.reading.mail_route import MailRoute
 from routing.ticketing.models import Ticket
 
+MSG_ID = re.compile(r"<[!-;=?-~]{1,250}>")  # printable ASCII, no `<`/`>`, one id
 SIGNATURE = "--\nMigrationsverket, Ansök om statlig ersättning\n"
 ASK = {
     "diarienummer": "Ange Migrationsverkets diarienummer på ärendet, om du har ett sådant. "
@@ -25,13 +26,14 @@ PROMISE = "Vi svarar på mejl, oftast inom två arbetsdagar."
 
 
 def reply(
-    ticket: Ticket, route: MailRoute, message: EmailMessage, settings: Settings
+    ticket: Ticket, route: MailRoute, settings: Settings, *, message_id: str, references: str
 ) -> OutboxMessage:
+    """The reply to the mail whose `Message-ID` and `References` are given."""
     receipt = ticket.status != "deflected"
-    headers = threading(message) | {"Auto-Submitted": "auto-replied"}
+    headers = threading(message_id, references) | {"Auto-Submitted": "auto-replied"}
     if receipt:
         headers |= reply_to(ticket, settings)
-    subject = " ".join(str(message.get("Subject", "")).split())[:150] or "Din fråga"
+    subject = (ticket.subject or "")[:150] or "Din fråga"
     return OutboxMessage(
         message_id=f"ticket.{ticket.id}.mail-reply",
         kind=OutboxKind.TICKET_ANSWER,  # to the person, as answers are
@@ -44,12 +46,12 @@ def reply(
     )
 
 
-def threading(message: EmailMessage) -> dict[str, str]:
+def threading(message_id: str, references: str) -> dict[str, str]:
     """In-Reply-To and References (RFC 5322 §3.6.4), so the reply sits in its thread."""
-    own = " ".join(str(message.get("Message-ID", "")).split())
-    if not own.startswith("<") or len(own) > 250:
+    own = message_id.strip()
+    if not MSG_ID.fullmatch(own):
         return {}
-    earlier = " ".join(str(message.get("References", "")).split()).split()[-10:]
+    earlier = [ref for ref in references.split() if MSG_ID.fullmatch(ref)][-10:]
     return {"In-Reply-To": own, "References": " ".join([*earlier, own])}
 
 

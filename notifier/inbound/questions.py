@@ -11,6 +11,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.errors import HeaderParseError
+from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.utils import parseaddr
 
@@ -61,43 +63,52 @@ class SupportQuestions:
         return key if key in self.settings.support_addresses else None
 
     async def deliver(self, message: EmailMessage, keys: list[str], mail_from: str) -> str:
-        if why := automatic(message, mail_from, self.own_addresses):
+        if why := self.automatic(message, mail_from):
             log.info("inbound: an automatic message to a support address dropped (%s)", why)
             return "250 OK: automatic message, no question"
         address = sorted(set(keys))[0]  # one ticket a mail, however many support addresses
         async with self.sessions() as db:
-            ticket, route = await self.open(db, message, address)
+            ticket, route = await self.open(db, message, address, mail_from)
             await self.answer(db, ticket, route, message)
             await db.commit()
         log.info("inbound: %s from mail, rule %s", ticket.reference, route.decision.rule.id)
         return "250 OK: the question is a ticket"
 
-    def route(self, message: EmailMessage, address: str, screenshots: int) -> MailRoute:
-        name, sender = parseaddr(str(message.get("From", "")))
-        subject, body = str(message.get("Subject", "")), body_of(message)
+    def automatic(self, message: EmailMessage, mail_from: str) -> str | None:
+        try:
+            return automatic(message, mail_from, self.own_addresses)
+        except ValueError:  # a header the email package will not parse: a person's mistake
+            return None
+
+    def route(
+        self, message: EmailMessage, address: str, mail_from: str, screenshots: int
+    ) -> MailRoute:
+        name, sender = parseaddr(header(message, "From"))
+        subject, body = header(message, "Subject"), text_of(message)
         mail = Mail(
             reading=read(self.words, subject, body),
             mailbox=Destination(self.settings.support_addresses[address]),
             address=address,
             organisation=organisation_of(sender),
             name=clean(name, 200) or None,
-            email=valid_email(sender),
+            # The reply goes to the person the mail is from; the envelope where From is bad.
+            email=valid_email(sender) or valid_email(mail_from),
             message=clean(body, MAX_MESSAGE, multiline=True) or None,
             screenshots=screenshots,
         )
         return route_mail(mail, self.rules, self.words, self.clock())
 
     async def open(
-        self, db: AsyncSession, message: EmailMessage, address: str
+        self, db: AsyncSession, message: EmailMessage, address: str, mail_from: str
     ) -> tuple[Ticket, MailRoute]:
         images = [data for data in screenshots_of(message) if uploads.upload_error(data) is None]
-        route = self.route(message, address, len(images))
+        route = self.route(message, address, mail_from, len(images))
         ticket = await tickets.create_ticket(
             session=db, inquiry=route.inquiry, decision=route.decision
         )
         ticket.decision = route.decision_record()
         ticket.channel, ticket.mailbox = "email", address
-        ticket.subject = clean(str(message.get("Subject", "")), MAX_SUBJECT) or None
+        ticket.subject = clean(header(message, "Subject"), MAX_SUBJECT) or None
         ticket.sender = route.inquiry.email
         for data in images:
             uploads.add_screenshot(session=db, ticket_id=ticket.id, data=data)
@@ -119,7 +130,8 @@ class SupportQuestions:
         if await self.replied(db, ticket) > self.settings.support_replies_per_hour:
             log.info("inbound: no reply to %s: its sender wrote too often", ticket.reference)
             return
-        db.add(autoreply.reply(ticket, route, message, self.settings))
+        ids = header(message, "Message-ID"), header(message, "References")
+        db.add(autoreply.reply(ticket, route, self.settings, message_id=ids[0], references=ids[1]))
 
     async def replied(self, db: AsyncSession, ticket: Ticket) -> int:
         """Mail from this sender this last hour, this one included."""
@@ -130,6 +142,25 @@ class SupportQuestions:
             .where(Ticket.sender == ticket.sender, col(Ticket.created_at) >= since)
         )
         return (await db.exec(query)).one()
+
+
+def header(message: EmailMessage, name: str) -> str:
+    """A header's text, RFC 2047 decoded, read from the raw value: the email package's
+    parsed headers raise on some malformed ones (a line break in an address)."""
+    raw = next((str(v) for k, v in message.raw_items() if k.lower() == name.lower()), "")
+    try:
+        return str(make_header(decode_header(raw)))
+    except (LookupError, UnicodeError, ValueError, HeaderParseError):
+        return raw
+
+
+def text_of(message: EmailMessage) -> str:
+    """The mail's text; a part in a charset Python does not know reads as no text (the
+    ticket keeps the rest) rather than failing the delivery."""
+    try:
+        return body_of(message)
+    except (LookupError, UnicodeError, ValueError, KeyError):
+        return ""
 
 
 def screenshots_of(message: EmailMessage) -> list[bytes]:
