@@ -81,7 +81,7 @@ def clean_subject(subject: str) -> str:
 
 def score(entry: Entry, subject: str, text: str) -> tuple[int, tuple[str, ...]]:
     """The entry's score in this text (a subject hit counts twice) and the words found."""
-    total, words = 0, []
+    total, words = 0, list[str]()
     folded = fold(subject), fold(text)
     for term in entry.terms:
         in_subject, in_text = term.pattern.search(folded[0]), term.pattern.search(folded[1])
@@ -111,9 +111,12 @@ def read_fields(table: WordTable, subject: str, text: str) -> dict[str, Found]:
         if hit := best(entries, subject, text, table.threshold.get(name, 1)):
             found[name] = hit
     for name, entries in table.entries.items():  # what a reading implies (`also`)
-        entry = next((e for e in entries if name in found and e.id == found[name].rule), None)
-        for key, value in entry.also if entry else ():
-            found.setdefault(key, Found(value, entry.id, found[name].words))  # type: ignore[union-attr]
+        hit = found.get(name)
+        entry = next((e for e in entries if hit and e.id == hit.rule), None)
+        if hit is None or entry is None:
+            continue
+        for key, value in entry.also:
+            found.setdefault(key, Found(value, entry.id, hit.words))
     if number := diarienummer(table, f"{subject}\n{text}"):
         found["diarienummer"] = number
     return found
