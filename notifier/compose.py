@@ -219,10 +219,11 @@ def build_inbound(services: Services) -> Inbound:
     if not settings.reply_domain:
         raise ValueError("NOTIFIER_REPLY_DOMAIN is not set: there is no address to reply to")
     domain, own = settings.reply_domain.lower(), frozenset({settings.mail_from.lower()})
+    replies = TicketReplies(services.sessions, domain, own)
     questions = SupportQuestions(
-        services.sessions, settings, services.rules, default_words(), services.clock
+        services.sessions, settings, services.rules, default_words(), services.clock, replies.add
     )
-    return Inbound([TicketReplies(services.sessions, domain, own), questions], hostname=domain)
+    return Inbound([replies, questions], hostname=domain)
 
 
 async def run_workers(services: Services) -> None:

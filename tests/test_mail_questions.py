@@ -242,3 +242,20 @@ async def test_hostile_mail_makes_a_plain_ticket_and_never_fails_the_delivery(
     assert "\x00" not in ticket["subject"] and "\n" not in ticket["subject"]
     assert ticket["attachments"] == []
     assert len(replies_to_person(await outbox(services))) == 1
+
+
+async def test_writing_again_with_the_reference_continues_ones_own_ticket(
+    client: httpx.AsyncClient, admin: dict[str, str], inbound: int
+) -> None:
+    await send(inbound, question(SEA, "Utbetalning", "Dygnsschablonen saknas för mars."))
+    staff = (await mint(client, admin))[1]
+    [ticket] = await tickets_of(client, staff)
+    subject = f"SV: Re: Utbetalning [{ticket['reference']}]"
+    await send(inbound, question(SEA, subject, "Diarienumret är 1.1.3-2026-1234.\n\n> Hej"))
+    await send(inbound, question(SEA, subject, "Jag har samma fråga.", sender="x@malmo.se"))
+    assert len(await tickets_of(client, staff)) == 2  # a stranger's mail is a ticket of its own
+    url = f"/api/v1/triage/tickets/{ticket['id']}"
+    events = (await client.get(url, headers=staff)).json()["events"]
+    assert [(e["actor"], e["reason"]) for e in events if e["action"] == "reply"] == [
+        (SENDER, "Diarienumret är 1.1.3-2026-1234.")
+    ]

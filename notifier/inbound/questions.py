@@ -8,7 +8,7 @@ sender already answered often this hour get no reply (two auto-responders cannot
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.errors import HeaderParseError
@@ -36,6 +36,7 @@ from routing.reading.reader import read
 from routing.reading.words import WordTable
 from routing.ticketing import tickets, uploads
 from routing.ticketing.models import Ticket, TicketStatus
+from routing.ticketing.replies import REFERENCE
 
 log = logging.getLogger(__name__)
 MAX_IMAGES = 5
@@ -52,6 +53,9 @@ class SupportQuestions:
     rules: RuleSet
     words: WordTable
     clock: Callable[[], datetime]
+    # Adds a mail to an existing ticket (the replies mailbox's): a person who writes to the
+    # support address again, quoting the reference in the subject, continues that ticket.
+    follow_up: Callable[[AsyncSession, Ticket, EmailMessage], Awaitable[None]] | None = None
     name = "questions"
 
     @property
@@ -68,11 +72,27 @@ class SupportQuestions:
             return "250 OK: automatic message, no question"
         address = sorted(set(keys))[0]  # one ticket a mail, however many support addresses
         async with self.sessions() as db:
+            if (earlier := await self.followed_up(db, message, mail_from)) is not None:
+                assert self.follow_up is not None
+                await self.follow_up(db, earlier, message)
+                await db.commit()
+                return "250 OK: added to the ticket"
             ticket, route = await self.open(db, message, address, mail_from)
             await self.answer(db, ticket, route, message)
             await db.commit()
         log.info("inbound: %s from mail, rule %s", ticket.reference, route.decision.rule.id)
         return "250 OK: the question is a ticket"
+
+    async def followed_up(
+        self, db: AsyncSession, message: EmailMessage, mail_from: str
+    ) -> Ticket | None:
+        """The ticket whose reference the subject names, if it is this sender's own."""
+        found = REFERENCE.search(header(message, "Subject").upper())
+        if self.follow_up is None or found is None:
+            return None
+        ticket = await tickets.get_ticket_by_reference(session=db, reference=found.group(0))
+        sender = valid_email(parseaddr(header(message, "From"))[1]) or valid_email(mail_from)
+        return ticket if ticket is not None and sender and ticket.sender == sender else None
 
     def automatic(self, message: EmailMessage, mail_from: str) -> str | None:
         try:
