@@ -1,6 +1,7 @@
 """Questions by email: a mail to a support address (NOTIFIER_SUPPORT_ADDRESSES) becomes a
 ticket routed by its words, over a real SMTP connection to `notifier inbound`."""
 
+from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -8,9 +9,11 @@ import aiosmtplib
 import httpx
 import pytest
 
+from domain.sqltypes import utcnow
 from notifier.compose import Services
 from notifier.outbox.models import OutboxMessage
 from notifier.settings import Settings
+from routing.ticketing import retention
 from tests import test_inbound
 from tests.test_inbound import DOMAIN, outbox, send, tiny_png
 from tests.test_triage import mint
@@ -259,3 +262,21 @@ async def test_writing_again_with_the_reference_continues_ones_own_ticket(
     assert [(e["actor"], e["reason"]) for e in events if e["action"] == "reply"] == [
         (SENDER, "Diarienumret är 1.1.3-2026-1234.")
     ]
+
+
+async def test_a_deflected_mail_is_purged_with_its_subject_sender_and_words(
+    client: httpx.AsyncClient, admin: dict[str, str], services: Services, inbound: int
+) -> None:
+    text = "SITHS eID på annan enhet fungerar inte, dnr 1.1.3-2026-5555."
+    await send(inbound, question(SEA, "Anna Bergs inloggning", text))
+    async with services.sessions() as db:
+        purged = await retention.purge_closed_tickets(
+            session=db, before=utcnow() + timedelta(days=1), now=utcnow()
+        )
+        await db.commit()
+    assert purged.tickets == 1
+    ticket = await one_ticket(client, (await mint(client, admin))[1])
+    assert (ticket["status"], ticket["subject"]) == ("deflected", None)
+    fields = ticket["decision"]["rule"]["fields"]
+    assert all("words" not in hit for hit in fields.values())
+    assert "value" not in fields["diarienummer"] and fields["login_step"]["value"] == "2"
