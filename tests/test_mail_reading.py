@@ -89,6 +89,8 @@ def test_terms_are_words_stems_parts_and_patterns(source: str, text: str, hit: s
         ("mv_kontaktcenter_kommun", "Hej", "Se bifogat.", "mv_kontaktcenter_kommun", "mailbox"),
         # SEA's mailbox is about a compensation; a login problem at step two is still one.
         ("sea", "Fråga", "Har ni fått vår skrivelse?", "sea", "compensation-sea"),
+        ("sea", "Hjälp", "Jag kommer inte in i e-tjänsten.", "mv_kontaktcenter_kommun",
+         "login-step1-kommun"),
         ("sea", "Inloggning", "SITHS eID på annan enhet fungerar inte", "local_it", "login-step2"),
         # A login without a step, to the contact center: step one, as the page sends it.
         ("mv_kontaktcenter_kommun", "", "Kommer inte in", "mv_kontaktcenter_kommun",
