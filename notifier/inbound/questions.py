@@ -60,7 +60,9 @@ class SupportQuestions:
 
     @property
     def own_addresses(self) -> frozenset[str]:
-        return frozenset({self.settings.mail_from.lower(), *self.settings.support_addresses})
+        # Only the service's sender: a mail from one support mailbox to another (SEA
+        # forwarding to the contact center) is a question like any.
+        return frozenset({self.settings.mail_from.lower()})
 
     async def accept(self, address: str) -> str | None:
         key = address.strip().lower()
@@ -105,14 +107,15 @@ class SupportQuestions:
     ) -> MailRoute:
         name, sender = parseaddr(header(message, "From"))
         subject, body = header(message, "Subject"), text_of(message)
+        # The reply goes to the person the mail is from; the envelope where From is bad.
+        email = valid_email(sender) or valid_email(mail_from)
         mail = Mail(
             reading=read(self.words, subject, body),
             mailbox=Destination(self.settings.support_addresses[address]),
             address=address,
-            organisation=organisation_of(sender),
+            organisation=organisation_of(email) if email else None,
             name=clean(name, 200) or None,
-            # The reply goes to the person the mail is from; the envelope where From is bad.
-            email=valid_email(sender) or valid_email(mail_from),
+            email=email,
             message=clean(body, MAX_MESSAGE, multiline=True) or None,
             screenshots=screenshots,
         )
