@@ -181,3 +181,39 @@ def test_a_bad_words_table_fails_at_load(table: bytes) -> None:
     base = b'[diarienummer]\npatterns = []\n[escalate]\nid = "e"\n[screenshot]\nid = "s"\n'
     with pytest.raises(WordsError):
         parse_words(base + table)
+
+
+@pytest.mark.parametrize(
+    ("text", "mailbox", "destination"),
+    [
+        ("Jag har problem i det första inloggningssteget, jag väljer alternativet längst ner.",
+         "mv_kontaktcenter_kommun", "mv_kontaktcenter_kommun"),
+        ("Vid problem vid det andra inloggningssteget med SITHS eID, vad gör jag?",
+         "mv_kontaktcenter_kommun", "local_it"),
+        ("Den gamla inloggningen med endast SITHS-kort fungerar inte längre.",
+         "mv_kontaktcenter_kommun", "local_it"),
+        ("Jag ser endast vissa poster, diarienummer, belopp och vilken ersättning det avser.",
+         "sea", "local_admin"),
+        ("E-tjänsterna fungerar inte optimalt i min webbläsare Internet Explorer.",
+         "mv_kontaktcenter_kommun", "self_service"),
+        ("Vad gäller om fyraveckorsperioder vid ansökan om ersättning för utbildningskostnader?",
+         "sea", "self_service"),
+        ("Hur aktiverar jag mejlnotifieringar när något händer i en ansökan?",
+         "mv_kontaktcenter_kommun", "self_service"),
+        ("Jag vill anmäla mig till en digital informationsträff.", "sea", "self_service"),
+        ("Min fråga avser inte e-tjänsten, vart ska jag vända mig?", "sea", "self_service"),
+        ("Jag har en allmän fråga om e-tjänsten.", "mv_kontaktcenter_kommun", "local_admin"),
+        ("Behöver teknisk support, administratören kan inte hjälpa mig.",
+         "mv_kontaktcenter_kommun", "mv_kontaktcenter_kommun"),
+        ("Fråga om dygnsschablon för asylsökande ensamkommande barn.", "sen", "sea"),
+        ("Fråga om schablonersättning för nyanlända.", "sea", "sen"),
+        ("Schablonersättningar enligt massflyktsdirektivet betalades inte ut för juni och juli.",
+         "mv_kontaktcenter_kommun", "sea"),
+    ],
+)  # fmt: skip
+def test_the_support_pages_own_sentences_as_mails(
+    text: str, mailbox: str, destination: str
+) -> None:
+    mail = Mail(read(WORDS, "", text), Destination(mailbox), "x@migrationsverket.se",
+                organisation_of("a@lund.se"))  # fmt: skip
+    assert route_mail(mail, default_rules(), WORDS, NOW).decision.primary.destination == destination
