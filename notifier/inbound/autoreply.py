@@ -22,7 +22,14 @@ ASK = {
     "Om en handläggare redan är utsedd i ärendet, ange också vem.",
     "screenshot": "Bifoga en skärmbild med eventuellt meddelande som kan underlätta felsökningen.",
 }
-PROMISE = "Vi svarar på mejl, oftast inom två arbetsdagar."
+NUMBERS = {1: "en", 2: "två", 3: "tre", 4: "fyra", 5: "fem"}  # as Swedish text writes them
+
+
+def promise(settings: Settings) -> str:
+    """The desk's own time (NOTIFIER_DESK_STALE_WORKING_DAYS), as the queue counts it."""
+    days = settings.desk_stale_working_days
+    unit = "arbetsdag" if days == 1 else "arbetsdagar"
+    return f"Vi svarar på mejl, oftast inom {NUMBERS.get(days, str(days))} {unit}."
 
 
 def reply(
@@ -69,7 +76,7 @@ def receipt_text(ticket: Ticket, route: MailRoute, settings: Settings) -> str:
         answer = "Skriv en ny fråga och ange referensen om du vill lägga till något."
     return (
         f"{greeting(ticket)}\n\nVi har tagit emot din fråga. Referens: {ticket.reference}\n\n"
-        f"Frågan har gått till {route.decision.primary.name}. {PROMISE}\n{more}\n"
+        f"Frågan har gått till {route.decision.primary.name}. {promise(settings)}\n{more}\n"
         f"{answer}\n\n{SIGNATURE}"
     )
 
