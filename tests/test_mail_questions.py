@@ -9,11 +9,14 @@ from typing import Any
 import aiosmtplib
 import httpx
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from domain.sqltypes import utcnow
 from notifier.compose import Services
+from notifier.inbound.questions import SupportQuestions
 from notifier.outbox.models import OutboxMessage
 from notifier.settings import Settings
+from routing.reading.words import default_words
 from routing.ticketing import retention
 from tests import test_inbound
 from tests.test_inbound import DOMAIN, outbox, send, tiny_png
@@ -284,3 +287,20 @@ async def test_a_deflected_mail_is_purged_with_its_subject_sender_and_words(
     fields = ticket["decision"]["rule"]["fields"]
     assert all("words" not in hit for hit in fields.values())
     assert "value" not in fields["diarienummer"] and fields["login_step"]["value"] == "2"
+
+
+async def test_support_mail_waits_in_the_relay_while_the_database_is_away(
+    services: Services,
+) -> None:
+    def away() -> Any:
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError())
+
+    mailbox = SupportQuestions(
+        away,  # type: ignore[arg-type]
+        services.settings,
+        services.rules,
+        default_words(),
+        services.clock,
+    )
+    reply = await mailbox.deliver(question(KOMMUN, "Hej", "Kan inte logga in."), [KOMMUN], SENDER)
+    assert reply.startswith("451 ")

@@ -18,6 +18,7 @@ from email.utils import parseaddr
 
 from pydantic import EmailStr, TypeAdapter, ValidationError
 from sqlalchemy import func
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -72,7 +73,16 @@ class SupportQuestions:
         if why := self.automatic(message, mail_from):
             log.info("inbound: an automatic message to a support address dropped (%s)", why)
             return "250 OK: automatic message, no question"
-        address = sorted(set(keys))[0]  # one ticket a mail, however many support addresses
+        try:
+            return await self.take(message, sorted(set(keys))[0], mail_from)
+        except (SQLAlchemyError, OSError) as exc:
+            # The database is away: 451 keeps the mail in the relay's queue, where a 5xx
+            # would bounce the person's question back to them.
+            log.warning("inbound: support mail deferred (%s)", type(exc).__name__)
+            return "451 4.3.0 Temporary failure, please try again later"
+
+    async def take(self, message: EmailMessage, address: str, mail_from: str) -> str:
+        """One ticket a mail, however many support addresses it was sent to."""
         async with self.sessions() as db:
             if (earlier := await self.followed_up(db, message, mail_from)) is not None:
                 assert self.follow_up is not None
