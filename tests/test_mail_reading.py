@@ -1,13 +1,20 @@
 """The words → inquiry reader and the mail's route: pure functions, table-tested."""
 
 from datetime import UTC, datetime
+from importlib.resources import files
 
 import pytest
 
 from domain.organisations import OrganisationKind, organisations
 from routing.decision.rules import default_rules
 from routing.decision.schemas import Destination
-from routing.reading.domains import domain_map, organisation_of, usual_domains
+from routing.reading.domains import (
+    as_csv,
+    domain_map,
+    made_domains,
+    organisation_of,
+    usual_domains,
+)
 from routing.reading.mail_route import Mail, route_mail
 from routing.reading.reader import read, segments
 from routing.reading.words import WordsError, compile_term, default_words, fold, parse_words
@@ -162,8 +169,10 @@ def test_the_organisation_from_the_senders_domain(
     assert ((found.kind, found.code) if found else None) == expected
 
 
-def test_every_kommun_and_region_has_a_domain() -> None:
+def test_every_kommun_and_region_has_a_domain_in_the_data_file() -> None:
     assert set(domain_map().values()) == set(organisations())
+    shipped = files("routing.reading").joinpath("domains.csv").read_text("utf-8")
+    assert shipped == as_csv(made_domains()), "remake it: python -m routing.reading.domains"
     assert "regionjamtlandharjedalen.se" in usual_domains(
         OrganisationKind.REGION, "Region Jämtland Härjedalen"
     )

@@ -1,6 +1,13 @@
-"""The organisation a mail comes from, by the sender's domain: the kommuner's and
-regioners' usual domains made from their names, and the exceptions in `domains.toml`."""
+"""The organisation a mail comes from, by the sender's domain.
 
+`domains.csv` is the data: every domain of the 290 kommuner and 21 regioner. It is made
+by `python -m routing.reading.domains > routing/reading/domains.csv` from their names
+(domain/data) with the usual spellings, and the exceptions in `domains.toml`; a test
+holds the file equal to what that makes, so an edit goes into `domains.toml`.
+"""
+
+import csv
+import io
 import re
 import tomllib
 from functools import cache
@@ -24,9 +31,9 @@ def usual_domains(kind: OrganisationKind, name: str) -> set[str]:
     return {f"region{s}.se" for s in spellings(bare)}
 
 
-@cache
-def domain_map() -> dict[str, tuple[OrganisationKind, str]]:
-    """Every known domain → (kind, code); the override list wins over the made ones."""
+def made_domains() -> dict[str, tuple[OrganisationKind, str]]:
+    """Every domain the names and the override list give → (kind, code); an override
+    wins over a made one (Habo and Håbo spell alike without the ring)."""
     found: dict[str, tuple[OrganisationKind, str]] = {}
     for (kind, code), organisation in organisations().items():
         for domain in usual_domains(kind, organisation.name):
@@ -40,6 +47,26 @@ def domain_map() -> dict[str, tuple[OrganisationKind, str]]:
     return found
 
 
+def as_csv(domains: dict[str, tuple[OrganisationKind, str]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["domain", "kind", "code", "name"])
+    names = organisations()
+    for domain, (kind, code) in sorted(domains.items(), key=lambda item: (item[1], item[0])):
+        writer.writerow([domain, kind.value, code, names[(kind, code)].name])
+    return out.getvalue()
+
+
+@cache
+def domain_map() -> dict[str, tuple[OrganisationKind, str]]:
+    """`domains.csv`: every known domain → (kind, code)."""
+    text = files("routing.reading").joinpath("domains.csv").read_text("utf-8")
+    return {
+        row["domain"]: (OrganisationKind(row["kind"]), row["code"])
+        for row in csv.DictReader(text.splitlines())
+    }
+
+
 def organisation_of(address: str) -> OrganisationRef | None:
     """The kommun or region of `address`'s domain or a parent domain; None if unknown."""
     labels = address.rpartition("@")[2].strip().lower().rstrip(".").split(".")
@@ -48,3 +75,7 @@ def organisation_of(address: str) -> OrganisationRef | None:
         if hit := known.get(".".join(labels[start:])):
             return OrganisationRef(kind=hit[0].value, code=hit[1])
     return None
+
+
+if __name__ == "__main__":
+    print(as_csv(made_domains()), end="")
