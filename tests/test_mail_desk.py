@@ -106,3 +106,13 @@ def test_time_left_counts_working_hours_and_holidays(
 def test_labels_and_marks() -> None:
     assert (left_label(12.0), left_label(-4.0)) == ("1 d 4 tim kvar", "4 tim sen")
     assert str(highlight("Ineras <meny>", ["ineras"])) == "<mark>Ineras</mark> &lt;meny&gt;"
+
+
+async def test_the_desk_finds_an_email_ticket_by_its_subject(
+    client: httpx.AsyncClient, admin: dict[str, str], inbound: int
+) -> None:
+    await send(inbound, question(SEA, "Dygnsschablon oktober", "Den saknas. Dnr 1.1.3-2026-9"))
+    staff = (await mint(client, admin))[1]
+    params = {"destination": "alla", "q": "oktober"}
+    found = (await client.get("/api/v1/triage/tickets", params=params, headers=staff)).json()
+    assert [t["subject"] for t in found["tickets"]] == ["Dygnsschablon oktober"]
