@@ -2,14 +2,17 @@
 passed down; nothing else reads the environment."""
 
 import ipaddress
+import json
 from datetime import time
 from pathlib import Path
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from routing.decision.engine import TICKET_DESTINATIONS
+from routing.decision.schemas import Destination
 
 # The routes that open a ticket: a forward to any other destination is a configuration
 # error, shown at start.
@@ -125,12 +128,6 @@ class LinkSettings(BaseSettings):
         None,
         description="signs unsubscribe links and staff sessions; unset: a random key kept "
         "in ./var/secret_key, fine for one node",
-    )
-    inbound_authserv_id: str | None = Field(
-        None,
-        description="the authserv-id of the relay whose Authentication-Results `notifier "
-        "inbound` believes; set, a reply without its results, or with dmarc=fail or "
-        "spf=fail, is held for staff",
     )
 
     @field_validator("secret_key")
@@ -259,9 +256,45 @@ class InboundSettings(BaseSettings):
     # an address, as one hard bounce does. A mailbox full for two weeks is not read.
     soft_bounce_limit: int = Field(5, ge=1, description="soft bounces that suppress")
     soft_bounce_days: int = Field(14, ge=1, description="the window they are counted over")
+    # Unset: no questions by email. `address=destination,…`: each support mailbox the
+    # relay hands to `notifier inbound`, and the destination that owns it.
+    support_addresses: Annotated[dict[str, Destination], NoDecode] = Field(default_factory=dict)
+    support_replies_per_hour: int = Field(
+        3,
+        ge=0,
+        description="automatic replies to one sender of support mail an hour, at most: two "
+        "auto-responders cannot loop",
+    )
+    inbound_authserv_id: str | None = Field(
+        None,
+        description="the authserv-id of the relay whose Authentication-Results `notifier "
+        "inbound` believes; set, a reply without its results, or with dmarc=fail or "
+        "spf=fail, is held for staff",
+    )
     inbound_max_bytes: int = Field(
         10 * 1024 * 1024, ge=1024, description="largest reply `notifier inbound` accepts"
     )
+
+    @field_validator("support_addresses", mode="before")
+    @classmethod
+    def _address_list(cls, value: Any) -> Any:
+        """`a@x.se=sea,b@x.se=sen` (the contract's form), or a mapping."""
+        if not isinstance(value, str):
+            return value
+        if value.lstrip().startswith("{"):
+            return json.loads(value)
+        pairs: dict[str, str] = {}
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            address, equals, destination = item.partition("=")
+            if not equals or "@" not in address:
+                raise ValueError(f"expected address=destination, got {item!r}")
+            pairs[address.strip().lower()] = destination.strip()
+        return pairs
+
+    @field_validator("support_addresses")
+    @classmethod
+    def _lower_case(cls, value: dict[str, Destination]) -> dict[str, Destination]:
+        return {address.lower(): destination for address, destination in value.items()}
 
 
 class Settings(

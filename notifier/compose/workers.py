@@ -16,6 +16,7 @@ from notifier.channels.return_path import ReturnPath
 from notifier.channels.smtp import SmtpChannel
 from notifier.compose.services import Services, Worker
 from notifier.inbound.bounces import Bounces
+from notifier.inbound.questions import SupportQuestions
 from notifier.inbound.replies import TicketReplies
 from notifier.inbound.server import Inbound
 from notifier.kinds import OutboxKind, Steps
@@ -37,6 +38,7 @@ from notifier.workers.broker import Topology
 from notifier.workers.consumer import Consumer
 from notifier.workers.outcomes import OutcomePublisher
 from notifier.workers.sender import Sender
+from routing.reading.words import default_words
 
 
 def topology(settings: Settings) -> Topology:
@@ -148,7 +150,16 @@ def build_inbound(services: Services) -> Inbound:
     ticket_replies = TicketReplies(
         services.sessions, domain, own, services.key, settings.inbound_authserv_id
     )
-    return Inbound([ticket_replies, bounces], hostname=domain)
+    questions = SupportQuestions(
+        services.sessions,
+        settings,
+        services.rules,
+        default_words(),
+        services.clock,
+        services.key,
+        ticket_replies.add,
+    )
+    return Inbound([ticket_replies, bounces, questions], hostname=domain)
 
 
 async def run_workers(services: Services) -> None:

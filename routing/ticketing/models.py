@@ -16,11 +16,17 @@ class TicketStatus(StrEnum):
     FORWARDED = "forwarded"
     ANSWERED = "answered"
     CLOSED = "closed"
+    # A mail the route sends elsewhere (the person's IT, administrator, Inera, the pages):
+    # kept so staff see what came in, answered with advice, reopened by a re-route.
+    DEFLECTED = "deflected"
 
 
 class Ticket(SQLModel, table=True):
     __tablename__ = "tickets"
-    __table_args__ = (Index("ix_tickets_queue", "destination", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_tickets_queue", "destination", "status", "created_at"),
+        Index("ix_tickets_sender", "sender", "created_at"),
+    )
 
     id: str = Field(primary_key=True, max_length=36)
     reference: str = Field(max_length=20, unique=True)  # what the person is shown
@@ -36,6 +42,11 @@ class Ticket(SQLModel, table=True):
     idempotency_key: str | None = Field(default=None, max_length=64, unique=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # "web" (the form and the API) or "email" (a support mailbox of `notifier inbound`).
+    channel: str = Field(default="web", max_length=20, sa_column_kwargs={"server_default": "web"})
+    subject: str | None = Field(default=None, max_length=200)  # the mail's own subject
+    mailbox: str | None = Field(default=None, max_length=320)  # the support address
+    sender: str | None = Field(default=None, max_length=320)  # the mail's From address
 
 
 def _ticket_fk() -> Column[str]:

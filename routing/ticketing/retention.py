@@ -61,13 +61,27 @@ def strip_inquiry(inquiry: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in inquiry.items() if k in KEPT_INQUIRY_FIELDS} | {PURGED: True}
 
 
+def strip_words(decision: dict[str, Any]) -> dict[str, Any]:
+    """A mail's decision keeps which rule set each field, not the person's words."""
+    fields = decision.get("rule", {}).get("fields")
+    if not fields:
+        return decision
+    kept = {
+        name: {
+            k: v for k, v in hit.items() if k == "rule" or (k == "value" and name != "diarienummer")
+        }
+        for name, hit in fields.items()
+    }
+    return decision | {"rule": decision["rule"] | {"fields": kept}}
+
+
 async def purge_closed_tickets(
     *, session: AsyncSession, before: datetime, now: datetime, limit: int = 500
 ) -> PurgedTickets:
     """Purge up to `limit` tickets closed (last changed) before `before`, not yet purged."""
     query = (
         select(Ticket)
-        .where(col(Ticket.status) == TicketStatus.CLOSED)
+        .where(col(Ticket.status).in_([TicketStatus.CLOSED, TicketStatus.DEFLECTED]))
         .where(col(Ticket.updated_at) < before)
         .where(Ticket.__table__.c.inquiry[PURGED].as_boolean().is_(None))  # type: ignore[attr-defined]
         .order_by(col(Ticket.updated_at))
@@ -83,6 +97,8 @@ async def purge_closed_tickets(
     for ticket in found:
         removed = sorted(set(ticket.inquiry) - KEPT_INQUIRY_FIELDS)
         ticket.inquiry = strip_inquiry(ticket.inquiry)
+        ticket.decision = strip_words(ticket.decision)
+        ticket.subject = ticket.sender = None  # a mail's subject and From are the person's
         ticket.updated_at = now
         detail = {"inquiry_fields": removed, "attachments": attachments.get(ticket.id, 0)}
         session.add_all(

@@ -1,5 +1,5 @@
 """Finding tickets by what staff remember of them: the reference, the person's email, a
-diarienummer, or words of the question.
+diarienummer, or words of the question (or of a mail's subject).
 
 A portable LIKE over the inquiry's stored text fields, every word required somewhere:
 the same SQL on SQLite and PostgreSQL, and at the desk's scale (thousands of open
@@ -28,9 +28,8 @@ def matches(q: str) -> ColumnElement[bool] | None:
     wanted = words(q)
     if not wanted:
         return None
-    fields = [func.lower(col(Ticket.reference))] + [
-        func.lower(col(Ticket.inquiry)[name].as_string()) for name in TEXT_FIELDS
-    ]
+    fields = [func.lower(col(Ticket.reference)), func.lower(func.coalesce(col(Ticket.subject), ""))]
+    fields += [func.lower(col(Ticket.inquiry)[name].as_string()) for name in TEXT_FIELDS]
     return and_(
         *(or_(*(field.contains(word, autoescape=True) for field in fields)) for word in wanted)
     )

@@ -1,5 +1,7 @@
 """How the queues are doing: open tickets per destination with their oldest and median
-age in working hours, and tickets opened and closed per day.
+age in working hours, and tickets opened and closed per day; what the desk promised (the
+first answer "oftast inom två arbetsdagar", the receipt's words: `stale_after_days`) and
+how often staff re-routed an email ticket away from where its rule sent it.
 
 A working hour is one of 09–17 on a Swedish working day: the weekdays and holiday
 calendar of the rules' [phone] section (the `holidays` package, with Christmas Eve and
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -78,6 +81,8 @@ async def queue_stats(*, session: AsyncSession, clock: Clock, now: datetime) -> 
         "stale_after_working_days": clock.stale_after_days,
         "queues": queues,
         "days": await per_day(session, clock, now),
+        "answered_in_time": await answered_in_time(session=session, clock=clock, now=now),
+        "rerouted_email_by_rule": await rerouted_by_rule(session=session),
     }
 
 
@@ -101,3 +106,80 @@ async def per_day(session: AsyncSession, clock: Clock, now: datetime) -> list[di
         for day, both in sorted(counts.items())
         if first <= day <= today
     ]
+
+
+def due_hours(clock: Clock) -> float:
+    return float(clock.stale_after_days * HOURS_PER_DAY)
+
+
+def time_left(clock: Clock, ticket: Ticket, now: datetime) -> float | None:
+    """Working hours left to the promised first answer (negative: late); None when the
+    ticket waits for nobody (answered, closed, deflected)."""
+    if ticket.status not in OPEN:
+        return None
+    return round(due_hours(clock) - clock.working_hours(ticket.created_at, now), 1)
+
+
+def left_label(hours: float) -> str:
+    """'5 tim kvar', '1 d 2 tim kvar', '3 tim sen' (working days of 8 hours)."""
+    days, rest = divmod(int(abs(hours)), HOURS_PER_DAY)
+    span = f"{days} d {rest} tim" if days else f"{rest} tim"
+    return f"{span} kvar" if hours >= 0 else f"{span} sen"
+
+
+async def first_answers(session: AsyncSession, ids: list[str]) -> dict[str, datetime]:
+    """Each ticket's first answer to the person (the desk's `answer`)."""
+    rows = await session.exec(
+        select(TicketEvent).where(
+            col(TicketEvent.ticket_id).in_(ids), TicketEvent.action == "status"
+        )
+    )
+    first: dict[str, datetime] = {}
+    for event in rows.all():
+        if event.detail.get("answer") and (
+            event.ticket_id not in first or event.at < first[event.ticket_id]
+        ):
+            first[event.ticket_id] = event.at
+    return first
+
+
+async def answered_in_time(
+    *, session: AsyncSession, clock: Clock, now: datetime
+) -> dict[str, dict[str, Any]]:
+    """Per destination, of the last DAYS days' tickets that were answered or whose time ran
+    out: how many were answered in time, and their share."""
+    since = datetime.combine(
+        now.astimezone(clock.rules.timezone).date() - timedelta(days=DAYS - 1),
+        time(0),
+        tzinfo=clock.rules.timezone,
+    )
+    query = select(Ticket).where(
+        col(Ticket.created_at) >= since, Ticket.status != TicketStatus.DEFLECTED
+    )
+    recent = list((await session.exec(query)).all())
+    answers = await first_answers(session, [ticket.id for ticket in recent])
+    counts: dict[str, list[int]] = {}
+    for ticket in recent:
+        answered = answers.get(ticket.id)
+        took = clock.working_hours(ticket.created_at, answered or now)
+        if answered is None and took <= due_hours(clock):
+            continue  # still in time and not yet answered: not counted either way
+        pair = counts.setdefault(ticket.destination, [0, 0])
+        pair[0] += answered is not None and took <= due_hours(clock)
+        pair[1] += 1
+    return {
+        destination: {"in_time": n, "counted": total, "share": round(n / total, 2)}
+        for destination, (n, total) in sorted(counts.items())
+    }
+
+
+async def rerouted_by_rule(*, session: AsyncSession) -> dict[str, int]:
+    """Email tickets staff re-routed, per the rule that first routed them: where the
+    words table (or the rules) most need a look."""
+    query = (
+        select(Ticket.rule_id, func.count(func.distinct(Ticket.id)))
+        .join(TicketEvent, col(TicketEvent.ticket_id) == col(Ticket.id))
+        .where(Ticket.channel == "email", TicketEvent.action == "rerouted")
+        .group_by(col(Ticket.rule_id))
+    )
+    return {rule: count for rule, count in (await session.exec(query)).all()}

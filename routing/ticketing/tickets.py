@@ -5,6 +5,7 @@ Every change appends a TicketEvent naming who, what and why. The functions add t
 session and flush, never commit: the request (or batch) that calls them commits once.
 """
 
+import re
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
@@ -37,10 +38,14 @@ TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
     ),
     TicketStatus.ANSWERED: frozenset({TicketStatus.CLOSED}),
     TicketStatus.CLOSED: frozenset(),
+    # Staff reopen a wrong deflection by taking it (or by a re-route to a queue).
+    TicketStatus.DEFLECTED: frozenset({TicketStatus.IN_PROGRESS, TicketStatus.CLOSED}),
 }
 
 # Crockford-like: no 0/O, 1/I/L, so a reference read over the phone survives.
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+# A reference as people quote it (in a subject, say).
+REFERENCE = re.compile(f"SUP-[{_REFERENCE_ALPHABET}]{{8}}")
 
 # Called in the creating transaction, e.g. to put the forward into the outbox.
 TicketCreatedHook = Callable[[AsyncSession, Ticket, Decision], Awaitable[None]]
@@ -165,7 +170,11 @@ async def assign(
     """Give the ticket to `assignee` (None: back to the queue); a new one becomes in progress."""
     previous, ticket.assignee = ticket.assignee, assignee
     await record(session, ticket, actor, "assigned", reason, {"from": previous, "to": assignee})
-    if assignee is not None and ticket.status in {TicketStatus.NEW, TicketStatus.FORWARDED}:
+    if assignee is not None and ticket.status in {
+        TicketStatus.NEW,
+        TicketStatus.FORWARDED,
+        TicketStatus.DEFLECTED,
+    }:
         await set_status(
             session=session, ticket=ticket, actor=actor, status=TicketStatus.IN_PROGRESS
         )

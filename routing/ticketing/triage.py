@@ -190,6 +190,8 @@ def ticket_out(ticket: Ticket) -> dict[str, Any]:
         "inquiry": ticket.inquiry,
         "decision": ticket.decision,
         "rule": {"id": ticket.rule_id, "version": ticket.rule_version},
+        "channel": ticket.channel,
+        "subject": ticket.subject,
         "created_at": ticket.created_at,
         "updated_at": ticket.updated_at,
     }

@@ -11,7 +11,7 @@ from domain.web import SessionDep
 from routing.ticketing import answers, replies, tickets
 from routing.ticketing.models import Ticket, TicketStatus
 from routing.ticketing.staff import StaffAccount
-from routing.ticketing.stats import Clock, age_label, queue_stats
+from routing.ticketing.stats import Clock, age_label, left_label, queue_stats, time_left
 from routing.ticketing.tickets import TicketError
 from routing.ticketing.triage import ALL, DeskAction, attachments
 from routing.web.deps import RoutingWeb, WebDep
@@ -74,6 +74,7 @@ def queue_row(ticket: Ticket, clock: Clock, now: datetime) -> dict[str, Any]:
         "first_line": first if len(first) <= 90 else first[:89] + "…",
         "age": age_label(clock.working_hours(ticket.created_at, now)),
         "stale": clock.is_stale(ticket, now),
+        "left": left_label(hours) if (hours := time_left(clock, ticket, now)) is not None else "",
     }
 
 

@@ -1,6 +1,10 @@
 """The Swedish words of the web form and the triage desk: labels and formats, as data."""
 
+import re
+from collections.abc import Iterable
 from datetime import datetime
+
+from markupsafe import Markup, escape
 
 from domain.compensation import COMPENSATION_TYPES
 
@@ -8,6 +12,7 @@ from domain.compensation import COMPENSATION_TYPES
 from domain.organisations import organisation_name as organisation_name
 from domain.swedish import SWEDISH_TIME, veckodag_och_tid
 from routing.decision.schemas import Destination, IssueType, LoginMethod, LoginStep, TargetGroup
+from routing.reading.words import fold
 from routing.ticketing.models import TicketStatus
 
 ISSUE_TYPES: dict[str, str] = {
@@ -67,6 +72,7 @@ STATUSES: dict[str, str] = {
     TicketStatus.FORWARDED: "Vidarebefordrad",
     TicketStatus.ANSWERED: "Besvarad",
     TicketStatus.CLOSED: "Stängd",
+    TicketStatus.DEFLECTED: "Hänvisad (e-post)",
 }
 
 # The trail's entries (TicketEvent.action), not the desk's actions that make them.
@@ -82,6 +88,37 @@ TRAIL: dict[str, str] = {
     "reply": "Svar via e-post",
     "reply_accepted": "Svar via e-post godkänt",
 }
+
+
+# The fields a mail's words set, as the desk names them (the decision's `rule.fields`).
+READ_FIELDS: dict[str, str] = {
+    "issue_type": "Gäller",
+    "login_step": "Inloggningssteg",
+    "login_method": "Inloggningsmetod",
+    "compensation_type": "Ersättning",
+    "target_group": "Målgrupp",
+    "diarienummer": "Diarienummer",
+    "browser": "Webbläsare",
+    "destination": "Mottagare",
+}
+
+
+def highlight(text: str, words: Iterable[str]) -> Markup:
+    """`text`, escaped, with each of the routing's `words` marked where it stands."""
+    wanted = sorted({fold(w) for w in words if w.strip()}, key=len, reverse=True)
+    if not wanted:
+        return Markup(escape(text))
+    pattern = re.compile("|".join(re.escape(w) for w in wanted), re.IGNORECASE)
+    out, at = [], 0
+    for hit in pattern.finditer(fold(text)):
+        out += [
+            escape(text[at : hit.start()]),
+            Markup("<mark>"),
+            escape(text[hit.start() : hit.end()]),
+            Markup("</mark>"),
+        ]
+        at = hit.end()
+    return Markup("").join([*out, escape(text[at:])])
 
 
 when = veckodag_och_tid  # 'måndag 3 mars kl. 09.00', as the templates call it

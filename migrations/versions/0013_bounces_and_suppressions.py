@@ -1,7 +1,7 @@
 """Bounces and suppressions: the addresses no longer mailed after they bounced, and the
 bounces received (soft ones are counted over a window).
 
-Revision ID: 0016
+Revision ID: 0013
 Revises: 0012
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 from domain.sqltypes import UTCDateTime
 
-revision: str = "0016"
+revision: str = "0013"
 down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,0 +1,1 @@
+"""Support mail read into an inquiry: words as data, organisations from domains."""
