@@ -24,6 +24,7 @@ from notifier.workers.consumer import Consumer
 from notifier.workers.dead_letter_queue_type import migrate
 from notifier.workers.dead_letters import DeadLetterNotSafe, dead_letter, list_dead_letters
 from tests.conftest import AMQP_URL
+from tests.faults.processes import Link
 from tests.pipeline_helpers import eventually, message_count, running
 from tests.smtp_server import free_port
 
@@ -85,6 +86,42 @@ async def test_the_consumer_consumes_through_the_node_that_answers(
     )
     async with running(consumer):
         assert consumer.node == AMQP_URL
+
+
+async def test_a_consumer_whose_node_is_lost_moves_to_another_within_seconds(
+    engine: AsyncEngine, amqp: AbstractRobustConnection, topology: Topology
+) -> None:
+    """Two "nodes": a link to the broker that is cut, and the broker itself. Cut, the
+    link is refused from then on, as a dead node is: the consumer goes on through the
+    other, and consumes what is published after."""
+    link = Link(free_port(), ("127.0.0.1", 5672))
+    await link.restore()
+    via_link = AMQP_URL.replace(":5672/", f":{link.port}/")
+    consumer = Consumer(
+        amqp_url=f"{via_link},{AMQP_URL}",
+        engine=engine,
+        sessions=db.sessionmaker(engine),
+        topology=topology,
+    )
+    async with running(consumer):
+        assert consumer.node == via_link
+        await link.cut()
+        lost_at = asyncio.get_running_loop().time()
+
+        async def moved() -> bool:
+            return consumer.node == AMQP_URL and consumer.consuming.is_set()
+
+        await eventually(moved, within=10, what="the consumer on the other node")
+        assert asyncio.get_running_loop().time() - lost_at < 5
+        channel = await amqp.channel()
+        exchange = await channel.get_exchange(topology.exchange)
+        await exchange.publish(aio_pika.Message(b"oops"), routing_key="payment.disbursed")
+        await channel.close()
+
+        async def consumed() -> bool:
+            return consumer.acknowledged == 1
+
+        await eventually(consumed, what="a message consumed through the other node")
 
 
 async def held_message(

@@ -120,10 +120,12 @@ class Consumer:
             self._connection = None
             await connection.close()
 
-    def _lost(self, _connection: object, exc: BaseException | None) -> None:
-        """The connection closed (its node is down, or we closed it): stop consuming from
-        it, so that the next connection may be to another node."""
-        self._inbox.fail(BrokerUnavailable(f"connection lost: {exc!r}"))
+    def _lost(self, connection: object, exc: BaseException | None) -> None:
+        """The connection in use closed (its node is down): stop consuming from it, so
+        that the next connection may be to another node. One we closed ourselves is no
+        longer in use, and a later one's batches are not disturbed."""
+        if connection is self._connection:
+            self._inbox.fail(BrokerUnavailable(f"connection lost: {exc!r}"))
 
     async def _subscribe(self, channel: AbstractRobustChannel) -> None:
         """Consume on the channel's aiormq channel of the moment (a new one after each
