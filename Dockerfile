@@ -1,6 +1,6 @@
 # One image; its command picks the role: serve, api, consume, send, migrate.
-# No Docker engine runs on our development machines: keep this correct by reading
-# (hadolint's rules, tests/test_compose.py).
+# No Docker engine runs on our development machines: tests/test_compose.py reads it and
+# runs hadolint on it.
 # The base image by digest (python:3.11-slim-bookworm), so a rebuild gets the same system;
 # renew both FROM lines together: `docker buildx imagetools inspect python:3.11-slim-bookworm`.
 

