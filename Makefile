@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint install clean bench bench-smoke bench-million
+.PHONY: run test lint install clean bench bench-smoke bench-million faults-cluster
 
 # setuptools tells every editable install of a flat layout (packages at the top, no src/)
 # that same-named folders may shadow it: that is how this tree is meant to be imported,
@@ -25,8 +25,14 @@ run: $(STAMP)
 	$(BIN)/notifier serve --host $(HOST) --port $(PORT)
 
 ## The whole test suite, against the real PostgreSQL, RabbitMQ and a loopback SMTP server.
+## The cluster scenarios are left to `make faults-cluster` (three more RabbitMQ nodes).
 test: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not cluster"
+
+## Scenario 10 of the fault suite: three RabbitMQ nodes of its own on loopback (root, and
+## Debian's rabbitmq-server), each killed in turn mid-stream; about 5 minutes.
+faults-cluster: $(STAMP)
+	$(BIN)/pytest -m cluster tests/faults/test_cluster.py
 
 ## Every benchmark against its baseline of the same run; rows appended to bench/RESULTS.md.
 ## Needs the PostgreSQL and RabbitMQ of `make test`; builds its data sets once (notifier_bench_*).

@@ -19,7 +19,7 @@ from bench.serve import Serve, drained, private
 from bench.sink import Sink
 from notifier.settings import Settings
 from notifier.workers.broker import Topology, declare
-from notifier.workers.consumer import prefetch_for
+from notifier.workers.inbox import prefetch_for
 
 DRAIN_TIMEOUT = 900
 

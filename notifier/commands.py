@@ -16,7 +16,7 @@ from notifier.compose import Role, build_services
 from notifier.inbound import server as inbound
 from notifier.outbox import digest_rows as digests
 from notifier.settings import Settings
-from notifier.workers import dead_letters, retention, sample
+from notifier.workers import dead_letter_queue_type, dead_letters, retention, sample
 
 
 def add_commands(commands: "argparse._SubParsersAction[Any]") -> None:
@@ -33,6 +33,9 @@ def add_commands(commands: "argparse._SubParsersAction[Any]") -> None:
     actions.add_parser("replay", help="publish them to the exchange again").set_defaults(
         run=_replay
     )
+    actions.add_parser(
+        "migrate", help="make an older classic dead-letter queue a replicated quorum queue"
+    ).set_defaults(run=_migrate_queue)
     purge = commands.add_parser("purge", help="remove personal data past NOTIFIER_RETENTION_DAYS")
     purge.set_defaults(run=_purge)
     replies = commands.add_parser("inbound", help="an SMTP server for replies to tickets")
@@ -125,6 +128,13 @@ def _replay(settings: Settings, args: argparse.Namespace) -> int:
         dead_letters.replay(settings.amqp_url, compose.topology(settings), progress=bar)
     )
     print(f"{count} meddelanden lades tillbaka på {settings.events_exchange}.")
+    return 0
+
+
+def _migrate_queue(settings: Settings, args: argparse.Namespace) -> int:
+    topology = compose.topology(settings)
+    moved = asyncio.run(dead_letter_queue_type.migrate(settings.amqp_url, topology))
+    print(f"{topology.dead_letter_queue} är en kvorumkö; {moved} meddelanden flyttades.")
     return 0
 
 

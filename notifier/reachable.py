@@ -6,7 +6,6 @@ import asyncio
 import logging
 import re
 
-import aio_pika
 import asyncpg
 from aiormq.exceptions import AMQPConnectionError, AMQPError
 from sqlalchemy.engine import make_url
@@ -14,6 +13,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from notifier import db
 from notifier.settings import Settings
+from notifier.workers import broker
 
 EXIT_UNAVAILABLE = 69  # sysexits.h EX_UNAVAILABLE: a service the command needs is down
 TIMEOUT = 10.0  # seconds: a firewalled port answers nothing at all
@@ -73,16 +73,21 @@ async def _database(settings: Settings) -> None:
 
 
 async def _broker(settings: Settings) -> None:
-    # aiormq logs each failed attempt itself; the line below says it once, plainly.
-    quiet = logging.getLogger("aiormq.connection")
-    level, quiet.level = quiet.level, logging.CRITICAL
+    # aiormq and the factory log each failed attempt; the line below says it once, plainly.
+    # Ready when any node of the cluster answers: the process would connect to that one.
+    quiet = [logging.getLogger(name) for name in ("aiormq.connection", broker.__name__)]
+    levels = [logger.level for logger in quiet]
+    for logger in quiet:
+        logger.setLevel(logging.CRITICAL)
     try:
-        connection = await aio_pika.connect(settings.amqp_url, timeout=TIMEOUT)
+        nodes = broker.Nodes(settings.amqp_url, node_timeout=TIMEOUT)
+        connection = await nodes.connect_once(robust=False)
         await connection.close()
     except BROKER_ERRORS as error:
         raise Unreachable(_broker_line(settings, error)) from None
     finally:
-        quiet.setLevel(level)
+        for logger, level in zip(quiet, levels, strict=True):
+            logger.setLevel(level)
 
 
 def explain(settings: Settings, error: BaseException) -> str:

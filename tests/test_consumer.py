@@ -234,7 +234,7 @@ async def test_a_failed_subscription_after_a_reconnect_starts_the_consumer_over(
         await consumer._resubscribe(None)
 
         async def stopped() -> bool:
-            return "the consumer stopped" in caplog.text
+            return "consuming again" in caplog.text
 
         await eventually(stopped, what="the consumer to start over")
         assert not task.done()

@@ -53,7 +53,7 @@ def test_the_lock_file_pins_every_dependency_within_its_bounds() -> None:
 def test_the_image_installs_the_lock_file_with_hashes() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "--require-hashes -r requirements.lock" in dockerfile
-    assert "pip install --no-cache-dir --no-deps ." in dockerfile
+    assert "pip install --no-cache-dir --no-deps --no-build-isolation ." in dockerfile
 
 
 def test_notifier_uses_only_aiosmtplibs_public_names() -> None:

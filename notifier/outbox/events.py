@@ -2,12 +2,13 @@
 
 Validation is strict where a mistake would send the wrong email (unknown event or
 compensation type, an organisation that does not exist, a missing part the event type
-needs) and lenient where it cannot (unknown extra fields are ignored, so the e-service can
-add fields without a new version).
+needs) and lenient where it cannot: unknown extra fields are ignored at every level, so the
+e-service can add fields without a new version, and an optional part sent as `null` counts
+as absent. Otherwise the code accepts what docs/asyncapi.yaml allows and nothing more
+(tests/test_asyncapi.py holds both to the same cases).
 """
 
 import re
-import uuid
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -17,6 +18,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -39,20 +41,41 @@ def _known_event_type(code: str) -> str:
     return code
 
 
-# Already canonical, as the e-service sends it: parsing it would give the same string.
-_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# RFC 4122's hyphenated form, the spec's `format: uuid`; either case, kept in lower case so
+# that one event is one key however it was spelt. Braces, URNs and bare hex are refused.
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+# Kronor as the spec's decimal string: a JSON number may have lost its öre on the way, and
+# Decimal alone would take "1e3" and print it so in an email.
+_AMOUNT = re.compile(r"-?\d{1,13}(\.\d{1,2})?")
 
 
 def _canonical_uuid(value: str) -> str:
-    if _CANONICAL_UUID.fullmatch(value):
+    if not _UUID.fullmatch(value):
+        raise ValueError("not a UUID in its hyphenated form")
+    return value.lower()
+
+
+def _amount_string(value: object) -> object:
+    if isinstance(value, Decimal):  # built in code, not read from JSON
         return value
-    return str(uuid.UUID(value))
+    if not isinstance(value, str) or not _AMOUNT.fullmatch(value):
+        raise ValueError('amount_sek is a decimal string such as "12345.50"')
+    return value
+
+
+def _known_fields_only(value: object) -> object:
+    """Unknown fields of an event's organisation are ignored, as everywhere in an event
+    (the API's own OrganisationRef refuses them)."""
+    if isinstance(value, dict):
+        return {k: v for k, v in value.items() if k in OrganisationRef.model_fields}
+    return value
 
 
 CompensationCode = Annotated[str, AfterValidator(_known_compensation_type)]
 # Kept as its canonical string: the id is used as a key many times per event.
 EventId = Annotated[str, AfterValidator(_canonical_uuid)]
 EventTypeCode = Annotated[str, AfterValidator(_known_event_type)]
+EventOrganisation = Annotated[OrganisationRef, BeforeValidator(_known_fields_only)]
 
 # Which optional parts each event type cannot do without: rendering relies on them.
 REQUIRED_PARTS: dict[str, tuple[str, ...]] = {
@@ -83,7 +106,9 @@ class Person(_Part):
 
 
 class Payment(_Part):
-    amount_sek: Decimal = Field(max_digits=15, decimal_places=2)
+    amount_sek: Annotated[Decimal, BeforeValidator(_amount_string)] = Field(
+        max_digits=15, decimal_places=2
+    )
     paid_on: date
 
 
@@ -110,7 +135,7 @@ class Event(_Part):
     event_id: EventId
     event_type: EventTypeCode
     occurred_at: AwareDatetime
-    organisation: OrganisationRef | None = None
+    organisation: EventOrganisation | None = None
     compensation_type: CompensationCode | None = None
     case: Case | None = None
     person: Person | None = None

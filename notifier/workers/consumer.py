@@ -12,13 +12,15 @@ The deliveries are aiormq's, taken on aio-pika's robust channel: aio-pika's mess
 and its second task per delivery cost about 25 µs an event, a fifth of the consumer's time
 (a message to dead-letter becomes one). aio-pika restores its own consumers after a
 reconnect; this one subscribes again itself.
+
+A lost connection sends it back to the factory, which tries the cluster's other nodes
+first (broker.Nodes); an unconfirmed dead letter stops it before anything later is acked.
 """
 
 import asyncio
 import logging
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
-from typing import cast
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractRobustChannel, AbstractRobustConnection
@@ -30,27 +32,19 @@ from domain.sqltypes import utcnow
 from notifier import db
 from notifier.outbox.events import Event, InvalidEvent, parse_event
 from notifier.outbox.record import Recorded, record_events
-from notifier.workers.broker import BrokerUnavailable, Topology, connect, declare
-from notifier.workers.dead_letters import dead_letter
-from notifier.workers.inbox import Inbox
+from notifier.workers.broker import BrokerUnavailable, Nodes, Topology, declare
+from notifier.workers.dead_letters import DeadLetterNotSafe, dead_letter
+from notifier.workers.inbox import Inbox, ack_all, prefetch_for, storing_at_once
 from notifier.workers.telemetry import PipelineMetrics, reason_class
 
 log = logging.getLogger(__name__)
 
 # A batch that keeps failing while the database answers is split up to find the culprit.
 BATCH_ATTEMPTS = 3
-
-
-def storing_at_once(dialect: str) -> int:
-    """Batches stored at once: a commit waits for PostgreSQL about as long as the next
-    batch takes to arrive and parse, so two keep both busy. SQLite has one writer."""
-    return 2 if dialect == "postgresql" else 1
-
-
-def prefetch_for(batch_size: int, dialect: str, prefetch: int | None = None) -> int:
-    """`prefetch` if set, else a batch more than those storing: the broker keeps
-    streaming meanwhile."""
-    return prefetch or (storing_at_once(dialect) + 1) * batch_size
+# Before connecting again: at once to another node after a lost one; a pause after any
+# other failure, so that a failing start does not spin.
+PAUSE_AFTER_LOSS = 0.5
+PAUSE_AFTER_FAILURE = 5.0
 
 
 class Consumer:
@@ -67,7 +61,7 @@ class Consumer:
         on_stored: Callable[[], None] = lambda: None,
         metrics: PipelineMetrics | None = None,
     ) -> None:
-        self._url = amqp_url
+        self._nodes = Nodes(amqp_url)
         self._engine = engine
         self._sessions = sessions
         self.topology = topology or Topology()
@@ -93,16 +87,26 @@ class Consumer:
                 await self._run_once()
             except asyncio.CancelledError:
                 raise
+            except (BrokerUnavailable, DeadLetterNotSafe) as exc:
+                log.warning("consuming again, from the next node that answers: %s", exc)
+                await asyncio.sleep(PAUSE_AFTER_LOSS)
             except Exception:
                 log.exception("the consumer stopped; starting again in 5 s")
-                await asyncio.sleep(5)
+                await asyncio.sleep(PAUSE_AFTER_FAILURE)
+
+    @property
+    def node(self) -> str | None:
+        """The node URL connected to last (the fault suite kills it)."""
+        return self._nodes.connected_to
 
     async def _run_once(self) -> None:
         self._inbox.clear()
-        connection = await connect(self._url)
+        connection = await self._nodes.connect()
         self._connection = connection
+        connection.close_callbacks.add(self._lost)
         try:
-            channel = await connection.channel()
+            # Returns raise: a dead letter nobody can route is never taken for delivered.
+            channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
             await channel.set_qos(prefetch_count=self._prefetch)
             await declare(channel, self.topology)
             await self._subscribe(channel)
@@ -115,6 +119,13 @@ class Consumer:
             self.consuming.clear()
             self._connection = None
             await connection.close()
+
+    def _lost(self, connection: object, exc: BaseException | None) -> None:
+        """The connection in use closed (its node is down): stop consuming from it, so
+        that the next connection may be to another node. One we closed ourselves is no
+        longer in use, and a later one's batches are not disturbed."""
+        if connection is self._connection:
+            self._inbox.fail(BrokerUnavailable(f"connection lost: {exc!r}"))
 
     async def _subscribe(self, channel: AbstractRobustChannel) -> None:
         """Consume on the channel's aiormq channel of the moment (a new one after each
@@ -164,7 +175,7 @@ class Consumer:
         stored = await self._store_batch(channel, valid) if valid else []
         if before is not None:
             await before
-        await _ack_all(stored)
+        await ack_all(stored)
         self.acknowledged += delivered
 
     async def _validate(
@@ -242,18 +253,3 @@ class Consumer:
         self._metrics.dead_lettered.labels(reason=reason_class(reason)).inc()
         incoming = aio_pika.IncomingMessage(message, no_ack=False)
         await dead_letter(channel, incoming, reason, queue=self.topology.dead_letter_queue)
-
-
-async def _ack_all(messages: list[DeliveredMessage]) -> None:
-    """One ack(multiple=True) per channel: after a reconnect a batch can hold deliveries
-    of the old channel, whose tags mean nothing on the new one (the broker redelivers
-    those, and the processed-event record turns them away)."""
-    last: dict[int, DeliveredMessage] = {}
-    for message in messages:
-        last[id(message.channel)] = message
-    for message in last.values():
-        try:
-            # A delivery always has its tag (only a Basic.GetEmpty has none).
-            await message.channel.basic_ack(cast(int, message.delivery_tag), multiple=True)
-        except Exception as exc:
-            log.warning("could not acknowledge (%s); the broker will redeliver", exc)

@@ -2,6 +2,7 @@
 consumer), and operators list what is there and replay it onto the exchange (after a
 fix, say, a new event type the consumer now knows)."""
 
+import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
+from pamqp.commands import Basic
 
 from domain.sqltypes import utcnow
 from notifier.workers.broker import (
@@ -17,33 +19,60 @@ from notifier.workers.broker import (
     ROUTING_KEY_HEADER,
     TIME_HEADER,
     Topology,
+    connect_once,
     declare,
 )
 
 Progress = Callable[[int, int], None]  # (done, total)
+# A quorum queue confirms once a majority of its nodes hold the message; without a
+# majority it does not confirm at all, and the original must not be acknowledged.
+CONFIRM_TIMEOUT = 30.0
+
+
+class DeadLetterNotSafe(RuntimeError):
+    """The broker did not confirm a dead letter into its queue (returned as unroutable,
+    refused, or no answer): the original stays unacknowledged, for the broker to deliver
+    again."""
+
+
+async def publish_safely(
+    channel: AbstractChannel, message: aio_pika.Message, *, queue: str
+) -> None:
+    """Publish to `queue` through the default exchange; return only once the broker has
+    confirmed it there. The channel must have publisher confirms: without them nothing
+    here can tell."""
+    try:
+        confirmation = await channel.default_exchange.publish(
+            message, routing_key=queue, mandatory=True, timeout=CONFIRM_TIMEOUT
+        )
+    except (aio_pika.exceptions.DeliveryError, TimeoutError) as exc:
+        raise DeadLetterNotSafe(f"{queue}: {type(exc).__name__}") from exc
+    # A returned message (unroutable) is confirmed too, on a channel that does not raise
+    # on returns: only an Ack means the queue has it.
+    if not isinstance(confirmation, Basic.Ack):
+        raise DeadLetterNotSafe(f"{queue}: not confirmed ({type(confirmation).__name__})")
 
 
 async def dead_letter(
     channel: AbstractChannel, message: AbstractIncomingMessage, reason: str, *, queue: str
 ) -> None:
-    """Publish to the dead-letter queue (confirmed) with why, when and what it was, then
-    acknowledge the original."""
+    """Publish to the dead-letter queue with why, when and what it was, then acknowledge
+    the original: only once the broker confirmed the dead letter in its queue (else
+    DeadLetterNotSafe, the original unacknowledged)."""
     headers = dict(message.headers or {}) | {
         REASON_HEADER: reason,
         ROUTING_KEY_HEADER: message.routing_key or "",
         EVENT_ID_HEADER: _event_id(message.body),
         TIME_HEADER: utcnow().isoformat(timespec="seconds"),
     }
-    await channel.default_exchange.publish(
-        aio_pika.Message(
-            message.body,
-            headers=headers,
-            content_type=message.content_type,
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            message_id=message.message_id,
-        ),
-        routing_key=queue,
+    copy = aio_pika.Message(
+        message.body,
+        headers=headers,
+        content_type=message.content_type,
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        message_id=message.message_id,
     )
+    await publish_safely(channel, copy, queue=queue)
     await message.ack()
 
 
@@ -94,7 +123,7 @@ def _first_death(headers: dict[str, Any]) -> dict[str, Any] | None:
 
 async def list_dead_letters(url: str, topology: Topology, *, limit: int) -> list[DeadLetter]:
     """Up to `limit` dead letters, oldest first; all of them stay in the queue."""
-    connection = await aio_pika.connect(url, timeout=10)
+    connection = await connect_once(url)
     async with connection:
         channel = await connection.channel()
         declared = await declare(channel, topology)
@@ -107,16 +136,28 @@ async def list_dead_letters(url: str, topology: Topology, *, limit: int) -> list
         letters = [describe(message) for message in held]
         for message in reversed(held):  # back in their order
             await message.nack(requeue=True)
+        await _until_ready(channel, topology.dead_letter_queue, len(held))
     return letters
+
+
+async def _until_ready(channel: AbstractChannel, queue: str, count: int) -> None:
+    """Until `count` messages are ready again: a quorum queue's leader takes back what
+    was returned a moment after the channel has sent it, and a listing right after this
+    one would otherwise miss them."""
+    for _ in range(50):
+        declared = await channel.declare_queue(queue, passive=True)
+        if (declared.declaration_result.message_count or 0) >= count:
+            return
+        await asyncio.sleep(0.1)
 
 
 async def replay(url: str, topology: Topology, *, progress: Progress) -> int:
     """Publish each dead letter back to the exchange under its original routing key,
     acknowledging it only once the broker confirmed the publish. Bounded by the count at
     the start: a message that fails again is not replayed twice in one run."""
-    connection = await aio_pika.connect(url, timeout=10)
+    connection = await connect_once(url)
     async with connection:
-        channel = await connection.channel(publisher_confirms=True)
+        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
         declared = await declare(channel, topology)
         total = declared.dead.declaration_result.message_count or 0
         done = 0

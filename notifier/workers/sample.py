@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.compensation import EVENT_TYPES
 from domain.sqltypes import utcnow
-from notifier.workers.broker import Topology, declare
+from notifier.workers.broker import Topology, connect_once, declare
 from subscriptions import store
 from subscriptions.schemas import PermissionsIn, SubscriptionsIn, UserIn
 
@@ -93,7 +93,7 @@ def _announcement(occurred_at: str) -> dict[str, Any]:
 
 
 async def publish(url: str, topology: Topology, events: list[dict[str, Any]]) -> None:
-    connection = await aio_pika.connect(url, timeout=10)
+    connection = await connect_once(url)
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
         # Declaring first: the events wait in our queue even if no consumer ran yet.

@@ -3,6 +3,7 @@ exchange and queues on the real RabbitMQ, an SMTP sink process, and the service'
 processes pointed at them. Everything is removed afterwards, whatever happened."""
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -16,7 +17,7 @@ import asyncpg
 from aio_pika.abc import AbstractRobustConnection
 
 from notifier import db
-from notifier.workers.consumer import Topology, declare
+from notifier.workers.broker import Topology, declare, node_urls
 from subscriptions import lookup
 from subscriptions.models import PermissionGrant, Subscription, User
 from tests.conftest import AMQP_URL, PG_ADMIN_URL, require_service
@@ -68,11 +69,26 @@ class World:
     async def publish(
         self, messages: list[tuple[str, bytes]], *, chunk: int = 250, pause: float = 0.0
     ) -> None:
-        """Persistent and confirmed, `chunk` at a time with `pause` seconds between."""
-        channel = await self.amqp.channel()
-        exchange = await channel.get_exchange(self.topology.exchange)
+        """Persistent and confirmed, `chunk` at a time with `pause` seconds between; what
+        the broker refuses (a quorum queue changing leader nacks) is published again on a
+        new channel, as a publisher with confirms does."""
         for start in range(0, len(messages), chunk):
-            await asyncio.gather(
+            waiting = messages[start : start + chunk]
+            deadline = now() + 120
+            while waiting:
+                assert now() < deadline, f"the broker refused {len(waiting)} messages for 120 s"
+                waiting = await self._publish_once(waiting)
+                if waiting:
+                    await asyncio.sleep(0.5)
+            if pause:
+                await asyncio.sleep(pause)
+
+    async def _publish_once(self, messages: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+        """Publish on a channel of its own; the messages not confirmed."""
+        channel = await self.amqp.channel()
+        try:
+            exchange = await channel.get_exchange(self.topology.exchange)
+            results = await asyncio.gather(
                 *(
                     exchange.publish(
                         aio_pika.Message(
@@ -81,13 +97,17 @@ class World:
                             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
                         ),
                         routing_key=key,
+                        timeout=10,
                     )
-                    for key, body in messages[start : start + chunk]
-                )
+                    for key, body in messages
+                ),
+                return_exceptions=True,
             )
-            if pause:
-                await asyncio.sleep(pause)
-        await channel.close()
+        finally:
+            with contextlib.suppress(Exception):
+                await channel.close()
+        failed = (aio_pika.exceptions.DeliveryError, TimeoutError)
+        return [m for m, r in zip(messages, results, strict=True) if isinstance(r, failed)]
 
     async def delivered(self, expected: set[tuple[str, str]], *, within: float) -> Tally:
         """Wait (at most `within` s) until every expected email arrived, then a moment
@@ -127,10 +147,20 @@ async def wait_for(probe: Callable[[], Awaitable[bool] | bool], within: float) -
 
 @asynccontextmanager
 async def world(
-    name: str, workdir: Path, *, refused: tuple[str, ...] = (), **env: str
+    name: str,
+    workdir: Path,
+    *,
+    refused: tuple[str, ...] = (),
+    amqp_url: str = AMQP_URL,
+    own_broker: bool = False,
+    **env: str,
 ) -> AsyncIterator[World]:
+    """`amqp_url` is the service's NOTIFIER_AMQP_URL; the world itself declares and
+    publishes through its first node. `own_broker`: the scenario's own nodes, thrown away
+    after it, so their queues are left as they are."""
     require_service("PostgreSQL", "127.0.0.1", 5432)
-    require_service("RabbitMQ", "127.0.0.1", 5672)
+    if not own_broker:
+        require_service("RabbitMQ", "127.0.0.1", 5672)
     suffix = uuid.uuid4().hex[:10]
     database_url = await _database(f"faults_{suffix}")
     topology = Topology(
@@ -139,9 +169,10 @@ async def world(
         dead_letter_queue=f"faults.notifier.{suffix}.dead",
     )
     people = population.users(refused=refused)
-    amqp = await aio_pika.connect_robust(AMQP_URL)
+    amqp = await aio_pika.connect_robust(node_urls(amqp_url)[0])
     sink_port = free_port()
-    fleet = Fleet(workdir, _env(database_url, topology, sink_port, workdir) | env)
+    service_env = _env(database_url, topology, sink_port, workdir) | {"NOTIFIER_AMQP_URL": amqp_url}
+    fleet = Fleet(workdir, service_env | env)
     try:
         await _seed(database_url, people)
         channel = await amqp.channel()
@@ -157,7 +188,8 @@ async def world(
         raise
     finally:
         fleet.stop_all()
-        await _remove(amqp, topology, database_url)
+        await _remove(None if own_broker else amqp, topology, database_url)
+        await amqp.close()
 
 
 def _env(database_url: str, topology: Topology, sink_port: int, workdir: Path) -> dict[str, str]:
@@ -220,15 +252,15 @@ async def _seed(url: str, people: list[population.FaultUser]) -> None:
         await engine.dispose()
 
 
-async def _remove(amqp: AbstractRobustConnection, topology: Topology, url: str) -> None:
+async def _remove(amqp: AbstractRobustConnection | None, topology: Topology, url: str) -> None:
     try:
-        channel = await amqp.channel()
-        for queue in (topology.queue, topology.dead_letter_queue):
-            await channel.queue_delete(queue)
-        await channel.exchange_delete(topology.exchange)
-        await channel.close()
+        if amqp is not None:
+            channel = await amqp.channel()
+            for queue in (topology.queue, topology.dead_letter_queue):
+                await channel.queue_delete(queue)
+            await channel.exchange_delete(topology.exchange)
+            await channel.close()
     finally:
-        await amqp.close()
         admin = await asyncpg.connect(PG_ADMIN_URL)
         try:
             name = url.rsplit("/", 1)[1]
