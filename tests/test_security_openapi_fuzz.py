@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import NullPool
 
 from notifier import db
+from notifier.app import create_app
 from notifier.compose import build_services
 from notifier.settings import Settings
-from notifier.app import create_app
 from tests.conftest import ADMIN_TOKEN, _empty_tables
 
 load_all_checks()
@@ -75,7 +75,9 @@ async def fuzzed(
     app = create_app(build_services(settings, engine))
     with asgi.get_client(app) as client:
         minted = client.post(
-            "/api/v1/staff", json={"name": "Karin Ek"}, headers=_bearer(ADMIN_TOKEN)
+            "/api/v1/staff",
+            json={"name": "Karin Ek", "roles": ["operator"]},
+            headers=_bearer(ADMIN_TOKEN),
         )
         assert minted.status_code == 201, minted.text
     yield app, minted.json()["token"]

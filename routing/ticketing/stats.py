@@ -8,10 +8,12 @@ are worked all day.
 """
 
 import statistics
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from sqlalchemy import ColumnElement, true
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -56,12 +58,16 @@ def age_label(hours: float) -> str:
     return f"{days} d {rest} tim" if days else f"{rest} tim"
 
 
-async def queue_stats(*, session: AsyncSession, clock: Clock, now: datetime) -> dict[str, Any]:
-    rows = (
-        await session.exec(
-            select(Ticket.destination, Ticket.created_at).where(col(Ticket.status).in_(OPEN))
-        )
-    ).all()
+async def queue_stats(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    now: datetime,
+    destinations: Collection[str] | None = None,
+) -> dict[str, Any]:
+    """Of the `destinations`' queues only (None: every queue)."""
+    query = select(Ticket.destination, Ticket.created_at).where(col(Ticket.status).in_(OPEN))
+    rows = (await session.exec(query.where(within(destinations)))).all()
     ages: dict[str, list[float]] = {}
     for destination, created_at in rows:
         ages.setdefault(destination, []).append(clock.working_hours(created_at, now))
@@ -77,20 +83,32 @@ async def queue_stats(*, session: AsyncSession, clock: Clock, now: datetime) -> 
     return {
         "stale_after_working_days": clock.stale_after_days,
         "queues": queues,
-        "days": await per_day(session, clock, now),
+        "days": await per_day(session, clock, now, destinations),
     }
 
 
-async def per_day(session: AsyncSession, clock: Clock, now: datetime) -> list[dict[str, Any]]:
+def within(destinations: Collection[str] | None) -> ColumnElement[bool]:
+    """The tickets of `destinations` (None: every ticket)."""
+    return true() if destinations is None else col(Ticket.destination).in_(destinations)
+
+
+async def per_day(
+    session: AsyncSession, clock: Clock, now: datetime, destinations: Collection[str] | None
+) -> list[dict[str, Any]]:
     """Opened and closed per Swedish calendar day, the last DAYS days, oldest first."""
     tz = clock.rules.timezone
     today = now.astimezone(tz).date()
     first = today - timedelta(days=DAYS - 1)
     since = datetime.combine(first, time(0), tzinfo=tz)
-    opened = (await session.exec(select(Ticket.created_at).where(Ticket.created_at >= since))).all()
-    statuses = await session.exec(
-        select(TicketEvent).where(TicketEvent.action == "status", TicketEvent.at >= since)
+    opened_query = select(Ticket.created_at).where(Ticket.created_at >= since)
+    opened = (await session.exec(opened_query.where(within(destinations)))).all()
+    # Closed in a queue: where the ticket lies now, since a closed ticket moves no more.
+    status_query = (
+        select(TicketEvent)
+        .join(Ticket, col(Ticket.id) == col(TicketEvent.ticket_id))
+        .where(TicketEvent.action == "status", TicketEvent.at >= since)
     )
+    statuses = await session.exec(status_query.where(within(destinations)))
     closed = [e.at for e in statuses.all() if e.detail.get("to") == TicketStatus.CLOSED]
     counts: dict[date, list[int]] = {first + timedelta(days=n): [0, 0] for n in range(DAYS)}
     for index, moments in enumerate((opened, closed)):
