@@ -14,7 +14,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from domain.web import refusals
 from notifier import db
-from notifier.compose import Services
+from notifier.compose import Services, topology
+from notifier.console.wiring import add_console
 from notifier.kinds.tickets import answer_hook, forward_hook, opened_hook
 from notifier.web import explain, metrics, preferences, unsubscribe
 from notifier.web.hardening import close_storage, harden, ticket_rate_limit
@@ -76,6 +77,7 @@ def create_app(services: Services, *, migrate_on_start: bool = False) -> FastAPI
     app.state.routing = _routing_web(services, key=key, forward=forward)
     app.include_router(support_api.router, prefix="/api/v1")
     _add_web(app, require_admin=require_admin)
+    add_console(app, services, app.state.routing, topology(services.settings))
     app.state.unsubscribe = unsubscribe.UnsubscribePages(
         unsubscribe.Unsubscribe(key, services.settings.base_url)
     )

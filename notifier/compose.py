@@ -28,6 +28,7 @@ from notifier.channels.base import Transport
 from notifier.channels.email import email_transport
 from notifier.channels.http import HttpTransport
 from notifier.channels.smtp import SmtpTransport
+from notifier.console import announcements
 from notifier.inbound.server import Inbound
 from notifier.kinds import OutboxKind, Steps
 from notifier.kinds.digest import DigestSteps
@@ -110,6 +111,7 @@ def build_services(
         services.workers.append(build_sender(services).run)
         # Every sender may make the day's digests: their unique message ids keep it once.
         services.workers.append(digest_clock(services))
+        services.workers.append(announcement_clock(services))
         services.workers.append(
             functools.partial(
                 retention.run_daily,
@@ -207,6 +209,18 @@ def digest_clock(services: Services) -> Worker:
         at=settings.digest_time,
         zone=ZoneInfo(settings.digest_zone),
         on_created=services.wake.set,
+    )
+
+
+def announcement_clock(services: Services) -> Worker:
+    """Sends the operators' scheduled announcements when due, by the services' clock."""
+    settings = services.settings
+    return functools.partial(
+        announcements.run_scheduler,
+        sessions=services.sessions,
+        publish=announcements.publisher(settings.amqp_url, topology(settings)),
+        clock=lambda: services.clock(),  # read at each round: tests move the clock
+        interval=settings.announcement_poll_seconds,
     )
 
 

@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+import notifier.console.models
 import notifier.outbox.models
 import routing.ticketing.models
 import routing.ticketing.staff
@@ -10,6 +11,7 @@ import subscriptions.models
 
 __all__ = ["target_metadata"]
 _MODELS = (
+    notifier.console.models,
     notifier.outbox.models,
     routing.ticketing.models,
     routing.ticketing.staff,

@@ -120,6 +120,13 @@ class Settings(BaseSettings):
         description="JSON: destination → URL; where set, tickets are POSTed there, not mailed",
     )
     forward_http_timeout: float = Field(10.0, description="seconds per HTTP forward")
+    # The operators' console.
+    test_send_rate_limit: str = Field(
+        "10 per hour", description="template test sends per operator (`limits` notation)"
+    )
+    announcement_poll_seconds: float = Field(
+        15.0, gt=0, description="how often a sender checks for scheduled announcements now due"
+    )
     # The triage desk.
     desk_stale_working_days: int = Field(
         2,

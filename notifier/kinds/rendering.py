@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 from domain.compensation import COMPENSATION_TYPES, EVENT_TYPES, PermissionLevel
 from domain.organisations import find_organisation
 from domain.swedish import datum, klockslag, kronor
+from notifier.kinds.markdown import URL, markdown
 from notifier.outbox.events import Event, Outcome
 
 OUTCOMES = {
@@ -27,9 +28,6 @@ OUTCOMES = {
 
 UnsubscribeUrl = Callable[[str, str], str]  # (user_id, event_type) -> URL
 PreferencesUrl = Callable[[str], str]  # user_id -> the user's "Mina notifieringar" page
-
-# A web address in running text; a sentence's closing punctuation is not part of it.
-URL = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,;:!?)\]'’”]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +52,9 @@ def build_environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(kronor=kronor, datum=datum, klockslag=klockslag, paragraphs=paragraphs)
+    env.filters.update(
+        kronor=kronor, datum=datum, klockslag=klockslag, paragraphs=paragraphs, markdown=markdown
+    )
     return env
 
 

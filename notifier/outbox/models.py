@@ -41,6 +41,7 @@ class OutboxKind(StrEnum):
     TICKET_ANSWER = "ticket_answer"  # staff's answer, to the person who asked
     DIGEST_ITEM = "digest_item"  # an event for a user with daily delivery, held
     DIGEST = "digest"  # one user's daily digest of their held items
+    TEST = "test"  # an operator's test send of a template, never to a user
 
 
 _LIVE = "('pending', 'held')"  # OutboxStatus.PENDING and HELD, as SQL

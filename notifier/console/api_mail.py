@@ -1,0 +1,169 @@
+"""The console's API of what happened to emails: deliveries (with the explanation for a
+user and an event), failures and their retry, dead letters, the overview and the audit
+trail. Operators (or the admin token) only; every action is audited."""
+
+from collections.abc import Awaitable
+from typing import Annotated, Any, TypeVar
+
+from aio_pika.exceptions import AMQPError
+from fastapi import APIRouter, HTTPException, Query, status
+from pydantic import BaseModel, Field
+
+from domain.text import SINGLE_LINE_PATTERN, SingleLine
+from domain.web import PathText, SessionDep, refusals
+from notifier.console import audit, deliveries, failures, letters, overview
+from notifier.console.access import OperatorDep, invalid
+from notifier.console.state import ConsoleDep
+from notifier.web.explain import Explanation, explain_delivery
+
+BROKER_AWAY = "RabbitMQ svarar inte just nu; försök igen om en stund."
+NO_CRITERION = "Ange e-post, användar-id, diarienummer, händelse eller referens."
+NO_LETTER = "Meddelandet finns inte bland dead letters (längre)."
+
+T = TypeVar("T")
+router = APIRouter(tags=["operators"], responses=refusals(401, 403, 404))
+Searched = Annotated[str | None, Query(max_length=320, pattern=SINGLE_LINE_PATTERN)]
+
+
+class DeliveriesOut(BaseModel):
+    deliveries: list[deliveries.Delivery]
+    explanation: Explanation | None = None
+
+
+@router.get("/deliveries")
+async def find_deliveries(
+    session: SessionDep,
+    me: OperatorDep,
+    email: Searched = None,
+    user_id: Searched = None,
+    diarienummer: Searched = None,
+    event_id: Searched = None,
+    reference: Searched = None,
+) -> DeliveriesOut:
+    """Each email found by every criterion given (at least one), newest first; with a
+    user and an event, also why that user did or did not get that event's email."""
+    criteria = [email, user_id, diarienummer, event_id, reference]
+    if not any(criteria):
+        raise invalid("query", "email", NO_CRITERION)
+    found = await deliveries.find(
+        session=session,
+        email=email,
+        user_id=user_id,
+        diarienummer=diarienummer,
+        event_id=event_id,
+        reference=reference,
+    )
+    why = None
+    if user_id and event_id:
+        why = await explain_delivery(session=session, user_id=user_id, event_id=event_id)
+    return DeliveriesOut(deliveries=found, explanation=why)
+
+
+@router.get("/failures")
+async def failed(session: SessionDep, me: OperatorDep) -> list[dict[str, Any]]:
+    """Failed emails grouped by reason, the largest group first."""
+    groups = await failures.failed_groups(session=session)
+    return [
+        {"reason": g.reason, "count": g.count, "latest": g.latest, "emails": g.rows} for g in groups
+    ]
+
+
+class RetryIn(BaseModel):
+    id: int | None = Field(None, ge=1)
+    reason: Annotated[str, Field(max_length=10_000), SingleLine] | None = None
+
+
+@router.post("/failures/retry")
+async def retry(
+    body: RetryIn, session: SessionDep, console: ConsoleDep, me: OperatorDep
+) -> dict[str, int]:
+    """One failed email (`id`) or every one of a `reason`: due again, through the outbox."""
+    if (body.id is None) == (body.reason is None):
+        raise invalid("body", "id", "Ange antingen id eller reason.")
+    count = await failures.retry(
+        session=session, now=console.now(), row_id=body.id, reason=body.reason
+    )
+    if body.id is not None and count == 0:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Inget misslyckat mejl med det id:t.")
+    target = str(body.id) if body.id is not None else "orsak"
+    await audit.record(
+        session=session, actor=me.actor, action="failures.retry", target=target, count=count
+    )
+    await session.commit()
+    console.wake.set()
+    return {"retried": count}
+
+
+@router.get("/dead-letters", responses=refusals(503))
+async def dead_letters(console: ConsoleDep, me: OperatorDep) -> list[dict[str, Any]]:
+    found = await _broker(letters.peek(console.amqp_url, console.topology))
+    return [
+        {
+            "key": one.key,
+            "reason": one.about.reason,
+            "event_id": one.about.event_id,
+            "at": one.about.at,
+            "routing_key": one.about.routing_key,
+            "body": one.body,
+        }
+        for one in found
+    ]
+
+
+class ReplayIn(BaseModel):
+    key: Annotated[str, Field(max_length=64), SingleLine] | None = None  # None: all
+
+
+@router.post("/dead-letters/replay", responses=refusals(503))
+async def replay(
+    body: ReplayIn, session: SessionDep, console: ConsoleDep, me: OperatorDep
+) -> dict[str, int]:
+    """Back onto the exchange under its original routing key: one (`key`) or all."""
+    url, topology = console.amqp_url, console.topology
+    if body.key is None:
+        count = await _broker(letters.replay_all(url, topology))
+    elif await _broker(letters.replay_one(url, topology, body.key)):
+        count = 1
+    else:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NO_LETTER)
+    await audit.record(
+        session=session,
+        actor=me.actor,
+        action="dead_letters.replay",
+        target=body.key or "alla",
+        count=count,
+    )
+    await session.commit()
+    return {"replayed": count}
+
+
+@router.delete("/dead-letters/{key}", responses=refusals(503))
+async def discard(
+    key: PathText, session: SessionDep, console: ConsoleDep, me: OperatorDep
+) -> dict[str, int]:
+    if not await _broker(letters.discard_one(console.amqp_url, console.topology, key)):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NO_LETTER)
+    await audit.record(session=session, actor=me.actor, action="dead_letters.discard", target=key)
+    await session.commit()
+    return {"discarded": 1}
+
+
+@router.get("/operations/overview")
+async def overview_figures(
+    session: SessionDep, console: ConsoleDep, me: OperatorDep
+) -> dict[str, Any]:
+    return await overview.with_dead_letters(session=session, console=console)
+
+
+@router.get("/operations/audit")
+async def audit_trail(session: SessionDep, me: OperatorDep) -> list[dict[str, Any]]:
+    """What operators did, newest first."""
+    return [entry.model_dump(mode="json") for entry in await audit.latest(session=session)]
+
+
+async def _broker(work: Awaitable[T]) -> T:
+    """`work` with the broker; a broker that does not answer is a 503 with why."""
+    try:
+        return await work
+    except (OSError, TimeoutError, AMQPError):
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, BROKER_AWAY) from None

@@ -1,0 +1,129 @@
+"""Announcements ("Aktuellt i e-tjänsten") over the API: written, counted, sent now or
+scheduled, listed and cancelled before they go. Operators (or the admin token) only;
+every action is audited."""
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, status
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
+
+from domain.organisations import OrganisationKind, OrganisationRef
+from domain.text import MultiLine, SingleLine
+from domain.web import PathText, SessionDep, refusals
+from notifier.console import announcements as news
+from notifier.console import audit
+from notifier.console.access import OperatorDep
+from notifier.console.models import Announcement
+from notifier.console.state import ConsoleDep, ConsoleWeb
+from notifier.outbox.events import CompensationCode
+
+NOT_FOUND = "Meddelandet finns inte."
+router = APIRouter(tags=["operators"], responses=refusals(401, 403, 404))
+
+
+class AnnouncementIn(BaseModel):
+    title: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), SingleLine
+    ]
+    # Markdown: paragraphs, lists, links (rendered without any HTML of its own).
+    body: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000), MultiLine
+    ]
+    compensation_types: list[CompensationCode] = Field(default_factory=list, max_length=20)
+    organisations: list[OrganisationRef] = Field(default_factory=list, max_length=400)
+    organisation_kind: OrganisationKind | None = None  # every kommun, or every region
+    send_at: AwareDatetime | None = None  # unset or past: now
+
+    @model_validator(mode="after")
+    def _one_way_to_target(self) -> "AnnouncementIn":
+        if self.organisations and self.organisation_kind:
+            raise ValueError("Ange antingen organisationer eller en typ av organisation.")
+        return self
+
+
+def out(announcement: Announcement) -> dict[str, Any]:
+    return announcement.model_dump(mode="json")
+
+
+@router.post("/announcements", status_code=status.HTTP_201_CREATED, responses=refusals(503))
+async def create(
+    body: AnnouncementIn, session: SessionDep, console: ConsoleDep, me: OperatorDep
+) -> dict[str, Any]:
+    """Counts the recipients per level, then sends now or keeps it until `send_at`."""
+    now = console.now()
+    announcement = Announcement(
+        id=str(uuid.uuid4()),
+        title=body.title,
+        body=body.body,
+        compensation_types=sorted(set(body.compensation_types)),
+        organisations=[o.model_dump(mode="json") for o in body.organisations],
+        organisation_kind=body.organisation_kind,
+        send_at=body.send_at or now,
+        created_by=me.actor,
+        created_at=now,
+    )
+    announcement.recipients = await news.count_recipients(
+        session=session, announcement=announcement
+    )
+    session.add(announcement)
+    await audit.record(
+        session=session, actor=me.actor, action="announcements.create", target=announcement.id
+    )
+    await session.commit()
+    if announcement.send_at <= now:
+        await send_now(console, announcement.id, me.actor)
+    async with console.sessions() as fresh:
+        stored = await fresh.get(Announcement, announcement.id)
+        assert stored is not None
+        return out(stored)
+
+
+async def send_now(console: ConsoleWeb, announcement_id: str, actor: str) -> None:
+    """In a transaction of its own: a broker away leaves it scheduled (sent on the
+    scheduler's next round) and answers 503."""
+    async with console.sessions() as session:
+        announcement = await session.get(Announcement, announcement_id)
+        assert announcement is not None
+        try:
+            await news.send(
+                session=session,
+                announcement=announcement,
+                publish=console.publish,
+                now=console.now(),
+            )
+        except Exception:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                "Meddelandet är sparat men kunde inte skickas nu (RabbitMQ svarar inte); "
+                "det skickas så snart det går.",
+            ) from None
+        await audit.record(
+            session=session, actor=actor, action="announcements.send", target=announcement_id
+        )
+        await session.commit()
+
+
+@router.get("/announcements")
+async def listed(session: SessionDep, me: OperatorDep) -> list[dict[str, Any]]:
+    """Newest first."""
+    return [out(a) for a in await news.listed(session=session)]
+
+
+@router.delete("/announcements/{announcement_id}", responses=refusals(409))
+async def cancel(announcement_id: PathText, session: SessionDep, me: OperatorDep) -> dict[str, Any]:
+    """Cancels one not yet sent; 409 once it has gone (or was cancelled)."""
+    announcement = await session.get(Announcement, announcement_id)
+    if announcement is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+    try:
+        await news.cancel(session=session, announcement=announcement)
+    except news.AlreadySent:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, "Meddelandet har redan skickats eller stoppats."
+        ) from None
+    await audit.record(
+        session=session, actor=me.actor, action="announcements.cancel", target=announcement_id
+    )
+    await session.commit()
+    return out(announcement)
