@@ -32,7 +32,14 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/api/v1/announcements", {"title": "T", "body": "B"}),
     ("DELETE", "/api/v1/announcements/x", None),
 ]
-PAGES = ["/drift", "/drift/utskick", "/drift/fel", "/drift/mallar", "/drift/aktuellt", "/drift/logg"]
+PAGES = [
+    "/drift",
+    "/drift/utskick",
+    "/drift/fel",
+    "/drift/mallar",
+    "/drift/aktuellt",
+    "/drift/logg",
+]
 
 
 async def operator(client: httpx.AsyncClient, admin: dict[str, str]) -> dict[str, str]:
@@ -96,7 +103,11 @@ async def test_every_emails_fate_is_found_by_address_user_case_and_event(
     for search in searches:
         found = (await client.get(f"/api/v1/deliveries?{search}", headers=admin)).json()
         [email] = found["deliveries"]
-        assert (email["user_id"], email["status"], email["kind"]) == ("gets", "pending", "notification")
+        assert (email["user_id"], email["status"], email["kind"]) == (
+            "gets",
+            "pending",
+            "notification",
+        )
         assert email["event_type"] == "payment.disbursed" and email["attempts"] == 0
         assert email["message_id"].startswith(f"<{body['event_id']}.")
     other = await client.get("/api/v1/deliveries?diarienummer=1.1.3-2026-000000", headers=admin)

@@ -80,4 +80,4 @@ OperatorPageDep = Annotated[Operator, Depends(operator_page)]
 def invalid(location: str, field: str, message: str) -> HTTPException:
     """A 422 shaped as the app's validation errors (one message per field)."""
     detail = [{"loc": [location, field], "msg": message, "type": "value_error"}]
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail)
+    return HTTPException(422, detail)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, EmailStr, Field
 
 from domain.compensation import PermissionLevel
 from domain.web import PathText, SessionDep, refusals
-from notifier.console import audit, sends
+from notifier.console import actions, sends
 from notifier.console.access import OperatorDep, invalid
 from notifier.console.previews import TEMPLATES, TEXT_ONLY, Preview
 from notifier.console.state import ConsoleDep, ConsoleWeb
@@ -72,14 +72,9 @@ async def test_send(
     if (wait := await console.test_sends.hit("template-test", me.actor)) is not None:
         raise HTTPException(429, TOO_MANY_TESTS, headers={"Retry-After": str(wait)})
     try:
-        row = await sends.queue_test(
-            session=session, previews=console.previews, name=name, level=body.level, to=body.to
+        message_id = await actions.test_send(
+            session, console, me, name=name, level=body.level, to=body.to
         )
     except sends.NotATestAddress:
         raise invalid("body", "to", NOT_TO_USERS) from None
-    await audit.record(
-        session=session, actor=me.actor, action="templates.test", target=name, level=body.level
-    )
-    await session.commit()
-    console.wake.set()
-    return {"message_id": row.message_id, "status": "pending"}
+    return {"message_id": message_id, "status": "pending"}

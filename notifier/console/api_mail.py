@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from domain.text import SINGLE_LINE_PATTERN, SingleLine
 from domain.web import PathText, SessionDep, refusals
-from notifier.console import audit, deliveries, failures, letters, overview
+from notifier.console import actions, audit, deliveries, failures, letters, overview
 from notifier.console.access import OperatorDep, invalid
 from notifier.console.state import ConsoleDep
 from notifier.web.explain import Explanation, explain_delivery
@@ -80,17 +80,9 @@ async def retry(
     """One failed email (`id`) or every one of a `reason`: due again, through the outbox."""
     if (body.id is None) == (body.reason is None):
         raise invalid("body", "id", "Ange antingen id eller reason.")
-    count = await failures.retry(
-        session=session, now=console.now(), row_id=body.id, reason=body.reason
-    )
+    count = await actions.retry(session, console, me, row_id=body.id, reason=body.reason)
     if body.id is not None and count == 0:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Inget misslyckat mejl med det id:t.")
-    target = str(body.id) if body.id is not None else "orsak"
-    await audit.record(
-        session=session, actor=me.actor, action="failures.retry", target=target, count=count
-    )
-    await session.commit()
-    console.wake.set()
     return {"retried": count}
 
 
@@ -119,21 +111,9 @@ async def replay(
     body: ReplayIn, session: SessionDep, console: ConsoleDep, me: OperatorDep
 ) -> dict[str, int]:
     """Back onto the exchange under its original routing key: one (`key`) or all."""
-    url, topology = console.amqp_url, console.topology
-    if body.key is None:
-        count = await _broker(letters.replay_all(url, topology))
-    elif await _broker(letters.replay_one(url, topology, body.key)):
-        count = 1
-    else:
+    count = await _broker(actions.replay(session, console, me, body.key))
+    if body.key is not None and count == 0:
         raise HTTPException(status.HTTP_404_NOT_FOUND, NO_LETTER)
-    await audit.record(
-        session=session,
-        actor=me.actor,
-        action="dead_letters.replay",
-        target=body.key or "alla",
-        count=count,
-    )
-    await session.commit()
     return {"replayed": count}
 
 
@@ -141,10 +121,8 @@ async def replay(
 async def discard(
     key: PathText, session: SessionDep, console: ConsoleDep, me: OperatorDep
 ) -> dict[str, int]:
-    if not await _broker(letters.discard_one(console.amqp_url, console.topology, key)):
+    if not await _broker(actions.discard(session, console, me, key)):
         raise HTTPException(status.HTTP_404_NOT_FOUND, NO_LETTER)
-    await audit.record(session=session, actor=me.actor, action="dead_letters.discard", target=key)
-    await session.commit()
     return {"discarded": 1}
 
 

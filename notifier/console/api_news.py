@@ -2,7 +2,7 @@
 scheduled, listed and cancelled before they go. Operators (or the admin token) only;
 every action is audited."""
 
-import uuid
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, status
@@ -11,14 +11,19 @@ from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_v
 from domain.organisations import OrganisationKind, OrganisationRef
 from domain.text import MultiLine, SingleLine
 from domain.web import PathText, SessionDep, refusals
+from notifier.console import actions
 from notifier.console import announcements as news
-from notifier.console import audit
 from notifier.console.access import OperatorDep
 from notifier.console.models import Announcement
-from notifier.console.state import ConsoleDep, ConsoleWeb
+from notifier.console.state import ConsoleDep
 from notifier.outbox.events import CompensationCode
 
 NOT_FOUND = "Meddelandet finns inte."
+ALREADY_SENT = "Meddelandet har redan skickats eller stoppats."
+NOT_SENT = (
+    "Meddelandet är sparat men kunde inte skickas nu (RabbitMQ svarar inte); "
+    "det skickas så snart det går."
+)
 router = APIRouter(tags=["operators"], responses=refusals(401, 403, 404))
 
 
@@ -52,56 +57,28 @@ async def create(
 ) -> dict[str, Any]:
     """Counts the recipients per level, then sends now or keeps it until `send_at`."""
     now = console.now()
-    announcement = Announcement(
-        id=str(uuid.uuid4()),
+    announcement = await actions.create_announcement(session, console, me, drafted(body, now))
+    if announcement.send_at <= now:
+        try:
+            await actions.send_announcement(console, me, announcement.id)
+        except Exception:
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, NOT_SENT) from None
+    await session.refresh(announcement)
+    return out(announcement)
+
+
+def drafted(body: AnnouncementIn, now: datetime) -> Announcement:
+    """The announcement as written; `create_announcement` gives it its id and author."""
+    return Announcement(
+        id="",
+        created_by="",
         title=body.title,
         body=body.body,
         compensation_types=sorted(set(body.compensation_types)),
         organisations=[o.model_dump(mode="json") for o in body.organisations],
         organisation_kind=body.organisation_kind,
         send_at=body.send_at or now,
-        created_by=me.actor,
-        created_at=now,
     )
-    announcement.recipients = await news.count_recipients(
-        session=session, announcement=announcement
-    )
-    session.add(announcement)
-    await audit.record(
-        session=session, actor=me.actor, action="announcements.create", target=announcement.id
-    )
-    await session.commit()
-    if announcement.send_at <= now:
-        await send_now(console, announcement.id, me.actor)
-    async with console.sessions() as fresh:
-        stored = await fresh.get(Announcement, announcement.id)
-        assert stored is not None
-        return out(stored)
-
-
-async def send_now(console: ConsoleWeb, announcement_id: str, actor: str) -> None:
-    """In a transaction of its own: a broker away leaves it scheduled (sent on the
-    scheduler's next round) and answers 503."""
-    async with console.sessions() as session:
-        announcement = await session.get(Announcement, announcement_id)
-        assert announcement is not None
-        try:
-            await news.send(
-                session=session,
-                announcement=announcement,
-                publish=console.publish,
-                now=console.now(),
-            )
-        except Exception:
-            raise HTTPException(
-                status.HTTP_503_SERVICE_UNAVAILABLE,
-                "Meddelandet är sparat men kunde inte skickas nu (RabbitMQ svarar inte); "
-                "det skickas så snart det går.",
-            ) from None
-        await audit.record(
-            session=session, actor=actor, action="announcements.send", target=announcement_id
-        )
-        await session.commit()
 
 
 @router.get("/announcements")
@@ -117,13 +94,7 @@ async def cancel(announcement_id: PathText, session: SessionDep, me: OperatorDep
     if announcement is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
     try:
-        await news.cancel(session=session, announcement=announcement)
+        await actions.cancel_announcement(session, me, announcement)
     except news.AlreadySent:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT, "Meddelandet har redan skickats eller stoppats."
-        ) from None
-    await audit.record(
-        session=session, actor=me.actor, action="announcements.cancel", target=announcement_id
-    )
-    await session.commit()
+        raise HTTPException(status.HTTP_409_CONFLICT, ALREADY_SENT) from None
     return out(announcement)

@@ -7,8 +7,9 @@ recipient would get (their own links aside: the preview's point to an example pa
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from domain.compensation import EVENT_TYPES, PermissionLevel
+from domain.compensation import ANNOUNCEMENT, EVENT_TYPES, PermissionLevel
 from notifier.kinds import tickets as ticket_mail
 from notifier.kinds.digest import Item, render_digest
 from notifier.kinds.rendering import Email, Renderer
@@ -54,7 +55,7 @@ class Previews:
             email = self.renderer.render(_sample(name), level=level, user_id="exempel")
             return _preview(email)
         if name == DIGEST:
-            items = [Item(_sample(t), level) for t in EVENT_TYPES if t != "service.announcement"]
+            items = [Item(_sample(t), level) for t in EVENT_TYPES if t != ANNOUNCEMENT]
             day = date.today()
             return _preview(
                 render_digest(self.renderer, items, day=day, preferences_url=self.example_link)
@@ -75,14 +76,26 @@ class Previews:
             raise KeyError(name)
         return Preview(subject=subject, text=text, html=None, headers={})
 
+    def announcement(self, title: str, body: str, compensation_types: list[str]) -> Preview:
+        """An announcement as it is written, before it is sent."""
+        payload = _payload(ANNOUNCEMENT) | {
+            "announcement": {"title": title, "body": body, "compensation_types": compensation_types}
+        }
+        email = self.renderer.render(parse_payload(payload), level=None, user_id="exempel")
+        return _preview(email)
+
 
 def _preview(email: Email) -> Preview:
     return Preview(subject=email.subject, text=email.text, html=email.html, headers=email.headers)
 
 
-def _sample(event_type: str) -> Event:
+def _payload(event_type: str) -> dict[str, Any]:
     [payload] = [e for e in sample_events() if e["event_type"] == event_type]
-    return parse_payload(payload)
+    return payload
+
+
+def _sample(event_type: str) -> Event:
+    return parse_payload(_payload(event_type))
 
 
 def sample_ticket() -> Ticket:

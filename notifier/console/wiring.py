@@ -4,7 +4,16 @@
 from fastapi import FastAPI
 
 from notifier.compose import Services
-from notifier.console import announcements, api_content, api_mail, api_news, pages
+from notifier.console import (
+    announcements,
+    api_content,
+    api_mail,
+    api_news,
+    pages,
+    pages_failures,
+    pages_news,
+    pages_templates,
+)
 from notifier.console.previews import Previews
 from notifier.console.state import ConsoleWeb
 from notifier.kinds.rendering import Renderer, build_environment
@@ -37,4 +46,5 @@ def add_console(app: FastAPI, services: Services, routing: RoutingWeb, topology:
     )
     for api in (api_mail, api_content, api_news):
         app.include_router(api.router, prefix="/api/v1")
-    app.include_router(pages.router)
+    for page in (pages, pages_failures, pages_templates, pages_news):
+        app.include_router(page.router)
