@@ -61,6 +61,7 @@ def template_page(
         "template",
         f"Mall: {TEMPLATES[name]}",
         me,
+        status_code=422 if errors else 200,
         name=name,
         level=level,
         levels=[] if name in TEXT_ONLY else list(PermissionLevel),
