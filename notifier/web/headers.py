@@ -24,8 +24,7 @@ HSTS = "max-age=31536000; includeSubDomains"
 PREVIEW_PAGE = re.compile(r"^/drift/mallar/[^/]+$")
 PREVIEW_FRAME = re.compile(r"^/drift/mallar/[^/]+/html$")
 PREVIEW_CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-    "frame-ancestors 'self'; sandbox"
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox"
 )
 
 
