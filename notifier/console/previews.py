@@ -89,9 +89,14 @@ def _preview(email: Email) -> Preview:
     return Preview(subject=email.subject, text=email.text, html=email.html, headers=email.headers)
 
 
+SAMPLE_CASE = {"diarienummer": "1.1.3-2026-123456", "case_officer": "Lena Ek"}
+
+
 def _payload(event_type: str) -> dict[str, Any]:
+    """The sample event, with the same case every time (the text and the HTML of one
+    preview are two renders)."""
     [payload] = [e for e in sample_events() if e["event_type"] == event_type]
-    return payload
+    return payload | ({"case": SAMPLE_CASE} if "case" in payload else {})
 
 
 def _sample(event_type: str) -> Event:

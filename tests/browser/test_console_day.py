@@ -255,8 +255,15 @@ async def test_an_operators_day(browser: Browser, service: Service, tmp_path: Pa
                 widths = [await f.get_attribute("width") for f in await frames.all()]
                 assert widths == ["375", "800"]
     await page.goto("/drift/mallar/payment.disbursed?niva=summary")
+    for frame in (0, 1):  # the phone's and the desktop's
+        framed = page.frame_locator("iframe.email-frame").nth(frame).locator("body")
+        shown = await framed.inner_text()
+        assert "12\u00a0345,50\u00a0kr" in shown and "Ali Hassan" not in shown
     await check(page)
+    # Tall enough for the whole page: Chromium paints no frame outside the viewport.
+    await page.set_viewport_size({"width": 1280, "height": 2400})
     await page.screenshot(path=str(shots / "console-template.png"), full_page=True)
+    await page.set_viewport_size({"width": 1280, "height": 900})
     await page.fill("#to", "drift@example.se")
     await page.click("button:has-text('Skicka testmejl')")
     assert "Testmejlet ligger i kön" in await page.inner_text("#done")
