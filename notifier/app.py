@@ -77,7 +77,14 @@ def create_app(services: Services, *, migrate_on_start: bool = False) -> FastAPI
     app.state.routing = _routing_web(services, key=key, forward=forward)
     app.include_router(support_api.router, prefix="/api/v1")
     _add_web(app, require_admin=require_admin)
-    add_console(app, services, app.state.routing, topology(services.settings))
+    add_console(
+        app,
+        settings=services.settings,
+        sessions=services.sessions,
+        wake=services.wake,
+        routing=app.state.routing,
+        topology=topology(services.settings),
+    )
     app.state.unsubscribe = unsubscribe.UnsubscribePages(
         unsubscribe.Unsubscribe(key, services.settings.base_url)
     )

@@ -1,9 +1,12 @@
 """Puts the console on the app: its shared parts on `app.state.console`, its API under
 /api/v1 and its pages under /drift. Called by the app factory."""
 
-from fastapi import FastAPI
+import asyncio
 
-from notifier.compose import Services
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from notifier.console import (
     announcements,
     api_content,
@@ -17,13 +20,22 @@ from notifier.console import (
 from notifier.console.previews import Previews
 from notifier.console.state import ConsoleWeb
 from notifier.kinds.rendering import Renderer, build_environment
+from notifier.settings import Settings
 from notifier.workers.broker import Topology
 from routing.web.deps import RoutingWeb
 from routing.web.ratelimit import RateLimit
 
 
-def add_console(app: FastAPI, services: Services, routing: RoutingWeb, topology: Topology) -> None:
-    settings = services.settings
+def add_console(
+    app: FastAPI,
+    *,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    wake: asyncio.Event,
+    routing: RoutingWeb,
+    topology: Topology,
+) -> None:
+    """The console over what the composition root built (it never imports the root)."""
     example = f"{settings.base_url}/mina-notifieringar/exempel"
     renderer = Renderer(
         build_environment(),
@@ -33,14 +45,14 @@ def add_console(app: FastAPI, services: Services, routing: RoutingWeb, topology:
     )
     app.state.console = ConsoleWeb(
         pages=routing.pages,
-        sessions=services.sessions,
+        sessions=sessions,
         is_admin_token=routing.is_admin_token,
         now=routing.now,
         amqp_url=settings.amqp_url,
         topology=topology,
         previews=Previews(renderer, settings, routing.desk.decision_for, example),
         publish=announcements.publisher(settings.amqp_url, topology),
-        wake=services.wake,
+        wake=wake,
         # In the store the ticket limit uses (memory, or the deployment's Redis).
         test_sends=RateLimit(settings.test_send_rate_limit, storage=routing.rate_limit.storage),
     )
