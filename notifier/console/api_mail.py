@@ -6,18 +6,17 @@ from collections.abc import Awaitable
 from typing import Annotated, Any, TypeVar
 
 from aio_pika.exceptions import AMQPError
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import BaseModel, Field
 
 from domain.text import SINGLE_LINE_PATTERN, SingleLine
 from domain.web import PathText, SessionDep, refusals
 from notifier.console import actions, audit, deliveries, failures, letters, overview
-from notifier.console.access import OperatorDep, invalid
+from notifier.console.access import OperatorDep
 from notifier.console.state import ConsoleDep
 from notifier.web.explain import Explanation, explain_delivery
 
 BROKER_AWAY = "RabbitMQ svarar inte just nu; försök igen om en stund."
-NO_CRITERION = "Ange e-post, användar-id, diarienummer, händelse eller referens."
 NO_LETTER = "Meddelandet finns inte bland dead letters (längre)."
 
 T = TypeVar("T")
@@ -40,11 +39,8 @@ async def find_deliveries(
     event_id: Searched = None,
     reference: Searched = None,
 ) -> DeliveriesOut:
-    """Each email found by every criterion given (at least one), newest first; with a
-    user and an event, also why that user did or did not get that event's email."""
-    criteria = [email, user_id, diarienummer, event_id, reference]
-    if not any(criteria):
-        raise invalid("query", "email", NO_CRITERION)
+    """Each email found by every criterion given, newest first (none given: none found);
+    with a user and an event, also why that user did or did not get that event's email."""
     found = await deliveries.find(
         session=session,
         email=email,
@@ -69,21 +65,28 @@ async def failed(session: SessionDep, me: OperatorDep) -> list[dict[str, Any]]:
 
 
 class RetryIn(BaseModel):
-    id: int | None = Field(None, ge=1)
-    reason: Annotated[str, Field(max_length=10_000), SingleLine] | None = None
+    reason: Annotated[str, Field(max_length=10_000), SingleLine]
 
 
 @router.post("/failures/retry")
-async def retry(
+async def retry_reason(
     body: RetryIn, session: SessionDep, console: ConsoleDep, me: OperatorDep
 ) -> dict[str, int]:
-    """One failed email (`id`) or every one of a `reason`: due again, through the outbox."""
-    if (body.id is None) == (body.reason is None):
-        raise invalid("body", "id", "Ange antingen id eller reason.")
-    count = await actions.retry(session, console, me, row_id=body.id, reason=body.reason)
-    if body.id is not None and count == 0:
+    """Every failed email of a reason: due again, through the outbox."""
+    return {"retried": await actions.retry(session, console, me, reason=body.reason)}
+
+
+@router.post("/failures/{email_id}/retry")
+async def retry_one(
+    email_id: Annotated[int, Path(ge=1, le=2**62)],
+    session: SessionDep,
+    console: ConsoleDep,
+    me: OperatorDep,
+) -> dict[str, int]:
+    """One failed email: due again, through the outbox."""
+    if not await actions.retry(session, console, me, row_id=email_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Inget misslyckat mejl med det id:t.")
-    return {"retried": count}
+    return {"retried": 1}
 
 
 @router.get("/dead-letters", responses=refusals(503))

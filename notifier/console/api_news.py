@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, status
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 
 from domain.organisations import OrganisationKind, OrganisationRef
 from domain.text import MultiLine, SingleLine
@@ -37,14 +37,9 @@ class AnnouncementIn(BaseModel):
     ]
     compensation_types: list[CompensationCode] = Field(default_factory=list, max_length=20)
     organisations: list[OrganisationRef] = Field(default_factory=list, max_length=400)
-    organisation_kind: OrganisationKind | None = None  # every kommun, or every region
+    # Every kommun, or every region; where `organisations` names some, they are the target.
+    organisation_kind: OrganisationKind | None = None
     send_at: AwareDatetime | None = None  # unset or past: now
-
-    @model_validator(mode="after")
-    def _one_way_to_target(self) -> "AnnouncementIn":
-        if self.organisations and self.organisation_kind:
-            raise ValueError("Ange antingen organisationer eller en typ av organisation.")
-        return self
 
 
 def out(announcement: Announcement) -> dict[str, Any]:
