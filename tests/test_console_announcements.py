@@ -196,3 +196,12 @@ def test_the_markdown_subset_has_paragraphs_lists_and_links_and_no_html(
     written: str, shown: str
 ) -> None:
     assert shown in markdown(written)
+
+
+@pytest.mark.parametrize("send_at", [0, 1700000000, True, "i morgon"])
+async def test_a_time_is_written_as_a_date_and_time(
+    client: httpx.AsyncClient, admin: dict[str, str], send_at: object
+) -> None:
+    body = {"title": "T", "body": "B", "send_at": send_at}
+    answer = await client.post("/api/v1/announcements", json=body, headers=admin)
+    assert answer.status_code == 422

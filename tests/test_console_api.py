@@ -23,7 +23,7 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/api/v1/failures/1/retry", None),
     ("GET", "/api/v1/dead-letters", None),
     ("POST", "/api/v1/dead-letters/replay", {"key": "x"}),
-    ("DELETE", "/api/v1/dead-letters/x", None),
+    ("POST", "/api/v1/dead-letters/discard", {"key": "x"}),
     ("GET", "/api/v1/operations/overview", None),
     ("GET", "/api/v1/operations/audit", None),
     ("GET", "/api/v1/templates", None),

@@ -77,10 +77,11 @@ async def test_dead_letters_are_listed_replayed_and_discarded(
     assert back.routing_key == "payment.disbursed" and json.loads(back.body) == good
     assert REASON_HEADER not in (back.headers or {})
     await channel.close()
-    discarded = await client.delete(f"/api/v1/dead-letters/{listed[1]['key']}", headers=admin)
+    discard = {"key": listed[1]["key"]}
+    discarded = await client.post("/api/v1/dead-letters/discard", json=discard, headers=admin)
     assert discarded.json() == {"discarded": 1}
     assert (await client.get("/api/v1/dead-letters", headers=admin)).json() == []
-    gone = await client.delete(f"/api/v1/dead-letters/{listed[1]['key']}", headers=admin)
+    gone = await client.post("/api/v1/dead-letters/discard", json=discard, headers=admin)
     assert gone.status_code == 404
     trail = (await client.get("/api/v1/operations/audit", headers=admin)).json()
     assert [e["action"] for e in trail] == ["dead_letters.discard", "dead_letters.replay"]

@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import BaseModel, Field
 
 from domain.text import SINGLE_LINE_PATTERN, SingleLine
-from domain.web import PathText, SessionDep, refusals
+from domain.web import SessionDep, refusals
 from notifier.console import actions, audit, deliveries, failures, letters, overview
 from notifier.console.access import OperatorDep
 from notifier.console.state import ConsoleDep
@@ -120,11 +120,16 @@ async def replay(
     return {"replayed": count}
 
 
-@router.delete("/dead-letters/{key}", responses=refusals(503))
+class DiscardIn(BaseModel):
+    key: Annotated[str, Field(max_length=64), SingleLine]
+
+
+@router.post("/dead-letters/discard", responses=refusals(503))
 async def discard(
-    key: PathText, session: SessionDep, console: ConsoleDep, me: OperatorDep
+    body: DiscardIn, session: SessionDep, console: ConsoleDep, me: OperatorDep
 ) -> dict[str, int]:
-    if not await _broker(actions.discard(session, console, me, key)):
+    """Drops one letter for good."""
+    if not await _broker(actions.discard(session, console, me, body.key)):
         raise HTTPException(status.HTTP_404_NOT_FOUND, NO_LETTER)
     return {"discarded": 1}
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, status
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, StringConstraints
 
 from domain.organisations import OrganisationKind, OrganisationRef
 from domain.text import MultiLine, SingleLine
@@ -27,6 +27,14 @@ NOT_SENT = (
 router = APIRouter(tags=["operators"], responses=refusals(401, 403, 404))
 
 
+def _written(value: object) -> object:
+    """A time as ISO 8601 text (or a datetime), never a number of seconds: the schema says
+    `date-time`, and 0 would be 1970."""
+    if not isinstance(value, str | datetime):
+        raise ValueError("Ange tiden som ISO 8601, t.ex. 2026-12-24T09:00:00+01:00.")
+    return value
+
+
 class AnnouncementIn(BaseModel):
     title: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), SingleLine
@@ -39,7 +47,7 @@ class AnnouncementIn(BaseModel):
     organisations: list[OrganisationRef] = Field(default_factory=list, max_length=400)
     # Every kommun, or every region; where `organisations` names some, they are the target.
     organisation_kind: OrganisationKind | None = None
-    send_at: AwareDatetime | None = None  # unset or past: now
+    send_at: Annotated[AwareDatetime, BeforeValidator(_written)] | None = None  # unset: now
 
 
 def out(announcement: Announcement) -> dict[str, Any]:
