@@ -78,7 +78,7 @@ async def retry_reason(
 
 @router.post("/failures/{email_id}/retry")
 async def retry_one(
-    email_id: Annotated[int, Path(ge=1, le=2**62)],
+    email_id: Annotated[int, Path(ge=1, le=2**31 - 1)],  # the outbox id's range
     session: SessionDep,
     console: ConsoleDep,
     me: OperatorDep,

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, status
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, StringConstraints
 
+from domain.compensation import COMPENSATION_TYPES
 from domain.organisations import OrganisationKind, OrganisationRef
 from domain.text import MultiLine, SingleLine
 from domain.web import PathText, SessionDep, refusals
@@ -43,7 +44,11 @@ class AnnouncementIn(BaseModel):
     body: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000), MultiLine
     ]
-    compensation_types: list[CompensationCode] = Field(default_factory=list, max_length=20)
+    compensation_types: list[CompensationCode] = Field(
+        default_factory=list,
+        max_length=len(COMPENSATION_TYPES),
+        json_schema_extra={"items": {"enum": sorted(COMPENSATION_TYPES)}},
+    )
     organisations: list[OrganisationRef] = Field(default_factory=list, max_length=400)
     # Every kommun, or every region; where `organisations` names some, they are the target.
     organisation_kind: OrganisationKind | None = None
