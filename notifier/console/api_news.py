@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, status
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, StringConstraints
+from pydantic import AwareDatetime, JsonValue, BaseModel, BeforeValidator, Field, StringConstraints
 
 from domain.compensation import COMPENSATION_TYPES
 from domain.organisations import OrganisationKind, OrganisationRef
@@ -20,6 +20,7 @@ from notifier.console.state import ConsoleDep
 from notifier.outbox.events import CompensationCode
 
 NOT_FOUND = "Meddelandet finns inte."
+_TYPES: list[JsonValue] = [*sorted(COMPENSATION_TYPES)]
 ALREADY_SENT = "Meddelandet har redan skickats eller stoppats."
 NOT_SENT = (
     "Meddelandet är sparat men kunde inte skickas nu (RabbitMQ svarar inte); "
@@ -47,7 +48,7 @@ class AnnouncementIn(BaseModel):
     compensation_types: list[CompensationCode] = Field(
         default_factory=list,
         max_length=len(COMPENSATION_TYPES),
-        json_schema_extra={"items": {"enum": sorted(COMPENSATION_TYPES)}},
+        json_schema_extra={"items": {"enum": _TYPES}},
     )
     organisations: list[OrganisationRef] = Field(default_factory=list, max_length=400)
     # Every kommun, or every region; where `organisations` names some, they are the target.
