@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, status
-from pydantic import AwareDatetime, JsonValue, BaseModel, BeforeValidator, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, JsonValue, StringConstraints
 
 from domain.compensation import COMPENSATION_TYPES
 from domain.organisations import OrganisationKind, OrganisationRef
