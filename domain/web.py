@@ -79,6 +79,7 @@ _MEANINGS = {
     413: "Kroppen är för stor.",
     415: "Fel innehållstyp.",
     429: "För många förfrågningar; försök igen efter Retry-After sekunder.",
+    503: "En tjänst som behövs (RabbitMQ) svarar inte just nu; försök igen om en stund.",
 }
 
 

@@ -12,7 +12,8 @@ from fastapi.responses import JSONResponse
 
 from domain.web import refusals
 from notifier import db
-from notifier.compose import Services, build_web
+from notifier.compose import Services, build_web, topology
+from notifier.console.wiring import add_console
 from notifier.web import explain, metrics, preferences, unsubscribe
 from notifier.web.hardening import close_storage, harden
 from notifier.web.methods import add_method_answers
@@ -69,6 +70,15 @@ def create_app(services: Services, *, migrate_on_start: bool = False) -> FastAPI
     app.state.routing = web.routing
     app.include_router(support_api.router, prefix="/api/v1")
     _add_web(app, require_admin=require_admin)
+    add_console(
+        app,
+        settings=services.settings,
+        sessions=services.sessions,
+        wake=services.wake,
+        routing=app.state.routing,
+        topology=topology(services.settings),
+        email_templates=services.templates.email,
+    )
     app.state.unsubscribe = web.unsubscribe
     app.include_router(unsubscribe.router)
     app.state.preferences = web.preferences

@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+import notifier.console.models
 import notifier.outbox.models
 import routing.ticketing.models
 import routing.ticketing.staff
@@ -11,6 +12,7 @@ import subscriptions.suppressions
 
 __all__ = ["target_metadata"]
 _MODELS = (
+    notifier.console.models,
     notifier.outbox.models,
     routing.ticketing.models,
     routing.ticketing.staff,

@@ -245,6 +245,19 @@ class DeskSettings(BaseSettings):
         return value
 
 
+class ConsoleSettings(BaseSettings):
+    """The operators' console: test sends and scheduled announcements."""
+
+    model_config = CONFIG
+
+    test_send_rate_limit: str = Field(
+        "10 per hour", description="template test sends per operator (`limits` notation)"
+    )
+    announcement_poll_seconds: float = Field(
+        15.0, gt=0, description="how often a sender checks for scheduled announcements now due"
+    )
+
+
 class InboundSettings(BaseSettings):
     """`notifier inbound`: mail coming back to the service."""
 
@@ -306,6 +319,7 @@ class Settings(
     DigestSettings,
     WebSettings,
     DeskSettings,
+    ConsoleSettings,
     InboundSettings,
 ):
     """Every setting, one group per subject; the environment names stay those of

@@ -4,6 +4,7 @@ When CI=true a service that does not answer fails the run; elsewhere its tests s
 the reason.
 """
 
+import asyncio
 import os
 import socket
 import uuid
@@ -115,11 +116,45 @@ async def engine(backend_engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
     await _empty_tables(backend_engine)
 
 
+_BROKER_NAMES: list[str] = []  # the suffixes of the settings fixture's broker names
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _broker_names_removed() -> Iterator[None]:
+    """What the tests declared under their own names goes at the end, in one connection:
+    a quorum queue per test left on the shared broker would cost it memory for good."""
+    yield
+    if _BROKER_NAMES:
+        asyncio.run(_remove_broker_names(list(_BROKER_NAMES)))
+
+
+async def _remove_broker_names(suffixes: list[str]) -> None:
+    try:
+        connection = await aio_pika.connect(AMQP_URL, timeout=5)
+    except (TimeoutError, OSError, aio_pika.exceptions.AMQPError):
+        return  # no broker: nothing was declared
+    async with connection:
+        channel = await connection.channel()
+        for suffix in suffixes:
+            for queue in (f"test.notifier.{suffix}", f"test.notifier.{suffix}.dead"):
+                await channel.queue_delete(queue)
+            for exchange in (f"test.events.{suffix}", f"test.outcomes.{suffix}"):
+                await channel.exchange_delete(exchange)
+
+
 @pytest.fixture
 def settings(var_dir: Path) -> Settings:
+    # Names of this test's own on the shared broker: never the deployment's queues, which
+    # another run (or an older version's classic dead-letter queue) may hold.
+    suffix = uuid.uuid4().hex[:8]
+    _BROKER_NAMES.append(suffix)
     return Settings(
         database_url="sqlite:///unused",  # tests hand their engine in directly
         amqp_url=AMQP_URL,
+        events_exchange=f"test.events.{suffix}",
+        events_queue=f"test.notifier.{suffix}",
+        dead_letter_queue=f"test.notifier.{suffix}.dead",
+        outcomes_exchange=f"test.outcomes.{suffix}",
         admin_token=ADMIN_TOKEN,
         mail_dir=var_dir / "mail",
         secret_key="test-secret-key-of-at-least-32-bytes",

@@ -37,8 +37,18 @@ def test_package_keeps_its_layer(package: str) -> None:
 
 # Inside notifier the sub-packages form a chain: the outbox's data at the bottom, then the
 # channels and the kinds, the workers, the mail coming back and the web, the composition
-# root on top. Each may import only those before it, so no two import each other.
-NOTIFIER_LAYERS = ["outbox", "channels", "kinds", "workers", "inbound", "web", "compose"]
+# root on top (the operators' console sits on the web's parts). Each may import only those
+# before it, so no two import each other.
+NOTIFIER_LAYERS = [
+    "outbox",
+    "channels",
+    "kinds",
+    "workers",
+    "inbound",
+    "web",
+    "console",
+    "compose",
+]
 
 
 def subpackage_imports(package: str) -> dict[str, set[str]]:
@@ -78,3 +88,24 @@ def test_notifier_subpackages_form_a_chain() -> None:
         if high in NOTIFIER_LAYERS and NOTIFIER_LAYERS.index(high) > NOTIFIER_LAYERS.index(low)
     }
     assert upward == set()
+
+
+def test_the_console_never_imports_the_composition_root() -> None:
+    """notifier/console sits with the web layer: the app factory wires it with what the
+    composition root built, so the arrows run one way."""
+    top = {"notifier.compose", "notifier.app", "notifier.cli", "notifier.commands"}
+    offenders = {
+        str(path.relative_to(ROOT)): modules
+        for path in (ROOT / "notifier" / "console").rglob("*.py")
+        if (modules := imported_modules(path) & top)
+    }
+    assert offenders == {}
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0
+    }

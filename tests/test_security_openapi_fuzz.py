@@ -6,10 +6,12 @@ schemathesis drives the app in its own event-loop thread, so the app gets an eng
 own there, without a pool (no connection crosses event loops)."""
 
 import json
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aio_pika
 import pytest
 import schemathesis
 from fastapi import FastAPI
@@ -64,21 +66,38 @@ async def fuzzed(
     postgres_url: str, postgresql_engine: AsyncEngine, var_dir: Path
 ) -> AsyncIterator[tuple[FastAPI, str]]:
     """The app on a fresh PostgreSQL database and a staff token for the triage API."""
+    suffix = uuid.uuid4().hex[:10]
     settings = _settings(
         mail_dir=var_dir / "mail",
         # Examples, not a flood: the budget stays declared (429) but rarely answers.
         support_rate_limit="100000 per minute",
+        # The console publishes announcements and reads dead letters: on names of its own.
+        events_exchange=f"test.fuzz.{suffix}",
+        events_queue=f"test.fuzz.{suffix}",
+        dead_letter_queue=f"test.fuzz.{suffix}.dead",
     )
     engine = db.create_engine(postgres_url, poolclass=NullPool)
     app = create_app(build_services(settings, engine))
     with asgi.get_client(app) as client:
         minted = client.post(
-            "/api/v1/staff", json={"name": "Karin Ek"}, headers=_bearer(ADMIN_TOKEN)
+            "/api/v1/staff",
+            json={"name": "Karin Ek", "roles": ["operator"]},
+            headers=_bearer(ADMIN_TOKEN),
         )
         assert minted.status_code == 201, minted.text
     yield app, minted.json()["token"]
     asgi.shutdown_lifespans()
     await _empty_tables(postgresql_engine)
+    await _forget(settings)
+
+
+async def _forget(settings: Settings) -> None:
+    connection = await aio_pika.connect(settings.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        for queue in (settings.events_queue, settings.dead_letter_queue):
+            await channel.queue_delete(queue)
+        await channel.exchange_delete(settings.events_exchange)
 
 
 @pytest.fixture

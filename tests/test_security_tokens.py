@@ -127,13 +127,13 @@ async def test_logging_out_ends_the_session_even_for_a_copied_cookie(
 ) -> None:
     _, staff = await mint(client, admin)
     assert (await login(client, staff)).status_code == 303
-    copied = client.cookies.get("staff_session", path="/triage")
+    copied = client.cookies.get("staff_session", path="/")
     assert copied and (await client.get("/triage")).status_code == 200
     page = await client.get("/triage")
     assert (
         await client.post("/triage/logga-ut", data={"csrf_token": csrf_of(page)})
     ).status_code == 303
-    client.cookies.set("staff_session", copied, path="/triage")
+    client.cookies.set("staff_session", copied, path="/")
     assert (await client.get("/triage")).status_code == 401
 
 
@@ -152,7 +152,7 @@ async def test_the_cookie_names_no_account(
 ) -> None:
     account_id, staff = await mint(client, admin)
     await login(client, staff)
-    cookie = client.cookies.get("staff_session", path="/triage") or ""
+    cookie = client.cookies.get("staff_session", path="/") or ""
     assert account_id not in cookie and account_id.encode() not in _b64(cookie.split(".")[0])
 
 

@@ -7,15 +7,21 @@ import httpx
 import pytest
 
 from notifier.compose import Services
+from routing.decision.schemas import Destination
 from routing.ticketing import tickets
 from tests.factories import tiny_image
 from tests.test_web_form import LOGIN_STEP1, SEA, csrf_of, submit_ticket
+
+# Every queue, named one by one: an account sees only the queues it is given.
+EVERY_QUEUE = [str(destination) for destination in Destination]
 
 
 async def mint(
     client: httpx.AsyncClient, admin: dict[str, str], **body: Any
 ) -> tuple[str, dict[str, str]]:
-    answer = await client.post("/api/v1/staff", json={"name": "Karin Ek"} | body, headers=admin)
+    """A staff account working every queue, unless `body` says otherwise."""
+    defaults = {"name": "Karin Ek", "destinations": EVERY_QUEUE}
+    answer = await client.post("/api/v1/staff", json=defaults | body, headers=admin)
     assert answer.status_code == 201, answer.text
     token = answer.json()["token"]
     return answer.json()["id"], {"Authorization": f"Bearer {token}"}
@@ -78,17 +84,18 @@ async def test_staff_of_one_destination_see_their_own_queue_by_default(
 ) -> None:
     await submit_ticket(client, SEA)
     await submit_ticket(client, LOGIN_STEP1)
+    _, both = await mint(client, admin, destinations=["sea", "mv_kontaktcenter_kommun"])
     _, sea = await mint(client, admin, destinations=["sea"])
     own = (await client.get("/api/v1/triage/tickets", headers=sea)).json()
     assert [t["destination"] for t in own["tickets"]] == ["sea"]
-    everyone = await client.get("/api/v1/triage/tickets?destination=alla", headers=sea)
+    everyone = await client.get("/api/v1/triage/tickets?destination=alla", headers=both)
     assert len(everyone.json()["tickets"]) == 2
     other = await client.get(
-        "/api/v1/triage/tickets?destination=mv_kontaktcenter_kommun&status=new", headers=sea
+        "/api/v1/triage/tickets?destination=mv_kontaktcenter_kommun&status=new", headers=both
     )
     assert [t["destination"] for t in other.json()["tickets"]] == ["mv_kontaktcenter_kommun"]
     old = await client.get(
-        "/api/v1/triage/tickets?destination=alla&older_than_hours=1", headers=sea
+        "/api/v1/triage/tickets?destination=alla&older_than_hours=1", headers=both
     )
     assert old.json()["tickets"] == []
 

@@ -19,6 +19,7 @@ from notifier import db
 from notifier.compose.services import Role, Services
 from notifier.compose.web import build_web
 from notifier.compose.workers import (
+    announcement_clock,
     build_consumer,
     build_inbound,
     build_sender,
@@ -82,6 +83,7 @@ def build_services(
         )
         # Every sender may make the day's digests: their unique message ids keep it once.
         services.workers.append(digest_clock(services))
+        services.workers.append(announcement_clock(services))
         services.workers.append(
             functools.partial(
                 retention.run_daily,

@@ -15,6 +15,7 @@ from notifier.channels.http import HttpChannel
 from notifier.channels.return_path import ReturnPath
 from notifier.channels.smtp import SmtpChannel
 from notifier.compose.services import Services, Worker
+from notifier.console import announcements
 from notifier.inbound.bounces import Bounces
 from notifier.inbound.questions import SupportQuestions
 from notifier.inbound.replies import TicketReplies
@@ -132,6 +133,18 @@ def digest_clock(services: Services) -> Worker:
         at=settings.digest_time,
         zone=ZoneInfo(settings.digest_zone),
         on_created=services.wake.set,
+    )
+
+
+def announcement_clock(services: Services) -> Worker:
+    """Sends the operators' scheduled announcements when due, by the services' clock."""
+    settings = services.settings
+    return functools.partial(
+        announcements.run_scheduler,
+        sessions=services.sessions,
+        publish=announcements.publisher(settings.amqp_url, topology(settings)),
+        clock=lambda: services.clock(),  # read at each round: tests move the clock
+        interval=settings.announcement_poll_seconds,
     )
 
 

@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 
 from domain.compensation import COMPENSATION_TYPES, EVENT_TYPES, PermissionLevel
 from domain.organisations import find_organisation
+from notifier.kinds.markdown import URL
 from notifier.outbox.events import Event, Outcome
 
 OUTCOMES = {
@@ -26,9 +27,6 @@ OUTCOMES = {
 
 UnsubscribeUrl = Callable[[str, str], str]  # (user_id, event_type) -> URL
 PreferencesUrl = Callable[[str], str]  # user_id -> the user's "Mina notifieringar" page
-
-# A web address in running text; a sentence's closing punctuation is not part of it.
-URL = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,;:!?)\]'’”]")
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,7 @@ class OutboxKind(StrEnum):
     DIGEST_ITEM = "digest_item"  # an event for a user with daily delivery, held
     DIGEST = "digest"  # one user's daily digest of their held items
     UNDELIVERABLE = "undeliverable"  # email.undeliverable, told the e-service (channel amqp)
+    TEST = "test"  # an operator's test send of a template, never to a user
 
 
 _LIVE = "('pending', 'held')"  # OutboxStatus.PENDING and HELD, as SQL

@@ -64,9 +64,19 @@ async def explanation(
     event_id: Annotated[str, Path(max_length=36, pattern=SINGLE_LINE_PATTERN)],
     session: SessionDep,
 ) -> Explanation:
+    found = await explain_delivery(session=session, user_id=user_id, event_id=event_id)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Användaren finns inte.")
+    return found
+
+
+async def explain_delivery(
+    *, session: AsyncSession, user_id: str, event_id: str
+) -> Explanation | None:
+    """Why `user_id` did or did not get `event_id`'s email; None for an unknown user."""
     state = await load_user_state(session=session, user_id=user_id)
     if state is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "Användaren finns inte.")
+        return None
     event_id = event_id.lower()  # the consumer keeps ids in canonical form
     processed = await session.get(ProcessedEvent, event_id)
     if processed is None:

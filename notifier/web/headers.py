@@ -19,6 +19,22 @@ ATTACHMENT_PATH = re.compile(
     r"^/(api/v1/triage/tickets|triage/arenden)/[^/]+/(attachments|bilagor)/"
 )
 HSTS = "max-age=31536000; includeSubDomains"
+# The console's template previews: the page frames the email's HTML, served with a policy
+# of its own (the email's inline styles, no scripts, sandboxed) and framed by us only.
+PREVIEW_PAGE = re.compile(r"^/drift/mallar/[^/]+$")
+PREVIEW_FRAME = re.compile(r"^/drift/mallar/[^/]+/html$")
+PREVIEW_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox"
+)
+
+
+def policy(path: str) -> tuple[str, str]:
+    """The Content-Security-Policy and X-Frame-Options of a response to `path`."""
+    if PREVIEW_FRAME.match(path):
+        return PREVIEW_CSP, "SAMEORIGIN"
+    if PREVIEW_PAGE.match(path):
+        return CSP + "; frame-src 'self'", "DENY"
+    return CSP, "DENY"
 
 
 class SecurityHeaders:
@@ -30,13 +46,14 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         attachment = bool(ATTACHMENT_PATH.match(scope["path"]))
+        csp, framing = policy(scope["path"])
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 headers["X-Content-Type-Options"] = "nosniff"
-                headers["Content-Security-Policy"] = CSP
-                headers["X-Frame-Options"] = "DENY"
+                headers["Content-Security-Policy"] = csp
+                headers["X-Frame-Options"] = framing
                 # Unsubscribe links carry their token in the path: never in a Referer.
                 headers["Referrer-Policy"] = "no-referrer"
                 if self.https:

@@ -166,7 +166,7 @@ async def replay(url: str, topology: Topology, *, progress: Progress) -> int:
             message = await declared.dead.get(no_ack=False, fail=False, timeout=10)
             if message is None:
                 break
-            await declared.exchange.publish(_again(message), routing_key=_key(message))
+            await declared.exchange.publish(for_replay(message), routing_key=_key(message))
             await message.ack()
             done += 1
             progress(done, total)
@@ -177,7 +177,7 @@ def _key(message: AbstractIncomingMessage) -> str:
     return original_routing_key(dict(message.headers or {}))
 
 
-def _again(message: AbstractIncomingMessage) -> aio_pika.Message:
+def for_replay(message: AbstractIncomingMessage) -> aio_pika.Message:
     headers = {
         name: value
         for name, value in (message.headers or {}).items()

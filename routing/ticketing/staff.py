@@ -19,6 +19,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.sqltypes import UTCDateTime, utcnow
 
 STAFF_ROLE = "staff"  # may work tickets; an account without it is known but refused (403)
+# Sees and works every destination's queue, and runs the operators' console: granted
+# explicitly, never implied by an empty list of destinations.
+OPERATOR_ROLE = "operator"
 TOKEN_PREFIX = "stf_"
 ACTOR_MAX = 128  # TicketEvent.actor and Ticket.assignee
 
@@ -30,14 +33,26 @@ class StaffAccount(SQLModel, table=True):
     name: str = Field(max_length=200)
     token_hash: str = Field(max_length=64, unique=True)
     roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    # The queues the person works; the triage list shows these by default. Empty: all.
+    # The queues the person sees and works; another queue's ticket does not exist for them.
     destinations: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     @property
     def is_staff(self) -> bool:
-        return STAFF_ROLE in self.roles
+        return STAFF_ROLE in self.roles or self.is_operator
+
+    @property
+    def is_operator(self) -> bool:
+        return OPERATOR_ROLE in self.roles
+
+    @property
+    def visible(self) -> frozenset[str] | None:
+        """The destinations whose tickets this person may see; None: every one."""
+        return None if self.is_operator else frozenset(self.destinations)
+
+    def may_see(self, destination: str) -> bool:
+        return self.is_operator or destination in self.destinations
 
     @property
     def actor(self) -> str:

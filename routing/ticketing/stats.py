@@ -10,11 +10,12 @@ are worked all day.
 """
 
 import statistics
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func, true
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -59,12 +60,16 @@ def age_label(hours: float) -> str:
     return f"{days} d {rest} tim" if days else f"{rest} tim"
 
 
-async def queue_stats(*, session: AsyncSession, clock: Clock, now: datetime) -> dict[str, Any]:
-    rows = (
-        await session.exec(
-            select(Ticket.destination, Ticket.created_at).where(col(Ticket.status).in_(OPEN))
-        )
-    ).all()
+async def queue_stats(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    now: datetime,
+    destinations: Collection[str] | None = None,
+) -> dict[str, Any]:
+    """Of the `destinations`' queues only (None: every queue)."""
+    query = select(Ticket.destination, Ticket.created_at).where(col(Ticket.status).in_(OPEN))
+    rows = (await session.exec(query.where(within(destinations)))).all()
     ages: dict[str, list[float]] = {}
     for destination, created_at in rows:
         ages.setdefault(destination, []).append(clock.working_hours(created_at, now))
@@ -80,22 +85,38 @@ async def queue_stats(*, session: AsyncSession, clock: Clock, now: datetime) -> 
     return {
         "stale_after_working_days": clock.stale_after_days,
         "queues": queues,
-        "days": await per_day(session, clock, now),
-        "answered_in_time": await answered_in_time(session=session, clock=clock, now=now),
-        "rerouted_email_by_rule": await rerouted_by_rule(session=session),
+        "days": await per_day(session, clock, now, destinations),
+        "answered_in_time": await answered_in_time(
+            session=session, clock=clock, now=now, destinations=destinations
+        ),
+        "rerouted_email_by_rule": await rerouted_by_rule(
+            session=session, destinations=destinations
+        ),
     }
 
 
-async def per_day(session: AsyncSession, clock: Clock, now: datetime) -> list[dict[str, Any]]:
+def within(destinations: Collection[str] | None) -> ColumnElement[bool]:
+    """The tickets of `destinations` (None: every ticket)."""
+    return true() if destinations is None else col(Ticket.destination).in_(destinations)
+
+
+async def per_day(
+    session: AsyncSession, clock: Clock, now: datetime, destinations: Collection[str] | None
+) -> list[dict[str, Any]]:
     """Opened and closed per Swedish calendar day, the last DAYS days, oldest first."""
     tz = clock.rules.timezone
     today = now.astimezone(tz).date()
     first = today - timedelta(days=DAYS - 1)
     since = datetime.combine(first, time(0), tzinfo=tz)
-    opened = (await session.exec(select(Ticket.created_at).where(Ticket.created_at >= since))).all()
-    statuses = await session.exec(
-        select(TicketEvent).where(TicketEvent.action == "status", TicketEvent.at >= since)
+    opened_query = select(Ticket.created_at).where(Ticket.created_at >= since)
+    opened = (await session.exec(opened_query.where(within(destinations)))).all()
+    # Closed in a queue: where the ticket lies now, since a closed ticket moves no more.
+    status_query = (
+        select(TicketEvent)
+        .join(Ticket, col(Ticket.id) == col(TicketEvent.ticket_id))
+        .where(TicketEvent.action == "status", TicketEvent.at >= since)
     )
+    statuses = await session.exec(status_query.where(within(destinations)))
     closed = [e.at for e in statuses.all() if e.detail.get("to") == TicketStatus.CLOSED]
     counts: dict[date, list[int]] = {first + timedelta(days=n): [0, 0] for n in range(DAYS)}
     for index, moments in enumerate((opened, closed)):
@@ -144,7 +165,11 @@ async def first_answers(session: AsyncSession, ids: list[str]) -> dict[str, date
 
 
 async def answered_in_time(
-    *, session: AsyncSession, clock: Clock, now: datetime
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    now: datetime,
+    destinations: Collection[str] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Per destination, of the last DAYS days' tickets that were answered or whose time ran
     out: how many were answered in time, and their share."""
@@ -154,7 +179,9 @@ async def answered_in_time(
         tzinfo=clock.rules.timezone,
     )
     query = select(Ticket).where(
-        col(Ticket.created_at) >= since, Ticket.status != TicketStatus.DEFLECTED
+        col(Ticket.created_at) >= since,
+        Ticket.status != TicketStatus.DEFLECTED,
+        within(destinations),
     )
     recent = list((await session.exec(query)).all())
     answers = await first_answers(session, [ticket.id for ticket in recent])
@@ -173,13 +200,15 @@ async def answered_in_time(
     }
 
 
-async def rerouted_by_rule(*, session: AsyncSession) -> dict[str, int]:
+async def rerouted_by_rule(
+    *, session: AsyncSession, destinations: Collection[str] | None = None
+) -> dict[str, int]:
     """Email tickets staff re-routed, per the rule that first routed them: where the
     words table (or the rules) most need a look."""
     query = (
         select(Ticket.rule_id, func.count(func.distinct(Ticket.id)))
         .join(TicketEvent, col(TicketEvent.ticket_id) == col(Ticket.id))
-        .where(Ticket.channel == "email", TicketEvent.action == "rerouted")
+        .where(Ticket.channel == "email", TicketEvent.action == "rerouted", within(destinations))
         .group_by(col(Ticket.rule_id))
     )
     return {rule: count for rule, count in (await session.exec(query)).all()}

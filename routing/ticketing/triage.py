@@ -60,14 +60,17 @@ class Desk:
         older_than_hours: int | None,
         q: str | None = None,
     ) -> list[Ticket]:
-        """Oldest first. No destination asked for: the person's own queues (all if none)."""
-        wanted = staff.destinations if destination is None else []
-        if destination not in (None, ALL):
-            wanted = [destination]
+        """Oldest first, of the queues the person may see only: no destination asked for
+        is their own queues, `alla` every queue they may see; another's name finds nothing."""
+        visible = staff.visible
+        wanted: list[str | None] = [None] if visible is None else [*sorted(visible)]
+        if destination is None and staff.destinations:
+            wanted = [*sorted(staff.destinations)]
+        elif destination is not None and destination != ALL:
+            wanted = [destination] if staff.may_see(destination) else []
         older = timedelta(hours=older_than_hours) if older_than_hours else None
         found: list[Ticket] = []
-        queues: list[str | None] = list(wanted) or [None]
-        for one in queues:
+        for one in wanted:
             found += await tickets.list_tickets(
                 session=session,
                 destination=one,

@@ -65,12 +65,14 @@ async def queue(
 async def stats(session: SessionDep, web: WebDep, me: StaffDep) -> dict[str, Any]:
     """Open tickets per destination (oldest and median age in working hours) and tickets
     opened and closed per day for the last 30 days."""
-    return await queue_stats(session=session, clock=web.desk.clock, now=web.now())
+    return await queue_stats(
+        session=session, clock=web.desk.clock, now=web.now(), destinations=me.visible
+    )
 
 
 @router.get("/tickets/{ticket_id}")
 async def one(ticket_id: TicketId, session: SessionDep, me: StaffDep) -> dict[str, Any]:
-    ticket = await found(session, ticket_id)
+    ticket = await found(session, me, ticket_id)
     trail = await tickets.events(session=session, ticket_id=ticket.id)
     files = await attachments(session=session, ticket_id=ticket.id)
     return ticket_out(ticket) | {
@@ -86,7 +88,8 @@ async def one(ticket_id: TicketId, session: SessionDep, me: StaffDep) -> dict[st
 async def attachment(
     ticket_id: TicketId, attachment_id: TicketId, session: SessionDep, me: StaffDep
 ) -> Response:
-    for file in await attachments(session=session, ticket_id=ticket_id):
+    ticket = await found(session, me, ticket_id)
+    for file in await attachments(session=session, ticket_id=ticket.id):
         if file.id == attachment_id:
             return Response(file.data, media_type=file.content_type)
     raise HTTPException(status.HTTP_404_NOT_FOUND, "Bilagan finns inte.")
@@ -142,9 +145,10 @@ async def with_text(
     )
 
 
-async def found(session: AsyncSession, ticket_id: str) -> Ticket:
+async def found(session: AsyncSession, me: StaffAccount, ticket_id: str) -> Ticket:
+    """The ticket, if it lies in a queue `me` may see: else it does not exist for them."""
     ticket = await tickets.get_ticket(session=session, ticket_id=ticket_id)
-    if ticket is None:
+    if ticket is None or not me.may_see(ticket.destination):
         raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
     return ticket
 
@@ -158,7 +162,7 @@ async def act(
     **fields: str,
 ) -> dict[str, Any]:
     """Do `action` and commit; a refusal is a 409 with the desk's Swedish message."""
-    ticket = await found(session, ticket_id)
+    ticket = await found(session, me, ticket_id)
     try:
         await desk.act(session=session, ticket=ticket, staff=me, action=action, **fields)
     except TicketError as exc:

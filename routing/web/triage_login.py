@@ -2,6 +2,7 @@
 (routing.ticketing.staff_sessions) that logging out or revoking the account ends at once;
 and `StaffPageDep`, the gate every desk page stands behind."""
 
+import re
 from datetime import timedelta
 from typing import Annotated
 
@@ -15,6 +16,9 @@ from routing.web.deps import RoutingWeb, WebDep
 from routing.web.pages import PageRoute, Refused
 
 COOKIE = "staff_session"
+# The desk (/triage) and the operators' console (/drift) share the session.
+COOKIE_PATH = "/"
+CONSOLE_PAGE = re.compile(r"/drift(/[a-z0-9-]+)*")
 SESSION_HOURS = 10  # a working day; then the token is asked for again
 STAFF_FORBIDDEN = "Ditt konto saknar rollen staff och får inte arbeta med ärenden."
 
@@ -71,7 +75,7 @@ async def login(request: Request, session: SessionDep, web: WebDep) -> Response:
     lasts = timedelta(hours=SESSION_HOURS)
     token = await staff_sessions.open_session(session=session, account=account, lasts=lasts)
     await session.commit()
-    response = RedirectResponse("/triage", status.HTTP_303_SEE_OTHER)
+    response = RedirectResponse(after_login(form.get("next", "")), status.HTTP_303_SEE_OTHER)
     response.set_cookie(
         COOKIE,
         token,
@@ -79,9 +83,15 @@ async def login(request: Request, session: SessionDep, web: WebDep) -> Response:
         httponly=True,
         samesite="strict",
         secure=web.secure_cookies,
-        path="/triage",
+        path=COOKIE_PATH,
     )
     return response
+
+
+def after_login(wanted: str) -> str:
+    """Where the login was asked from: the desk, or a page of the operators' console
+    (the same session serves both); never another site."""
+    return wanted if CONSOLE_PAGE.fullmatch(wanted) else "/triage"
 
 
 @router.post("/logga-ut")
@@ -90,5 +100,5 @@ async def logout(request: Request, session: SessionDep, web: WebDep) -> Response
     await staff_sessions.end_session(session=session, token=request.cookies.get(COOKIE, ""))
     await session.commit()
     response = RedirectResponse("/triage/logga-in", status.HTTP_303_SEE_OTHER)
-    response.delete_cookie(COOKIE, path="/triage")
+    response.delete_cookie(COOKIE, path=COOKIE_PATH)
     return response

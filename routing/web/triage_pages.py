@@ -53,7 +53,7 @@ async def queue(request: Request, session: SessionDep, web: WebDep, me: StaffPag
         title="Ärenden",
         me=me,
         rows=[queue_row(ticket, clock, now) for ticket in found],
-        stats=await queue_stats(session=session, clock=clock, now=now),
+        stats=await queue_stats(session=session, clock=clock, now=now, destinations=me.visible),
         filters={
             "mottagare": destination or "",
             "status": status_filter,
@@ -82,7 +82,7 @@ def queue_row(ticket: Ticket, clock: Clock, now: datetime) -> dict[str, Any]:
 async def one(
     request: Request, ticket_id: str, session: SessionDep, web: WebDep, me: StaffPageDep
 ) -> Response:
-    ticket = await found(request, session, web, ticket_id)
+    ticket = await found(request, session, web, me, ticket_id)
     # A canned answer picked (?svar=<id>, a GET form: no script) starts the answer text.
     picked = request.query_params.get("svar", "")
     canned = await answers.get_answer(session=session, answer_id=picked) if picked else None
@@ -99,7 +99,8 @@ async def attachment(
     web: WebDep,
     me: StaffPageDep,
 ) -> Response:
-    for file in await attachments(session=session, ticket_id=ticket_id):
+    ticket = await found(request, session, web, me, ticket_id)
+    for file in await attachments(session=session, ticket_id=ticket.id):
         if file.id == attachment_id:
             return Response(file.data, media_type=file.content_type)
     raise web.pages.refuse(request, 404, "Bilagan finns inte", "Kontrollera länken.")
@@ -115,7 +116,7 @@ async def act(
     me: StaffPageDep,
 ) -> Response:
     values = await web.pages.form(request, max_fields=10)
-    ticket = await found(request, session, web, ticket_id)
+    ticket = await found(request, session, web, me, ticket_id)
     if action not in set(DeskAction):
         raise not_found(request, web)
     field = f"{action}_text"
@@ -133,14 +134,17 @@ async def act(
         # Nothing is committed: the session ends with the request and rolls back.
         return await ticket_page(request, session, web, me, ticket, {field: str(exc)}, values)
     await session.commit()
-    return RedirectResponse(
-        f"/triage/arenden/{ticket_id}?klart={action}", status.HTTP_303_SEE_OTHER
-    )
+    # Rerouted to a queue the person does not see: back to their queue, not to a 404.
+    back = f"/triage/arenden/{ticket_id}" if me.may_see(ticket.destination) else "/triage"
+    return RedirectResponse(f"{back}?klart={action}", status.HTTP_303_SEE_OTHER)
 
 
-async def found(request: Request, session: SessionDep, web: RoutingWeb, ticket_id: str) -> Ticket:
+async def found(
+    request: Request, session: SessionDep, web: RoutingWeb, me: StaffAccount, ticket_id: str
+) -> Ticket:
+    """The ticket, if it lies in a queue `me` may see: else it does not exist for them."""
     ticket = await tickets.get_ticket(session=session, ticket_id=ticket_id)
-    if ticket is None:
+    if ticket is None or not me.may_see(ticket.destination):
         raise not_found(request, web)
     return ticket
 

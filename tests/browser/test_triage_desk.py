@@ -30,7 +30,7 @@ def new_ticket(base_url: str) -> str:
 def staff_token(base_url: str, **body: object) -> str:
     answer = httpx.post(
         f"{base_url}/api/v1/staff",
-        json={"name": "Karin Ek", "destinations": ["sea"]} | body,
+        json={"name": "Karin Ek", "destinations": ["sea", "sen"]} | body,
         headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
     )
     assert answer.status_code == 201, answer.text
