@@ -18,7 +18,7 @@ from PIL import Image
 
 from domain.compensation import PermissionLevel
 from notifier.kinds.digest import Item, render_digest
-from notifier.kinds.rendering import Renderer, build_environment
+from notifier.kinds.rendering import Footer, Renderer, build_environment
 from notifier.outbox.events import Event
 from notifier.workers.sample import sample_events
 
@@ -52,6 +52,9 @@ def renderer() -> Renderer:
         eservice_url="https://e-tjanst.migrationsverket.se/statlig-ersattning",
         unsubscribe_url=lambda user, event_type: f"{BASE}/unsubscribe/exempel",
         preferences_url=lambda user: f"{BASE}/mina-notifieringar/exempel",
+        footer=Footer(
+            contact_email="etjanstkommuner@migrationsverket.se", support_url=f"{BASE}/support"
+        ),
     )
 
 

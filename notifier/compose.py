@@ -37,19 +37,20 @@ from notifier.kinds.notifications import (
     placeholder_links,
     placeholder_preferences,
 )
-from notifier.kinds.rendering import Renderer, build_environment
+from notifier.kinds.rendering import Footer, Renderer, build_environment
 from notifier.outbox import digest_rows as digests
-from notifier.workers import retention
-from notifier.workers.broker import Topology
-from notifier.workers.consumer import Consumer
 from notifier.outbox.claim import RetryPolicy
-from notifier.workers.sender import Sender
-from notifier.workers.telemetry import PipelineMetrics
 from notifier.settings import Settings
 from notifier.web.preferences import PreferenceLinks
 from notifier.web.security import signing_key
 from notifier.web.unsubscribe import Unsubscribe
+from notifier.workers import retention
+from notifier.workers.broker import Topology
+from notifier.workers.consumer import Consumer
+from notifier.workers.sender import Sender
+from notifier.workers.telemetry import PipelineMetrics
 from routing.decision.rules import RuleSet, default_rules, load_rules
+from routing.decision.schemas import Destination
 
 Check = Callable[[], Awaitable[None]]
 Worker = Callable[[], Coroutine[Any, Any, None]]
@@ -150,12 +151,7 @@ def unsubscribe_links(services: Services) -> Unsubscribe:
 def kinds(services: Services) -> dict[str, Steps]:
     """Each outbox kind's steps; a kind not named here is queued ready to deliver."""
     settings = services.settings
-    renderer = Renderer(
-        build_environment(),
-        eservice_url=settings.eservice_url,
-        unsubscribe_url=placeholder_links,
-        preferences_url=placeholder_preferences,
-    )
+    renderer = build_renderer(services)
     preferences = PreferenceLinks(services.key, settings.base_url).url
     return {
         OutboxKind.NOTIFICATION: NotificationSteps(
@@ -164,6 +160,22 @@ def kinds(services: Services) -> dict[str, Steps]:
         OutboxKind.TICKET: ForwardSteps(),
         OutboxKind.DIGEST: DigestSteps(renderer, preferences),
     }
+
+
+def build_renderer(services: Services) -> Renderer:
+    """The notification and digest renderer; per-recipient links are filled in later."""
+    settings = services.settings
+    kontaktcenter = services.rules.contacts[Destination.MV_KONTAKTCENTER_KOMMUN]
+    return Renderer(
+        build_environment(),
+        # An agency that promises never to mail login links names the e-service in words.
+        eservice_url=settings.eservice_url if settings.email_login_links else None,
+        unsubscribe_url=placeholder_links,
+        preferences_url=placeholder_preferences,
+        footer=Footer(
+            contact_email=kontaktcenter.email, support_url=f"{settings.base_url}/support"
+        ),
+    )
 
 
 def channels(services: Services) -> dict[str, Transport]:

@@ -155,7 +155,7 @@ async def _user(token: PathText, request: Request, session: SessionDep, pages: P
             404,
             "Länken fungerar inte",
             "Länken är ogiltig eller äldre än ett år. Använd länken i ett nyare mejl från "
-            "e-tjänsten, eller välj notifieringar under fliken Notifieringar i e-tjänsten.",
+            "e-tjänsten; den leder till Mina notifieringar.",
         )
     return user
 
