@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.compensation import COMPENSATION_TYPES
 from domain.organisations import organisation_name
+from notifier.kinds.ticket_mail import answer_text, receipt_text
 from notifier.outbox.models import OutboxKind, OutboxMessage, OutboxStatus
 from notifier.settings import Settings
 from routing.decision.schemas import Decision
@@ -92,8 +93,9 @@ def answer_hook(settings: Settings) -> TicketAnsweredHook:
                 ticket_id=ticket.id,
                 recipient=email,
                 subject=f"Svar på din fråga till Migrationsverket [{ticket.reference}]",
-                body_text=answer_text(ticket, text, replies=bool(settings.reply_domain)),
-                headers=reply_to(ticket, settings),
+                body_text=answer_text(ticket, text, settings),
+                # A person wrote it (RFC 3834 §5): auto-responders may answer it.
+                headers=reply_to(ticket, settings) | {"Auto-Submitted": "no"},
             )
         )
 
@@ -130,34 +132,6 @@ def reply_to(ticket: Ticket, settings: Settings) -> dict[str, str]:
     return {"Reply-To": f"svar+{ticket.reference}@{settings.reply_domain}"}
 
 
-def _greeting(ticket: Ticket) -> str:
-    name = ticket.inquiry.get("name")
-    return f"Hej {name}!" if name else "Hej!"
-
-
-def _footer(replies: bool) -> str:
-    if replies:
-        return "Svara på det här mejlet om du vill lägga till något; svaret hamnar i ärendet.\n"
-    return "Svara inte på det här mejlet; ställ en ny fråga på supportsidan och ange referensen.\n"
-
-
-def receipt_text(ticket: Ticket, decision: Decision, settings: Settings) -> str:
-    days = settings.desk_stale_working_days
-    return (
-        f"{_greeting(ticket)}\n\nVi har tagit emot din fråga. Referens: {ticket.reference}\n\n"
-        f"Frågan har gått till {decision.primary.name}. Vi svarar på mejl, oftast inom "
-        f"{days} arbetsdagar. Ange referensen om du kontaktar oss om frågan.\n\n"
-        f"--\nMigrationsverket, Ansök om statlig ersättning\n{_footer(bool(settings.reply_domain))}"
-    )
-
-
-def answer_text(ticket: Ticket, text: str, *, replies: bool = False) -> str:
-    return (
-        f"{_greeting(ticket)}\n\nHär är svaret på din fråga med referens {ticket.reference}:\n\n"
-        f"{text}\n\n--\nMigrationsverket, Ansök om statlig ersättning\n{_footer(replies)}"
-    )
-
-
 def forward_message(ticket: Ticket, settings: Settings, *, sequence: int = 1) -> OutboxMessage:
     """The outbox row forwarding `ticket` to its destination's configured address;
     `sequence` counts the ticket's forwards (a reroute forwards it again)."""
@@ -175,13 +149,14 @@ def forward_message(ticket: Ticket, settings: Settings, *, sequence: int = 1) ->
     if endpoint:
         body = json.dumps(payload(ticket, subject, text), ensure_ascii=False)
         return OutboxMessage(channel="http", recipient=endpoint, body_text=body, **common)
-    email = ticket.inquiry.get("email")
     return OutboxMessage(
         channel="email",
         recipient=mailbox(ticket, settings),
         body_text=text,
-        # The case officer answers the person directly.
-        headers={"Reply-To": email} if email else {},
+        # Replies go through the ticket, never straight to the asker's address: a
+        # Reply-To of a free-mail address under our From reads as forged
+        # (SpamAssassin FREEMAIL_FORGED_REPLYTO). The asker's address is in the text.
+        headers=reply_to(ticket, settings),
         **common,
     )
 
