@@ -87,6 +87,12 @@ class Settings(BaseSettings):
         90, ge=1, description="personal data in sent emails, events and closed tickets"
     )
 
+    email_login_links: bool = Field(
+        True,
+        description="false: notification emails name the e-service in words and never "
+        "link to it, for agencies that promise never to email login links",
+    )
+
     # Deliverability: what strict relays and mailbox providers ask of a sender.
     mail_from_name: str = Field("Migrationsverket", description="display name of From")
     smtp_helo_name: str | None = Field(
@@ -190,6 +196,19 @@ class Settings(BaseSettings):
         if (self.dkim_selector is None) != (self.dkim_key_file is None):
             raise ValueError(
                 "set both NOTIFIER_DKIM_SELECTOR and NOTIFIER_DKIM_KEY_FILE, or neither"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _a_sender_receivers_accept(self) -> "Settings":
+        """The default sender's .invalid domain is only for mail that stays on this
+        machine (files, a relay on loopback); every receiving server rejects it."""
+        relay = urlsplit(self.smtp_url).hostname if self.smtp_url else None
+        if relay and relay not in LOOPBACK_HOSTS and self.mail_from.lower().endswith(".invalid"):
+            raise ValueError(
+                f"NOTIFIER_MAIL_FROM is {self.mail_from!r} while NOTIFIER_SMTP_URL names the "
+                f"relay {relay!r}: receiving mail servers reject a sender in .invalid. Set "
+                "NOTIFIER_MAIL_FROM to an address of your own domain."
             )
         return self
 
