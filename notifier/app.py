@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from domain.validation import swedish
 from domain.web import refusals
 from notifier import db
 from notifier.compose import Services
@@ -137,10 +138,10 @@ def _add_web(app: FastAPI, *, require_admin: Callable[..., None]) -> None:
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
-    """422 with one message per field, without echoing the input back."""
+    """422 with one Swedish message per field, without echoing the input back."""
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {"loc": list(error["loc"]), "msg": error["msg"], "type": error["type"]}
+        {"loc": list(error["loc"]), "msg": swedish(error), "type": error["type"]}
         for error in exc.errors()
     ]
     return JSONResponse({"detail": errors}, status_code=422)
