@@ -6,7 +6,7 @@ the rule-by-rule checks are run against the user's subscriptions and grants as t
 now, which is what an operator can change."""
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, status
@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.swedish import SWEDISH_TIME
 from domain.text import SINGLE_LINE_PATTERN
 from domain.web import SessionDep, gated, refusals
 from notifier.outbox.events import parse_payload
@@ -62,9 +63,23 @@ async def explanation(
     event_id: Annotated[str, Path(max_length=36, pattern=SINGLE_LINE_PATTERN)],
     session: SessionDep,
 ) -> Explanation:
+    found = await explain_delivery(session, user_id, event_id)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, USER_MISSING)
+    return found
+
+
+USER_MISSING = "Användaren finns inte."
+
+
+async def explain_delivery(
+    session: AsyncSession, user_id: str, event_id: str
+) -> Explanation | None:
+    """Why `user_id` did or did not get the email of `event_id`; None: no such user.
+    The API's and `notifier explain`'s answer."""
     state = await load_user_state(session=session, user_id=user_id)
     if state is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "Användaren finns inte.")
+        return None
     event_id = event_id.lower()  # the consumer keeps ids in canonical form
     processed = await session.get(ProcessedEvent, event_id)
     if processed is None:
@@ -89,6 +104,12 @@ async def outbox_row(session: AsyncSession, event_id: str, user_id: str) -> Outb
     return (await session.exec(query)).first()
 
 
+def _local(moment: datetime) -> str:
+    """'2026-11-26 19.44 (svensk tid)'; a naive time from SQLite is UTC."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return f"{aware.astimezone(SWEDISH_TIME):%Y-%m-%d %H.%M} (svensk tid)"
+
+
 NOT_RECEIVED = (
     "Händelsen har inte behandlats: den har inte kommit fram, eller lades bland dead letters "
     "(se `notifier dead-letters list`)."
@@ -96,14 +117,15 @@ NOT_RECEIVED = (
 
 
 def summary(row: OutboxMessage | None, processed: ProcessedEvent) -> str:
+    """In Swedish time, as the desk and every page show times to people."""
     if row is None:
-        at = f"{processed.processed_at:%Y-%m-%d %H.%M}"
+        at = _local(processed.processed_at)
         return (
-            f"Användaren matchades inte när händelsen behandlades {at} UTC; "
+            f"Användaren matchades inte när händelsen behandlades {at}; "
             "kontrollerna nedan visar hur reglerna utfaller i dag."
         )
     if row.status == OutboxStatus.SENT and row.sent_at:
-        return f"Mejlet skickades {row.sent_at:%Y-%m-%d %H.%M} UTC."
+        return f"Mejlet skickades {_local(row.sent_at)}."
     if row.status == OutboxStatus.FAILED:
         return f"Mejlet kunde inte levereras: {row.last_error}"
     if row.status == OutboxStatus.CANCELLED:

@@ -110,26 +110,57 @@ async def list_dead_letters(url: str, topology: Topology, *, limit: int) -> list
     return letters
 
 
-async def replay(url: str, topology: Topology, *, progress: Progress) -> int:
-    """Publish each dead letter back to the exchange under its original routing key,
-    acknowledging it only once the broker confirmed the publish. Bounded by the count at
-    the start: a message that fails again is not replayed twice in one run."""
+Select = Callable[[DeadLetter], bool]
+
+
+def matching(*, reason: str | None = None, routing_key: str | None = None) -> Select:
+    """Dead letters whose reason contains `reason` and whose original routing key (the
+    event type) is `routing_key`; None: any."""
+
+    def select(letter: DeadLetter) -> bool:
+        wanted_reason = reason is None or reason.lower() in letter.reason.lower()
+        return wanted_reason and (routing_key is None or letter.routing_key == routing_key)
+
+    return select
+
+
+async def replay(
+    url: str,
+    topology: Topology,
+    *,
+    progress: Progress,
+    select: Select = lambda letter: True,
+    dry_run: bool = False,
+) -> list[DeadLetter]:
+    """Publish each selected dead letter back to the exchange under its original routing
+    key, acknowledging it only once the broker confirmed the publish; the others (every
+    one, with `dry_run`) stay in the queue in their order. Bounded by the count at the
+    start: a message that fails again is not replayed twice in one run. Returns the dead
+    letters replayed (with `dry_run`: that would be)."""
     connection = await aio_pika.connect(url, timeout=10)
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
         declared = await declare(channel, topology)
         total = declared.dead.declaration_result.message_count or 0
-        done = 0
-        progress(done, total)
-        while done < total:
+        replayed: list[DeadLetter] = []
+        kept: list[AbstractIncomingMessage] = []
+        progress(0, total)
+        for done in range(1, total + 1):
             message = await declared.dead.get(no_ack=False, fail=False, timeout=10)
             if message is None:
                 break
-            await declared.exchange.publish(_again(message), routing_key=_key(message))
-            await message.ack()
-            done += 1
+            letter = describe(message)
+            if select(letter):
+                replayed.append(letter)
+            if dry_run or not select(letter):
+                kept.append(message)  # held unacknowledged, so the next get moves on
+            else:
+                await declared.exchange.publish(_again(message), routing_key=_key(message))
+                await message.ack()
             progress(done, total)
-    return done
+        for message in reversed(kept):  # back in their order
+            await message.nack(requeue=True)
+    return replayed
 
 
 def _key(message: AbstractIncomingMessage) -> str:
