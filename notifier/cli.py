@@ -1,4 +1,4 @@
-"""The `notifier` command (CONTRACTS §4): the entry point that reads the environment."""
+"""The `notifier` command (docs/contracts.md §4): the entry point that reads the environment."""
 
 import argparse
 import asyncio

@@ -1,5 +1,5 @@
 """The pipeline's commands: `consume`, `send`, `digest [--now]`, `inbound`, `purge`,
-`dead-letters list|replay`, `publish-sample` (CONTRACTS §4). Registered on the `notifier`
+`dead-letters list|replay`, `publish-sample` (docs/contracts.md §4). Registered on the `notifier`
 parser by notifier.cli."""
 
 import argparse

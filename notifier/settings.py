@@ -1,4 +1,4 @@
-"""Configuration from the environment (CONTRACTS §2), read once by the entry point and
+"""Configuration from the environment (docs/contracts.md §2), read once by the entry point and
 passed down; nothing else reads the environment."""
 
 import ipaddress
@@ -23,7 +23,7 @@ MIN_SECRET_BYTES = 32
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFIER_", extra="ignore")
 
-    # The contract (CONTRACTS §2).
+    # The contract (docs/contracts.md §2).
     database_url: str = "sqlite:///./var/notifier.db"
     amqp_url: str = "amqp://guest:guest@localhost:5672/"
     smtp_url: str | None = None
@@ -59,7 +59,7 @@ class Settings(BaseSettings):
         None, description="e.g. redis://host:6379/0: one limit for every process; unset: memory"
     )
 
-    # The notification pipeline. The names of CONTRACTS §1; other names only for
+    # The notification pipeline. The names of docs/contracts.md §1; other names only for
     # a test or staging run sharing a broker.
     events_exchange: str = "statlig-ersattning.events"
     events_queue: str = "notifier.events"

@@ -1,4 +1,4 @@
-"""The admin API's request and response bodies (CONTRACTS §3)."""
+"""The admin API's request and response bodies (docs/contracts.md §3)."""
 
 from typing import Annotated, Literal, Self
 

@@ -40,7 +40,7 @@ NOT_APPLICABLE = {
     # GET, PUT and DELETE there reach that user, and `Allow` says so truthfully; the
     # schema lists the two paths apart and cannot show the overlap.
     # And its body is NDJSON, declared as a string: any bytes are a stream whose bad lines
-    # are refused one by one in the 200 answer (CONTRACTS §3), never the whole request.
+    # are refused one by one in the 200 answer (docs/contracts.md §3), never the whole request.
     ("*", "/api/v1/users/bulk"): {"allow_header_conformance", "negative_data_rejection"},
     # `format: email` cannot say that special-use domains (RFC 6761: .test, .invalid,
     # .localhost) are refused; the service refuses them, as no one can be mailed there.

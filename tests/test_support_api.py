@@ -1,4 +1,5 @@
-"""The support routing API (CONTRACTS §3) through the whole app, on SQLite and PostgreSQL."""
+"""The support routing API (docs/contracts.md §3) through the whole app, on SQLite and
+PostgreSQL."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager

@@ -1,4 +1,4 @@
-""" "Mina notifieringar" (CONTRACTS §3): from a link in every email, a user turns each
+""" "Mina notifieringar" (docs/contracts.md §3): from a link in every email, a user turns each
 event type on or off and chooses immediate or daily delivery, without logging in.
 
 The link is the credential, so it names no user id: it carries the user id encrypted

@@ -1,4 +1,4 @@
-"""Support inquiries and routing decisions as the API carries them (CONTRACTS §3)."""
+"""Support inquiries and routing decisions as the API carries them (docs/contracts.md §3)."""
 
 from datetime import datetime
 from enum import StrEnum

@@ -1,4 +1,4 @@
-"""The public support routing API (CONTRACTS §3): a dry run, and the same decision with a
+"""The public support routing API (docs/contracts.md §3): a dry run, and the same decision with a
 ticket where the route is Migrationsverket's."""
 
 from datetime import datetime
