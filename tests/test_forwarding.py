@@ -72,6 +72,12 @@ def test_the_forward_reads_as_a_swedish_case_summary() -> None:
         assert line in text
 
 
+def test_the_forward_gives_the_time_of_the_question_in_swedish_time() -> None:
+    asked = ticket().inquiry | {"asked_at": "2026-11-26T18:44:00Z"}
+    _, text = render(ticket(inquiry=asked))
+    assert "Frågan ställd: 2026-11-26 19.44 (svensk tid)" in text
+
+
 def test_a_forward_is_mailed_to_the_configured_mailbox_once_per_ticket() -> None:
     settings = Settings(forward_mailboxes={"sea": "sea@staging.test"})
     first, again = forward_message(ticket(), settings), forward_message(ticket(), settings)

@@ -7,6 +7,7 @@ there as JSON; otherwise it is mailed to the destination's configured mailbox.
 """
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, update
@@ -15,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.compensation import COMPENSATION_TYPES
 from domain.organisations import organisation_name
+from domain.swedish import SWEDISH_TIME
 from notifier.kinds.ticket_mail import answer_text, receipt_text
 from notifier.outbox.models import OutboxKind, OutboxMessage, OutboxStatus
 from notifier.settings import Settings
@@ -185,13 +187,25 @@ def render(ticket: Ticket) -> tuple[str, str]:
         lines.append(f"Ersättning: {COMPENSATION_TYPES[code].name}")
     # One line per field whatever was stored: a line break in a value would forge a line.
     lines += [
-        f"{label}: {' '.join(str(inquiry[key]).split())}"
+        f"{label}: {' '.join(_shown(key, inquiry[key]).split())}"
         for key, label in FIELD_LABELS.items()
         if inquiry.get(key)
     ]
     lines += ["", "Meddelande:", inquiry.get("message") or "(inget meddelande)", ""]
     lines.append(f"Dirigerat av regel {ticket.rule_id} (version {ticket.rule_version}).")
     return subject, "\n".join(lines) + "\n"
+
+
+def _shown(key: str, value: Any) -> str:
+    """A stored field as a case officer reads it: a time in Swedish time."""
+    if key == "asked_at":
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            return str(value)
+        aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return f"{aware.astimezone(SWEDISH_TIME):%Y-%m-%d %H.%M} (svensk tid)"
+    return str(value)
 
 
 def payload(ticket: Ticket, subject: str, text: str) -> dict[str, Any]:
