@@ -30,9 +30,9 @@ import uvicorn
 
 from domain.organisations import organisations
 from notifier import db
+from notifier.app import create_app
 from notifier.compose import build_services
 from notifier.settings import Settings
-from notifier.app import create_app
 
 ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TOKEN = "bench-admin-token"

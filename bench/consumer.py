@@ -23,8 +23,8 @@ from bench import broker, data
 from bench.report import Result, rate
 from notifier import compose
 from notifier.compose import build_services
-from notifier.workers.consumer import prefetch_for
 from notifier.settings import Settings
+from notifier.workers.consumer import prefetch_for
 
 
 def settings(url: str, names: broker.Topology) -> Settings:

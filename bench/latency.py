@@ -17,9 +17,9 @@ from bench import broker, data
 from bench.report import Result, duration
 from bench.serve import Serve, drained, private
 from bench.sink import Sink
+from notifier.settings import Settings
 from notifier.workers.broker import Topology, declare
 from notifier.workers.consumer import prefetch_for
-from notifier.settings import Settings
 
 DRAIN_TIMEOUT = 900
 
