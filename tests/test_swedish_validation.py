@@ -30,6 +30,7 @@ BAD_INQUIRIES = [
     {"issue_type": "login", "login_step": 1, "name": "rad\nbrytning"},
     {"issue_type": "login", "login_step": 1, "asked_at": "igår"},
     {"issue_type": "login", "login_step": 1, "asked_at": "2026-11-26T10:15:00"},
+    {"issue_type": "login", "login_step": 1, "asked_at": 0},  # not seconds since 1970
     {"issue_type": "login", "login_step": 1, "organisation": {"kind": "kommun", "code": "9"}},
     {"issue_type": "login", "login_step": 1, "organisation": {"kind": "län", "code": "01"}},
     {"issue_type": "login", "login_step": 1, "organisation": "Stockholm"},

@@ -91,6 +91,15 @@ class Inquiry(BaseModel):
             return str(value)
         return value
 
+    @field_validator("asked_at", mode="before")
+    @classmethod
+    def _time_as_text(cls, value: object) -> object:
+        # The schema says an ISO date-time string; pydantic would also read a number as
+        # seconds since 1970, which no client means.
+        if isinstance(value, int | float):
+            raise ValueError("Ange datum och tid, t.ex. 2026-11-26T10:15:00+01:00.")
+        return value
+
     @field_validator("compensation_type")
     @classmethod
     def _known_compensation_type(cls, value: str | None) -> str | None:

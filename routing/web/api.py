@@ -57,7 +57,11 @@ async def ticket_budget(request: Request, web: WebDep) -> None:
         )
 
 
-@router.post("/tickets", dependencies=[Depends(ticket_budget)], responses=refusals(429))
+@router.post(
+    "/tickets",
+    dependencies=[Depends(ticket_budget)],
+    responses=refusals(429) | {201: {"model": TicketAnswer, "description": "Ärendet skapades."}},
+)
 async def open_ticket(
     inquiry: Inquiry,
     session: SessionDep,
