@@ -48,7 +48,7 @@ def test_https_or_loopback_base_urls_are_accepted(base_url: str) -> None:
 
 
 def test_a_real_relay_with_the_default_invalid_sender_is_refused_at_start() -> None:
-    with pytest.raises(ValueError, match="NOTIFIER_MAIL_FROM .* reject a sender in .invalid"):
+    with pytest.raises(ValueError, match=r"NOTIFIER_MAIL_FROM .* reject a sender in \.invalid"):
         Settings(smtp_url="smtp+starttls://relay.migrationsverket.se:587")
 
 

@@ -16,12 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.sqltypes import utcnow
 from notifier import db
+from notifier.outbox.events import parse_event
+from notifier.outbox.record import record_events
 from notifier.workers import sample
 from notifier.workers.broker import Topology, declare
 from notifier.workers.consumer import Consumer
 from notifier.workers.dead_letters import list_dead_letters, matching, progress_bar, replay
-from notifier.outbox.events import parse_event
-from notifier.outbox.record import record_events
 from tests.conftest import AMQP_URL
 from tests.pipeline_helpers import (
     encode,

@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import NullPool
 
 from notifier import db
+from notifier.app import create_app
 from notifier.compose import build_services
 from notifier.settings import Settings
-from notifier.app import create_app
 from tests.conftest import ADMIN_TOKEN, _empty_tables
 
 load_all_checks()

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
+from notifier.app import create_app
 from notifier.compose import Services, build_services
 from notifier.outbox.models import OutboxMessage
 from notifier.settings import Settings
-from notifier.app import create_app
 from routing.decision.rules import default_rules
 from routing.ticketing.models import Ticket, TicketEvent
 
