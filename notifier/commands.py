@@ -156,9 +156,9 @@ def _list(settings: Settings, args: argparse.Namespace) -> int:
     if not letters:
         print("Inga meddelanden i kön för döda meddelanden.")
         return 0
-    print(f"{'tid':<26} {'händelse-id':<36}  orsak")
+    print(dead_letters.HEADING)
     for letter in letters:
-        print(f"{letter.at:<26} {letter.event_id:<36}  {letter.reason}")
+        print(letter.line())
     return 0
 
 
@@ -179,8 +179,9 @@ def _replay(settings: Settings, args: argparse.Namespace) -> int:
         )
     )
     if args.dry_run:
+        print(dead_letters.HEADING)
         for letter in letters:
-            print(f"{letter.at:<26} {letter.event_id:<36}  {letter.routing_key}  {letter.reason}")
+            print(letter.line())
         print(f"{len(letters)} meddelanden skulle läggas tillbaka; inget ändrades.")
     else:
         print(f"{len(letters)} meddelanden lades tillbaka på {settings.events_exchange}.")

@@ -15,6 +15,7 @@ from aio_pika.abc import AbstractRobustConnection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.sqltypes import utcnow
+from domain.swedish import SWEDISH_TIME
 from notifier import db
 from notifier.outbox.events import parse_event
 from notifier.outbox.record import record_events
@@ -61,6 +62,8 @@ async def test_dead_letters_list_shows_reason_event_id_and_time_and_keeps_them(
     ]
     assert letters[0].event_id == "-" and len(letters[1].event_id) == 36
     assert letters[0].at.startswith(str(utcnow().year))
+    # People read the time in Swedish time, as everywhere.
+    assert letters[0].line().startswith(f"{utcnow().astimezone(SWEDISH_TIME):%Y-%m-%d %H}.")
     assert await message_count(amqp, dead_lettered.dead_letter_queue) == 2
 
 

@@ -5,12 +5,14 @@ fix, say, a new event type the consumer now knows)."""
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 
 from domain.sqltypes import utcnow
+from domain.swedish import SWEDISH_TIME
 from notifier.workers.broker import (
     EVENT_ID_HEADER,
     REASON_HEADER,
@@ -57,12 +59,30 @@ def _event_id(body: bytes) -> str:
     return str(event_id)[:64] if event_id is not None else ""
 
 
+# The columns of `DeadLetter.line`, for the command line.
+HEADING = f"{'tid (svensk tid)':<19} {'händelse-id':<36}  {'händelsetyp':<34}  orsak"
+
+
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
     reason: str
     event_id: str
     at: str
     routing_key: str
+
+    def line(self) -> str:
+        """One line for a person: when (Swedish time), which event, of what type, why."""
+        return f"{_swedish(self.at):<19} {self.event_id:<36}  {self.routing_key:<34}  {self.reason}"
+
+
+def _swedish(at: str) -> str:
+    """The header's UTC ISO time as '2026-11-26 19.44'; anything else as it is."""
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        return at
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return f"{aware.astimezone(SWEDISH_TIME):%Y-%m-%d %H.%M}"
 
 
 def describe(message: AbstractIncomingMessage) -> DeadLetter:
