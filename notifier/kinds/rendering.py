@@ -104,7 +104,8 @@ class Renderer:
         eservice_url: str | None,
         unsubscribe_url: UnsubscribeUrl,
         preferences_url: PreferencesUrl,
-        footer: Footer,
+        # compose.build_renderer gives the real one; without it the footer links nowhere.
+        footer: Footer = Footer(contact_email=None),
     ) -> None:
         self._env = env
         self._footer = footer
