@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from bench import consumer, fanout, latency, matching, memory, payment, relay, routing, sender
-from bench.report import Result, environment, publish
+from bench.report import SMOKE_NOTICE, Result, environment, publish
 from notifier import runtime
 
 
@@ -125,6 +125,8 @@ def main() -> None:
     chosen = benchmarks(sizes)
     wanted = [name for name in args.only.split(",") if name] or list(chosen)
     environment()  # the versions once, before any benchmark loads the machine
+    if args.smoke:
+        print(SMOKE_NOTICE, file=sys.stderr, flush=True)
     for name in wanted:
         if args.smoke:  # a stuck stage ends the run with every thread's stack, not a hang
             faulthandler.dump_traceback_later(120, exit=True)

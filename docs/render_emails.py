@@ -1,5 +1,6 @@
 """Pictures of every email: each event type at `full` and `summary`, and a digest, as
-PNG screenshots 390 px (a phone) and 1024 px wide, by Debian's headless Chromium.
+PNG screenshots 360 px (a phone) and 600 px wide (the email's column), and one in dark
+mode, by Debian's headless Chromium.
 
     python -m docs.render_emails [--out docs/emails]
 
@@ -18,7 +19,7 @@ from PIL import Image
 
 from domain.compensation import PermissionLevel
 from notifier.kinds.digest import Item, render_digest
-from notifier.kinds.rendering import Renderer
+from notifier.kinds.rendering import Footer, Renderer
 from notifier.outbox.events import Event
 from notifier.templating import email_environment
 from notifier.workers.sample import sample_events
@@ -31,7 +32,10 @@ FLAGS = [
     "--disable-background-networking",
     "--hide-scrollbars",
 ]
-WIDTHS = {390: 1400, 1024: 900}  # width: window height (an email is read top down)
+WIDTHS = {360: 1500, 600: 1100}  # width: window height (an email is read top down)
+# prefers-color-scheme: dark, as a phone in dark mode reports it.
+DARK = ["--force-dark-mode", "--blink-settings=preferredColorScheme=0"]
+DARK_PAGE = "payment.disbursed.full"
 BASE = "https://notifieringar.statlig-ersattning.example.se"
 
 
@@ -53,6 +57,9 @@ def renderer() -> Renderer:
         eservice_url="https://e-tjanst.migrationsverket.se/statlig-ersattning",
         unsubscribe_url=lambda user, event_type: f"{BASE}/unsubscribe/exempel",
         preferences_url=lambda user: f"{BASE}/mina-notifieringar/exempel",
+        footer=Footer(
+            contact_email="etjanstkommuner@migrationsverket.se", support_url=f"{BASE}/support"
+        ),
     )
 
 
@@ -73,10 +80,12 @@ def pages() -> dict[str, str]:
     return found
 
 
-def screenshot(html: Path, png: Path, width: int, *, tall: bool = False) -> None:
+def screenshot(
+    html: Path, png: Path, width: int, *, tall: bool = False, dark: bool = False
+) -> None:
     size = f"--window-size={width},{WIDTHS[width] * (2 if tall else 1)}"
     subprocess.run(
-        [CHROMIUM, *FLAGS, size, f"--screenshot={png}", html.as_uri()],
+        [CHROMIUM, *FLAGS, *(DARK if dark else []), size, f"--screenshot={png}", html.as_uri()],
         check=True,
         capture_output=True,
         timeout=60,
@@ -98,6 +107,9 @@ def main() -> None:
             for width in WIDTHS:
                 screenshot(page, out / f"{name}.{width}.png", width, tall=name == "digest")
                 print(out / f"{name}.{width}.png")
+            if name == DARK_PAGE:
+                screenshot(page, out / f"{name}.dark.360.png", 360, dark=True)
+                print(out / f"{name}.dark.360.png")
 
 
 if __name__ == "__main__":

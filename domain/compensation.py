@@ -97,7 +97,7 @@ EVENT_TYPES: dict[str, str] = {
     "application.message": "Nytt meddelande i ansökan",
     "application.decided": "Beslut fattat",
     "payment.disbursed": "Utbetalning gjord",
-    "payment.automatic": "Utbetalning utan ansökan (schablon)",
+    "payment.automatic": "Schablonersättning utbetald",
     "service.announcement": "Aktuellt i e-tjänsten",
 }
 ANNOUNCEMENT = "service.announcement"

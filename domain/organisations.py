@@ -22,11 +22,28 @@ class OrganisationKind(StrEnum):
     REGION = "region"
 
 
+# The two kommuner whose own names do not follow the genitive rule of `Organisation.full_name`.
+KOMMUN_NAMES = {"0980": "Region Gotland", "2080": "Falu kommun"}
+# A name ending in one of these takes no genitive s: "Solna kommun", "Borås kommun".
+NO_GENITIVE_S = frozenset("aeiouyåäösxz")
+
+
 @dataclass(frozen=True, slots=True)
 class Organisation:
     kind: OrganisationKind
     code: str
     name: str
+
+    @property
+    def full_name(self) -> str:
+        """What the organisation calls itself: 'Stockholms kommun', 'Region Skåne' (a
+        region's name in the data is already its full one), never only a place name."""
+        if self.kind == OrganisationKind.REGION:
+            return self.name
+        if self.code in KOMMUN_NAMES:
+            return KOMMUN_NAMES[self.code]
+        genitive = "" if self.name[-1].lower() in NO_GENITIVE_S else "s"
+        return f"{self.name}{genitive} kommun"
 
 
 def _read(filename: str) -> list[dict[str, str]]:
@@ -58,10 +75,10 @@ def find_organisation(kind: str, code: str) -> Organisation | None:
 def organisation_name(
     ref: "OrganisationRef | Mapping[str, str] | None", *, with_code: bool = False
 ) -> str | None:
-    """'Stockholm' for the kommun or region `ref` names, as a model or as stored JSON.
+    """'Stockholms kommun' for the kommun or region `ref` names, as a model or as stored JSON.
 
     No ref, or one that names nothing: None, for the caller to say what its reader sees
-    instead. with_code, as a forward to a mailbox shows it: 'Stockholm (0180)', and for a
+    instead. with_code, as a forward to a mailbox shows it: 'Stockholms kommun (0180)', and for a
     ref that names nothing its kind and code ('kommun 9999'), the only facts there are."""
     if ref is None:
         return None
@@ -72,8 +89,8 @@ def organisation_name(
         kind, code = ref.get("kind", ""), ref.get("code", "")
     found = find_organisation(kind, code)
     if not with_code:
-        return found.name if found else None
-    return f"{found.name} ({code})" if found else f"{kind} {code}"
+        return found.full_name if found else None
+    return f"{found.full_name} ({code})" if found else f"{kind} {code}"
 
 
 _KINDS = frozenset(kind.value for kind in OrganisationKind)

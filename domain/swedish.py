@@ -24,11 +24,35 @@ MONTHS = (
 WEEKDAYS = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
 
 
+# Klarspråk writes the numbers up to twelve in words ("inom två arbetsdagar").
+NUMBER_WORDS = (
+    "noll",
+    "en",
+    "två",
+    "tre",
+    "fyra",
+    "fem",
+    "sex",
+    "sju",
+    "åtta",
+    "nio",
+    "tio",
+    "elva",
+    "tolv",
+)
+
+
 def datum(value: date | datetime) -> str:
-    """'25 november 2026'; a datetime is read in Swedish time."""
+    """'25 november 2026' with no-break spaces, so a narrow screen never splits a date;
+    a datetime is read in Swedish time."""
     if isinstance(value, datetime):
         value = value.astimezone(SWEDISH_TIME).date()
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+    return f"{value.day}{NBSP}{MONTHS[value.month - 1]}{NBSP}{value.year}"
+
+
+def antal(number: int) -> str:
+    """0–12 in words ('två'), larger numbers in digits ('14'), as klarspråk writes them."""
+    return NUMBER_WORDS[number] if 0 <= number < len(NUMBER_WORDS) else str(number)
 
 
 def klockslag(value: datetime) -> str:

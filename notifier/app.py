@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from domain.validation import swedish
 from domain.web import refusals
 from notifier import db
 from notifier.compose import Services, build_web, topology
@@ -103,10 +104,10 @@ def _add_web(app: FastAPI, *, require_admin: Callable[..., None]) -> None:
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
-    """422 with one message per field, without echoing the input back."""
+    """422 with one Swedish message per field, without echoing the input back."""
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {"loc": list(error["loc"]), "msg": error["msg"], "type": error["type"]}
+        {"loc": list(error["loc"]), "msg": swedish(error), "type": error["type"]}
         for error in exc.errors()
     ]
     return JSONResponse({"detail": errors}, status_code=422)

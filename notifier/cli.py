@@ -1,4 +1,4 @@
-"""The `notifier` command (CONTRACTS §4): the entry point that reads the environment."""
+"""The `notifier` command (docs/contracts.md §4): the entry point that reads the environment."""
 
 import argparse
 import asyncio
@@ -11,6 +11,7 @@ from notifier import commands as pipeline_commands
 from notifier import db, logs, reachable, runtime
 from notifier.app import create_app
 from notifier.compose import Role, build_services
+from notifier.helptexts import API, MIGRATE, SERVE
 from notifier.settings import Settings
 
 
@@ -39,17 +40,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(required=True, metavar="COMMAND", dest="command")
 
-    for name, run, text in (
-        ("serve", _serve, "all of it in one process: migrate, HTTP, consumer, sender"),
-        ("api", _api, "only the HTTP API and web pages"),
+    for name, run, text, about in (
+        ("serve", _serve, "all of it in one process: migrate, HTTP, consumer, sender", SERVE),
+        ("api", _api, "only the HTTP API and web pages", API),
     ):
-        command = commands.add_parser(name, help=text)
-        command.add_argument("--host", default="127.0.0.1")
-        command.add_argument("--port", type=int, default=8000)
-        command.set_defaults(run=run)
-
-    commands.add_parser("migrate", help="upgrade the database to the newest schema").set_defaults(
-        run=_migrate
+        http = pipeline_commands.command(commands, name, run, text, about)
+        http.add_argument("--host", default="127.0.0.1", help="address to listen on")
+        http.add_argument("--port", type=int, default=8000, help="port to listen on")
+    pipeline_commands.command(
+        commands, "migrate", _migrate, "upgrade the database to the newest schema", MIGRATE
     )
     pipeline_commands.add_commands(commands)
     return parser

@@ -1,10 +1,11 @@
 """The pipeline's commands: `consume`, `send`, `digest [--now]`, `inbound`, `purge`,
-`dead-letters list|replay`, `publish-sample` (CONTRACTS §4). Registered on the `notifier`
+`dead-letters list|replay`, `publish-sample` (docs/contracts.md §4). Registered on the `notifier`
 parser by notifier.cli."""
 
 import argparse
 import asyncio
 import contextlib
+import logging
 import sys
 from datetime import timedelta
 from typing import Any
@@ -13,38 +14,85 @@ from zoneinfo import ZoneInfo
 from domain.sqltypes import utcnow
 from notifier import compose, db, runtime
 from notifier.compose import Role, build_services
+from notifier.helptexts import (
+    CONSUME,
+    DEAD,
+    DIGEST,
+    EXPLAIN,
+    INBOUND,
+    LIST,
+    MOVE_QUEUE,
+    PURGE,
+    REPLAY,
+    SAMPLE,
+    SEND,
+)
 from notifier.inbound import server as inbound
 from notifier.outbox import digest_rows as digests
 from notifier.settings import Settings
+from notifier.web import explain
 from notifier.workers import dead_letter_queue_type, dead_letters, retention, sample
 
 
 def add_commands(commands: "argparse._SubParsersAction[Any]") -> None:
-    commands.add_parser("consume", help="only the RabbitMQ consumer").set_defaults(run=_consume)
-    commands.add_parser("send", help="only the outbox sender").set_defaults(run=_send)
-    digest = commands.add_parser("digest", help="make and send the daily digests that are due")
+    command(commands, "consume", _consume, "only the RabbitMQ consumer", CONSUME)
+    command(commands, "send", _send, "only the outbox sender", SEND)
+    digest = command(commands, "digest", _digest, "send the daily digests that are due", DIGEST)
     digest.add_argument("--now", action="store_true", help="every pending one, at once")
-    digest.set_defaults(run=_digest)
-    dead = commands.add_parser("dead-letters", help="inspect or re-queue dead-lettered events")
-    actions = dead.add_subparsers(required=True, metavar="ACTION")
-    listing = actions.add_parser("list", help="reason, event id and time of each dead letter")
-    listing.add_argument("--limit", type=int, default=100)
-    listing.set_defaults(run=_list)
-    actions.add_parser("replay", help="publish them to the exchange again").set_defaults(
-        run=_replay
+    _add_dead_letters(commands)
+    command(commands, "purge", _purge, "remove personal data past NOTIFIER_RETENTION_DAYS", PURGE)
+    replies = command(commands, "inbound", _inbound, "an SMTP server for mail coming back", INBOUND)
+    replies.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    replies.add_argument("--port", type=int, default=2525, help="port to listen on")
+    command(
+        commands,
+        "publish-sample",
+        _publish_sample,
+        "two sample users, one event of each type",
+        SAMPLE,
     )
-    actions.add_parser(
-        "migrate", help="make an older classic dead-letter queue a replicated quorum queue"
-    ).set_defaults(run=_migrate_queue)
-    purge = commands.add_parser("purge", help="remove personal data past NOTIFIER_RETENTION_DAYS")
-    purge.set_defaults(run=_purge)
-    replies = commands.add_parser("inbound", help="an SMTP server for replies to tickets")
-    replies.add_argument("--host", default="127.0.0.1")
-    replies.add_argument("--port", type=int, default=2525)
-    replies.set_defaults(run=_inbound)
-    commands.add_parser(
-        "publish-sample", help="sample users and one event of each type, to see emails"
-    ).set_defaults(run=_publish_sample)
+    explained = command(
+        commands, "explain", _explain, "why a user did or did not get an event's email", EXPLAIN
+    )
+    explained.add_argument("user_id", metavar="USER_ID", help="the e-service's user id")
+    explained.add_argument("event_id", metavar="EVENT_ID", help="the event's event_id (a UUID)")
+
+
+def command(
+    commands: "argparse._SubParsersAction[Any]", name: str, run: Any, text: str, about: str
+) -> argparse.ArgumentParser:
+    """A subcommand whose --help gives its description and every option's default."""
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name, help=text, description=about, formatter_class=HELP_FORMAT
+    )
+    parser.set_defaults(run=run)
+    return parser
+
+
+class HELP_FORMAT(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Defaults after each option's help, and descriptions kept as written."""
+
+
+def _add_dead_letters(commands: "argparse._SubParsersAction[Any]") -> None:
+    dead = command(
+        commands, "dead-letters", _no_action, "inspect or re-queue dead-lettered events", DEAD
+    )
+    actions = dead.add_subparsers(required=True, metavar="ACTION")
+    listing = command(actions, "list", _list, "reason, event id and time of each dead letter", LIST)
+    listing.add_argument("--limit", type=int, default=100, help="show at most this many")
+    replay = command(
+        actions, "replay", _replay, "publish dead letters to the exchange again", REPLAY
+    )
+    replay.add_argument("--dry-run", action="store_true", help="only list what would be replayed")
+    replay.add_argument("--reason", help="only dead letters whose reason contains this text")
+    replay.add_argument("--event-type", help="only dead letters of this event type (routing key)")
+    command(
+        actions,
+        "migrate",
+        _migrate_queue,
+        "make an older classic dead-letter queue a replicated quorum queue",
+        MOVE_QUEUE,
+    )
 
 
 def _workers(settings: Settings, role: Role) -> int:
@@ -116,18 +164,35 @@ def _list(settings: Settings, args: argparse.Namespace) -> int:
     if not letters:
         print("Inga meddelanden i kön för döda meddelanden.")
         return 0
-    print(f"{'tid':<26} {'händelse-id':<36}  orsak")
+    print(dead_letters.HEADING)
     for letter in letters:
-        print(f"{letter.at:<26} {letter.event_id:<36}  {letter.reason}")
+        print(letter.line())
     return 0
+
+
+def _no_action(settings: Settings, args: argparse.Namespace) -> int:
+    return 2  # argparse requires an action first; never reached
 
 
 def _replay(settings: Settings, args: argparse.Namespace) -> int:
     bar = dead_letters.progress_bar(sys.stderr.write)
-    count = asyncio.run(
-        dead_letters.replay(settings.amqp_url, compose.topology(settings), progress=bar)
+    select = dead_letters.matching(reason=args.reason, routing_key=args.event_type)
+    letters = asyncio.run(
+        dead_letters.replay(
+            settings.amqp_url,
+            compose.topology(settings),
+            progress=bar,
+            select=select,
+            dry_run=args.dry_run,
+        )
     )
-    print(f"{count} meddelanden lades tillbaka på {settings.events_exchange}.")
+    if args.dry_run:
+        print(dead_letters.HEADING)
+        for letter in letters:
+            print(letter.line())
+        print(f"{len(letters)} meddelanden skulle läggas tillbaka; inget ändrades.")
+    else:
+        print(f"{len(letters)} meddelanden lades tillbaka på {settings.events_exchange}.")
     return 0
 
 
@@ -162,6 +227,8 @@ def _publish_sample(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _sample(settings: Settings, events: list[dict[str, Any]]) -> None:
     engine = db.create_engine(settings.database_url)
+    # Alembic's progress lines are noise here (the schema is a step, not the result).
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         await db.migrate(engine)
         async with db.sessionmaker(engine)() as session:
@@ -170,3 +237,25 @@ async def _sample(settings: Settings, events: list[dict[str, Any]]) -> None:
     finally:
         await engine.dispose()
     await sample.publish(settings.amqp_url, compose.topology(settings), events)
+
+
+def _explain(settings: Settings, args: argparse.Namespace) -> int:
+    found = asyncio.run(_explanation(settings, args.user_id, args.event_id))
+    if found is None:
+        print(f"notifier explain: {explain.USER_MISSING}", file=sys.stderr)
+        return 1
+    print(found.summary)
+    for check in found.checks_now:
+        print(f"  {'ja ' if check.passed else 'nej'}  {check.rule}: {check.detail}")
+    return 0
+
+
+async def _explanation(
+    settings: Settings, user_id: str, event_id: str
+) -> explain.Explanation | None:
+    engine = db.create_engine(settings.database_url)
+    try:
+        async with db.sessionmaker(engine)() as session:
+            return await explain.explain_delivery(session, user_id, event_id)
+    finally:
+        await engine.dispose()

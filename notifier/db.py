@@ -1,6 +1,6 @@
 """The database engine, sessions and migrations.
 
-Plain `sqlite:///…` and `postgresql://…` URLs are accepted (CONTRACTS §2); the service
+Plain `sqlite:///…` and `postgresql://…` URLs are accepted (docs/contracts.md §2); the service
 picks its async driver itself.
 """
 

@@ -46,6 +46,7 @@ NEEDS: dict[str, set[str]] = {
     "inbound": {DATABASE},
     "publish-sample": {DATABASE, BROKER},
     "dead-letters": {BROKER},
+    "explain": {DATABASE},
 }
 
 

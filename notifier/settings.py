@@ -1,4 +1,4 @@
-"""Configuration from the environment (CONTRACTS §2), read once by the entry point and
+"""Configuration from the environment (docs/contracts.md §2), read once by the entry point and
 passed down; nothing else reads the environment."""
 
 import ipaddress
@@ -42,7 +42,8 @@ class DatabaseSettings(BaseSettings):
 
 
 class BrokerSettings(BaseSettings):
-    """RabbitMQ: the contract's exchange and queues (CONTRACTS §1), and the consumer's batches."""
+    """RabbitMQ: the contract's exchange and queues (docs/contracts.md §1), the consumer's
+    batches."""
 
     model_config = CONFIG
 
@@ -51,7 +52,7 @@ class BrokerSettings(BaseSettings):
     events_queue: str = "notifier.events"
     dead_letter_queue: str = "notifier.events.dead"
     outcomes_exchange: str = Field(
-        "notifier.outcomes", description="where email.undeliverable is told (CONTRACTS §1)"
+        "notifier.outcomes", description="where email.undeliverable is told (docs/contracts.md §1)"
     )
     consumer_batch_size: int = Field(500, ge=1, description="events per transaction and ack")
     consumer_batch_ms: int = Field(50, ge=1, description="longest wait to fill a batch")
@@ -128,6 +129,11 @@ class LinkSettings(BaseSettings):
         None,
         description="signs unsubscribe links and staff sessions; unset: a random key kept "
         "in ./var/secret_key, fine for one node",
+    )
+    email_login_links: bool = Field(
+        True,
+        description="false: notification emails name the e-service in words and never "
+        "link to it, for agencies that promise never to email login links",
     )
 
     @field_validator("secret_key")
@@ -323,6 +329,19 @@ class Settings(
     InboundSettings,
 ):
     """Every setting, one group per subject; the environment names stay those of
-    CONTRACTS §2 (`NOTIFIER_` and the field's name)."""
+    docs/contracts.md §2 (`NOTIFIER_` and the field's name)."""
 
     model_config = CONFIG
+
+    @model_validator(mode="after")
+    def _a_sender_receivers_accept(self) -> "Settings":
+        """The default sender's .invalid domain is only for mail that stays on this
+        machine (files, a relay on loopback); every receiving server rejects it."""
+        relay = urlsplit(self.smtp_url).hostname if self.smtp_url else None
+        if relay and relay not in LOOPBACK_HOSTS and self.mail_from.lower().endswith(".invalid"):
+            raise ValueError(
+                f"NOTIFIER_MAIL_FROM is {self.mail_from!r} while NOTIFIER_SMTP_URL names the "
+                f"relay {relay!r}: receiving mail servers reject a sender in .invalid. Set "
+                "NOTIFIER_MAIL_FROM to an address of your own domain."
+            )
+        return self

@@ -9,7 +9,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from domain.swedish import datum, klockslag, kronor
+from domain.swedish import antal, datum, klockslag, kronor
 from notifier.kinds.markdown import markdown
 from notifier.kinds.rendering import paragraphs
 
@@ -28,7 +28,12 @@ def email_environment() -> Environment:
     """The emails' text parts are whitespace-exact: blocks leave no blank lines behind."""
     env = environment("email", trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters.update(
-        kronor=kronor, datum=datum, klockslag=klockslag, paragraphs=paragraphs, markdown=markdown
+        kronor=kronor,
+        datum=datum,
+        klockslag=klockslag,
+        paragraphs=paragraphs,
+        markdown=markdown,
+        antal=antal,
     )
     return env
 

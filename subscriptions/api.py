@@ -1,4 +1,4 @@
-"""The admin API (CONTRACTS §3) that the e-service uses to mirror its users, their
+"""The admin API (docs/contracts.md §3) that the e-service uses to mirror its users, their
 permissions and the Notifieringar tab."""
 
 from collections.abc import Callable

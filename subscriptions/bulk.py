@@ -1,4 +1,4 @@
-"""`POST /api/v1/users/bulk` (CONTRACTS §3): the e-service loads and reconciles all its
+"""`POST /api/v1/users/bulk` (docs/contracts.md §3): the e-service loads and reconciles all its
 users in one streamed request, one full user per NDJSON line.
 
 Each line replaces what is stored for that user exactly as the three PUTs would, and is

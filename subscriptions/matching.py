@@ -1,7 +1,7 @@
 """Who gets what: a pure decision over plain candidates, and the one query that fetches the
 candidates for a whole batch of events.
 
-The rules (DOMAIN.md, CONTRACTS §1): a user hears of an event of their own organisation,
+The rules (DOMAIN.md, docs/contracts.md §1): a user hears of an event of their own organisation,
 of an event type they subscribed to and left enabled, and of a compensation type they hold
 a grant for, as the grants stand when the event is matched. An announcement goes to every
 subscriber (of the organisation, or of all organisations when it names none), or, when it

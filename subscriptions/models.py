@@ -13,7 +13,7 @@ from domain.sqltypes import UTCDateTime, utcnow
 
 
 class Delivery(StrEnum):
-    """How a user's notifications reach them (CONTRACTS §3)."""
+    """How a user's notifications reach them (docs/contracts.md §3)."""
 
     IMMEDIATE = "immediate"  # one email per event
     DAILY = "daily"  # one digest a day

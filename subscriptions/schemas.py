@@ -1,4 +1,4 @@
-"""The admin API's request and response bodies (CONTRACTS §3)."""
+"""The admin API's request and response bodies (docs/contracts.md §3)."""
 
 from datetime import datetime
 from typing import Annotated, Literal, Self
@@ -120,8 +120,17 @@ class SubscriptionState(BaseModel):
 
 
 class SubscriptionsOut(BaseModel):
-    enabled: bool
-    """True when every stored subscription is on (a one-click unsubscribe turns one off)."""
-    event_types: list[str]
-    subscriptions: list[SubscriptionState]
+    """What is stored, and per event type whether it is mailed (`state`)."""
+
+    state: dict[str, Literal["on", "off"]] = Field(
+        description="Varje prenumererad händelsetyp: `on` (mejlas) eller `off` (avslutad, "
+        "t.ex. med ett klick i ett mejl). Läs detta för att se vad som skickas.",
+        examples=[{"application.decided": "off", "payment.disbursed": "on"}],
+    )
+    enabled: bool = Field(
+        description="Kontraktets fält: sant bara när varje prenumererad typ är på. Falskt "
+        "så snart en enda typ har avslutats, medan de andra fortfarande mejlas."
+    )
+    event_types: list[str] = Field(description="Kontraktets fält: de prenumererade typerna.")
+    subscriptions: list[SubscriptionState] = Field(description="Samma som `state`, som lista.")
     delivery: Delivery

@@ -96,6 +96,7 @@ async def get_subscriptions(*, session: AsyncSession, user_id: str) -> Subscript
     ).all()
     user = await session.get(User, user_id)
     return SubscriptionsOut(
+        state={row.event_type: "on" if row.enabled else "off" for row in rows},
         enabled=bool(rows) and all(row.enabled for row in rows),
         event_types=[row.event_type for row in rows],
         subscriptions=[SubscriptionState(event_type=r.event_type, enabled=r.enabled) for r in rows],

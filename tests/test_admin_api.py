@@ -1,4 +1,4 @@
-"""The admin API (CONTRACTS §3) on SQLite and PostgreSQL."""
+"""The admin API (docs/contracts.md §3) on SQLite and PostgreSQL."""
 
 from typing import Any
 

@@ -7,7 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.report import Result, publish, rate
+import pytest
+
+from bench.report import SMOKE_NOTICE, Result, publish, rate
+from tests.faults.counting import recovery
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPECTED = {
@@ -61,3 +64,22 @@ def test_a_smoke_run_records_nothing(tmp_path: Path) -> None:
     results = tmp_path / "RESULTS.md"
     publish(rate("sender", 1.0, 1.0, "emails/s", "—"), smoke=True, results=results)
     assert not results.exists()
+
+
+def test_a_smoke_line_says_its_target_is_not_judged(capsys: pytest.CaptureFixture[str]) -> None:
+    publish(
+        rate("fanout", 15.0, 100.0, "rows/s", "≥ 0.5"), smoke=True, results=Path("/nonexistent")
+    )
+    line = json.loads(capsys.readouterr().out)
+    assert line["target"] == "≥ 0.5 (full run only; not judged at smoke sizes)"
+    assert "too small for any target" in SMOKE_NOTICE
+
+
+@pytest.mark.parametrize(
+    ("fault_at", "last", "shown"),
+    [(100.0, 104.26, 4.3), (100.0, 99.8, 0.0), (100.0, None, None), (None, 99.0, None)],
+)
+def test_a_recovery_time_is_never_negative(
+    fault_at: float | None, last: float | None, shown: float | None
+) -> None:
+    assert recovery(fault_at, last) == shown

@@ -1,4 +1,4 @@
-"""POST /api/v1/users/bulk (CONTRACTS §3) on SQLite and PostgreSQL: NDJSON, one full user
+"""POST /api/v1/users/bulk (docs/contracts.md §3) on SQLite and PostgreSQL: NDJSON, one full user
 a line, stored as the three PUTs would store it."""
 
 import asyncio

@@ -177,11 +177,19 @@ async def test_an_announcement_that_cannot_be_published_stays_scheduled(
     assert {a["id"]: a["status"] for a in listed}[later["id"]] == "scheduled"
 
 
+# Styles inline, as in every email: mail clients drop style sheets.
+P = '<p style="margin: 0 0 16px;">'
+UL = '<ul style="margin: 0 0 16px; padding-left: 24px;">'
+
+
 @pytest.mark.parametrize(
     ("written", "shown"),
     [
-        ("Ett stycke.\n\nEtt till.", "<p>Ett stycke.</p>\n<p>Ett till.</p>"),
-        ("- ett\n- två", "<ul>\n<li>ett</li>\n<li>två</li>\n</ul>"),
+        (
+            "Ett stycke.\n\nEtt till.",
+            f"{P}Ett stycke.</p>\n{P}Ett till.</p>",
+        ),
+        ("- ett\n- två", f"{UL}\n<li>ett</li>\n<li>två</li>\n</ul>"),
         (
             "[Mer](https://www.migrationsverket.se/x)",
             '<a href="https://www.migrationsverket.se/x">Mer',

@@ -98,7 +98,7 @@ async def test_a_daily_user_gets_no_immediate_email_but_one_digest(
     assert [row.kind for row in sent] == [OutboxKind.DIGEST]
     digest = sent[0]
     assert digest.recipient == "anna@kommun.example.se"
-    assert digest.subject is not None and "2 händelser" in digest.subject
+    assert digest.subject is not None and "två händelser" in digest.subject
     assert "Utbetalning gjord – Dygnsschablon" in (digest.body_text or "")
     assert "Ansökan har kommit in – Dygnsschablon" in (digest.body_text or "")
     assert "345,50" in (digest.body_text or "") and PERSON in (digest.body_html or "")
@@ -151,7 +151,7 @@ async def test_a_grant_revoked_before_the_digest_removes_its_item(
     [digest] = await drain(services)
     text = digest.body_text or ""
     assert "Fast årlig ersättning" in text and "Dygnsschablon" not in text
-    assert "1 händelse " in (digest.subject or "") + " "
+    assert "en händelse " in (digest.subject or "") + " "
     statuses = sorted(row.status for row in await outbox(engine) if row.kind == "digest_item")
     assert statuses == [OutboxStatus.CANCELLED, OutboxStatus.SENT]
 

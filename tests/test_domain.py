@@ -48,6 +48,25 @@ def test_unknown_organisations_are_explained(kind: str, code: str) -> None:
     assert organisation_error(kind, code)
 
 
+@pytest.mark.parametrize(
+    ("kind", "code", "full_name"),
+    [
+        ("kommun", "0180", "Stockholms kommun"),
+        ("kommun", "1480", "Göteborgs kommun"),
+        ("kommun", "0184", "Solna kommun"),
+        ("kommun", "1490", "Borås kommun"),
+        ("kommun", "2080", "Falu kommun"),
+        ("kommun", "0980", "Region Gotland"),
+        ("region", "12", "Region Skåne"),
+    ],
+)
+def test_organisations_are_named_as_they_name_themselves(
+    kind: str, code: str, full_name: str
+) -> None:
+    org = find_organisation(kind, code)
+    assert org is not None and org.full_name == full_name
+
+
 def test_every_kommun_lies_in_a_region() -> None:
     regions = {code for kind, code in organisations() if kind == OrganisationKind.REGION}
     assert {
@@ -58,8 +77,8 @@ def test_every_kommun_lies_in_a_region() -> None:
 @pytest.mark.parametrize(
     ("ref", "with_code", "expected"),
     [
-        ({"kind": "kommun", "code": "0180"}, False, "Stockholm"),
-        ({"kind": "kommun", "code": "0180"}, True, "Stockholm (0180)"),
+        ({"kind": "kommun", "code": "0180"}, False, "Stockholms kommun"),
+        ({"kind": "kommun", "code": "0180"}, True, "Stockholms kommun (0180)"),
         (OrganisationRef(kind=OrganisationKind.REGION, code="01"), False, "Region Stockholm"),
         (OrganisationRef(kind=OrganisationKind.REGION, code="01"), True, "Region Stockholm (01)"),
         ({"kind": "kommun", "code": "9999"}, False, None),

@@ -45,3 +45,22 @@ def test_a_non_https_base_url_is_refused_at_start(base_url: str) -> None:
 )
 def test_https_or_loopback_base_urls_are_accepted(base_url: str) -> None:
     assert Settings(base_url=base_url).base_url == base_url
+
+
+def test_a_real_relay_with_the_default_invalid_sender_is_refused_at_start() -> None:
+    with pytest.raises(ValueError, match=r"NOTIFIER_MAIL_FROM .* reject a sender in \.invalid"):
+        Settings(smtp_url="smtp+starttls://relay.migrationsverket.se:587")
+
+
+@pytest.mark.parametrize(
+    ("smtp_url", "mail_from"),
+    [
+        ("smtp+starttls://relay.migrationsverket.se:587", "no-reply@migrationsverket.se"),
+        ("smtp://127.0.0.1:2525", "no-reply@statlig-ersattning.invalid"),  # a local relay
+        (None, "no-reply@statlig-ersattning.invalid"),  # files only
+    ],
+)
+def test_a_sender_receivers_accept_or_mail_that_stays_here_starts(
+    smtp_url: str | None, mail_from: str
+) -> None:
+    assert Settings(smtp_url=smtp_url, mail_from=mail_from).mail_from == mail_from

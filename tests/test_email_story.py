@@ -85,7 +85,7 @@ async def test_a_user_chooses_daily_from_an_email_and_gets_exactly_one_digest(
 def assert_lists_the_held_payment(text: str) -> None:
     """The one held item at the `full` grant in force: amount and person; neither the
     payment already emailed at once nor the switched-off event type."""
-    assert "1 händelse." in text
+    assert "en händelse." in text
     assert "Utbetalning gjord – Dygnsschablon" in text
     assert f"Belopp: {kronor(Decimal('98765.00'))}" in text and f"Gäller: {PERSON}" in text
     assert "1.1.3-2026-123456" in text

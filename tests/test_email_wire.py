@@ -20,7 +20,7 @@ from domain.compensation import PermissionLevel
 from notifier.channels import mime
 from notifier.channels.base import Channel
 from notifier.channels.email import email_channel
-from notifier.kinds.rendering import Renderer
+from notifier.kinds.rendering import Footer, Renderer
 from notifier.outbox.events import Event
 from notifier.outbox.models import OutboxMessage
 from notifier.settings import Settings
@@ -39,6 +39,9 @@ def renderer(eservice_url: str | None = ESERVICE_URL) -> Renderer:
         eservice_url=eservice_url,
         unsubscribe_url=lambda user, event_type: f"{BASE_URL}/unsubscribe/{user}.{event_type}",
         preferences_url=lambda user: f"{BASE_URL}/mina-notifieringar/{user}",
+        footer=Footer(
+            contact_email="etjanstkommuner@migrationsverket.se", support_url=f"{BASE_URL}/support"
+        ),
     )
 
 
@@ -101,7 +104,9 @@ async def test_the_login_link_goes_to_the_eservice_never_to_this_service(
 ) -> None:
     email = parsed(await received(settings, smtp))
     assert ESERVICE_URL in part(email, "plain")
-    assert f'<a href="{ESERVICE_URL}">Logga in i e-tjänsten' in part(email, "html")
+    assert re.search(
+        f'<a href="{re.escape(ESERVICE_URL)}"[^>]*>Logga in i e-tjänsten', part(email, "html")
+    )
     assert f"{BASE_URL}/\n" not in part(email, "plain")
     assert f'href="{BASE_URL}/"' not in part(email, "html")
 
@@ -195,10 +200,11 @@ async def test_an_announcement_keeps_its_paragraphs_and_links_its_addresses_in_h
     message = row(event_type="service.announcement", announcement=announcement(body))
     await channel(settings, port).deliver([message])
     html = part(parsed(mailbox.raw[-1]), "html")
-    assert "<p>Första stycket.<br>\nEn ny rad.</p>" in html
+    p = '<p style="margin: 0 0 16px;">'  # inline: mail clients drop style sheets
+    assert f"{p}Första stycket.<br>\nEn ny rad.</p>" in html
     link = "https://www.migrationsverket.se/a?b=1&amp;c=2"
     assert f'Läs mer på <a href="{link}">{link}</a>.</p>' in html  # the full stop is text
-    assert "<p>&lt;script&gt;alert(1)&lt;/script&gt; och javascript:alert(2)</p>" in html
+    assert f"{p}&lt;script&gt;alert(1)&lt;/script&gt; och javascript:alert(2)</p>" in html
     assert "<script>" not in html and 'href="javascript' not in html
 
 

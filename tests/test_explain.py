@@ -1,6 +1,8 @@
 """Why a user did or did not get an email: the admin API's explanation, built from what
 was recorded and from the rules as they stand now."""
 
+import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -9,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 from domain.compensation import PermissionLevel
-from notifier import db
+from notifier import cli, db
 from notifier.outbox.events import Event
 from notifier.outbox.models import OutboxMessage, OutboxStatus
 from notifier.outbox.record import target
@@ -121,3 +123,40 @@ async def test_the_explanation_needs_the_admin_token_and_a_known_user(
     path = "/api/v1/users/nobody/events/6f1c1e9e-0b7a-4a53-9a43-1f0f6a1d2b11/explanation"
     assert (await client.get(path)).status_code == 401
     assert (await client.get(path, headers=admin)).status_code == 404
+
+
+async def test_times_in_the_explanation_are_swedish_time(
+    client: httpx.AsyncClient, admin: dict[str, str], engine: AsyncEngine
+) -> None:
+    async with db.sessionmaker(engine)() as session:
+        await add_user(session, "u", grants={DYGN: "full"})
+        await session.commit()
+    body = event_body()
+    await record(engine, body)
+    async with db.sessionmaker(engine)() as session:
+        row = (await session.exec(select(OutboxMessage))).one()
+        row.status, row.sent_at = OutboxStatus.SENT, datetime(2026, 11, 26, 17, 44, tzinfo=UTC)
+        await session.commit()
+
+    got = await explanation(client, admin, "u", body["event_id"])
+    assert got["summary"] == "Mejlet skickades 2026-11-26 18.44 (svensk tid)."
+
+
+async def test_notifier_explain_answers_on_the_command_line(
+    postgresql_only: AsyncEngine,
+    postgres_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    async with db.sessionmaker(postgresql_only)() as session:
+        await add_user(session, "no-grant", grants={FAST: "full"})
+        await session.commit()
+    body = event_body()
+    await record(postgresql_only, body)
+    monkeypatch.setenv("NOTIFIER_DATABASE_URL", postgres_url)
+
+    assert await asyncio.to_thread(cli.main, ["explain", "no-grant", body["event_id"]]) == 0
+    shown = capsys.readouterr().out
+    assert "matchades inte" in shown and "nej  permission" in shown
+    assert await asyncio.to_thread(cli.main, ["explain", "nobody", body["event_id"]]) == 1
+    assert "Användaren finns inte." in capsys.readouterr().err

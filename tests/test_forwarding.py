@@ -12,6 +12,8 @@ from notifier.settings import FORWARD_DESTINATIONS, Settings
 from routing.decision.engine import TICKET_DESTINATIONS
 from routing.ticketing.models import Ticket
 
+KEY = b"test-signing-key-of-at-least-32-bytes"
+
 
 def ticket(**overrides: Any) -> Ticket:
     inquiry = {
@@ -61,7 +63,7 @@ def test_an_unknown_destination_in_configuration_fails_at_start() -> None:
 
 def test_the_forward_reads_as_a_swedish_case_summary() -> None:
     subject, text = render(ticket())
-    assert subject == "[SUP-ABCD2345] Fråga om ersättning – Göteborg (1480)"
+    assert subject == "[SUP-ABCD2345] Fråga om ersättning – Göteborgs kommun (1480)"
     for line in [
         "Ersättning: Dygnsschablon för asylsökande ensamkommande barn",
         "Diarienummer: 1.1.3-2026-123456",
@@ -72,22 +74,39 @@ def test_the_forward_reads_as_a_swedish_case_summary() -> None:
         assert line in text
 
 
+def test_the_forward_gives_the_time_of_the_question_in_swedish_time() -> None:
+    asked = ticket().inquiry | {"asked_at": "2026-11-26T18:44:00Z"}
+    _, text = render(ticket(inquiry=asked))
+    assert "Frågan ställd: 2026-11-26 19.44 (svensk tid)" in text
+
+
 def test_a_forward_is_mailed_to_the_configured_mailbox_once_per_ticket() -> None:
     settings = Settings(forward_mailboxes={"sea": "sea@staging.test"})
-    first, again = forward_message(ticket(), settings), forward_message(ticket(), settings)
+    first, again = (
+        forward_message(ticket(), settings, KEY),
+        forward_message(ticket(), settings, KEY),
+    )
 
     assert (first.channel, first.recipient, first.kind) == ("email", "sea@staging.test", "ticket")
     assert first.ticket_id == ticket().id
     assert first.message_id == again.message_id
-    assert first.headers == {"Reply-To": "anna.berg@goteborg.se"}
-    rerouted = forward_message(ticket(destination="sen"), settings)
+    # Without a reply domain nothing to reply to; never the asker's address beside our From.
+    assert first.headers == {}
+    assert "E-post: anna.berg@goteborg.se" in (first.body_text or "")
+    rerouted = forward_message(ticket(destination="sen"), settings, KEY)
     assert rerouted.message_id != first.message_id
     assert rerouted.recipient == "sen@tickets.statlig-ersattning.invalid"
 
 
+def test_a_reply_to_a_forward_goes_through_the_ticket_not_to_the_asker() -> None:
+    settings = Settings(reply_domain="svar.migrationsverket.se")
+    reply_to = forward_message(ticket(), settings, KEY).headers["Reply-To"]
+    assert reply_to.startswith("svar+") and reply_to.endswith("@svar.migrationsverket.se")
+
+
 def test_a_configured_endpoint_gets_the_ticket_as_json() -> None:
     settings = Settings(forward_endpoints={"sea": "https://sea.test/tickets"})
-    message = forward_message(ticket(), settings)
+    message = forward_message(ticket(), settings, KEY)
 
     assert (message.channel, message.recipient) == ("http", "https://sea.test/tickets")
     document = json.loads(message.body_text or "")

@@ -38,6 +38,7 @@ def forwarding(settings: Settings, engine: AsyncEngine, smtp: tuple[int, Mailbox
     configured = settings.model_copy(
         update={
             "smtp_url": f"smtp://127.0.0.1:{port}",
+            "reply_domain": "svar.example.se",
             "forward_mailboxes": {
                 "sea": "sea@staging.example.invalid",
                 "sen": "sen@staging.example.invalid",
@@ -126,9 +127,14 @@ async def test_a_ticket_reaches_its_configured_mailbox_over_smtp_after_a_deferra
     assert (forward.status, forward.attempts, ticket.status) == ("sent", 2, "forwarded")
     [email] = mailbox.messages
     assert email["To"] == "kommun@staging.example.invalid"
-    assert email["Reply-To"] == "anna.berg@stockholm.se"
+    # Replies go through the ticket; the asker's own address is in the text, never in
+    # a Reply-To beside our From (which reads as forged).
+    assert email["Reply-To"].startswith("svar+")
+    assert email["Reply-To"].endswith("@svar.example.se")
+    text = email.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "E-post: anna.berg@stockholm.se" in text
     assert email["Subject"].startswith(f"[{opened['reference']}] Inloggning")
-    assert "regel login-step1-kommun" in email.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "regel login-step1-kommun" in text
     [screenshot] = list(email.iter_attachments())
     assert screenshot.get_filename() == "skarmbild.png"
     assert screenshot.get_content_type() == "image/png"

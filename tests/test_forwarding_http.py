@@ -33,6 +33,8 @@ from routing.decision.schemas import Destination, Inquiry
 from routing.ticketing import tickets
 from routing.ticketing.models import Attachment, Ticket, TicketStatus
 
+KEY = b"test-signing-key-of-at-least-32-bytes"
+
 URL = "https://tickets.example.invalid/kontaktcenter"
 
 
@@ -128,7 +130,7 @@ async def stored_forward(session: AsyncSession, *, screenshot: bool = False) -> 
             )
         )
     settings = Settings(forward_endpoints={"mv_kontaktcenter_kommun": URL})
-    message = forward_message(ticket, settings)
+    message = forward_message(ticket, settings, KEY)
     session.add(message)
     await session.commit()
     return message
@@ -207,7 +209,7 @@ async def test_the_composed_sender_mails_a_forward_with_its_screenshot(
     async with services.resources:  # closes the forwards' HTTP client
         assert await build_sender(services).send_batch() == 1
 
-    assert set(channels(services)) == {"email", "http"}
+    assert set(channels(services)) == {"email", "http", "amqp"}
     email = only_eml(tmp_path)  # the forward, written with its screenshot
     assert [part.get_filename() for part in email.iter_attachments()] == ["fel.png"]
     assert await status_of(engine, forward.ticket_id) == TicketStatus.FORWARDED
@@ -216,7 +218,7 @@ async def test_the_composed_sender_mails_a_forward_with_its_screenshot(
 async def test_a_ticket_rerouted_back_and_forth_is_forwarded_each_time(
     session: AsyncSession,
 ) -> None:
-    hook = forward_hook(Settings())
+    hook = forward_hook(Settings(), KEY)
     inquiry = Inquiry.model_validate(
         {"issue_type": "compensation", "target_group": "asylsokande", "email": "a@b.se"}
     )

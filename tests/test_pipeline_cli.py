@@ -2,8 +2,12 @@
 that shows a new user emails appear."""
 
 import io
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aio_pika
 import pytest
@@ -11,13 +15,14 @@ from aio_pika.abc import AbstractRobustConnection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.sqltypes import utcnow
+from domain.swedish import SWEDISH_TIME
 from notifier import db
 from notifier.outbox.events import parse_event
 from notifier.outbox.record import record_events
 from notifier.workers import sample
 from notifier.workers.broker import Topology, declare
 from notifier.workers.consumer import Consumer
-from notifier.workers.dead_letters import list_dead_letters, progress_bar, replay
+from notifier.workers.dead_letters import list_dead_letters, matching, progress_bar, replay
 from tests.conftest import AMQP_URL
 from tests.pipeline_helpers import (
     encode,
@@ -57,6 +62,8 @@ async def test_dead_letters_list_shows_reason_event_id_and_time_and_keeps_them(
     ]
     assert letters[0].event_id == "-" and len(letters[1].event_id) == 36
     assert letters[0].at.startswith(str(utcnow().year))
+    # People read the time in Swedish time, as everywhere.
+    assert letters[0].line().startswith(f"{utcnow().astimezone(SWEDISH_TIME):%Y-%m-%d %H}.")
     assert await message_count(amqp, dead_lettered.dead_letter_queue) == 2
 
 
@@ -64,7 +71,8 @@ async def test_dead_letters_replay_requeues_onto_the_exchange_with_progress(
     dead_lettered: Topology, amqp: AbstractRobustConnection
 ) -> None:
     shown = io.StringIO()
-    assert await replay(AMQP_URL, dead_lettered, progress=progress_bar(shown.write, 10)) == 2
+    replayed = await replay(AMQP_URL, dead_lettered, progress=progress_bar(shown.write, 10))
+    assert len(replayed) == 2
     assert shown.getvalue().endswith("\r[##########] 2/2\n")
     assert await message_count(amqp, dead_lettered.dead_letter_queue) == 0
     channel = await amqp.channel()
@@ -74,6 +82,53 @@ async def test_dead_letters_replay_requeues_onto_the_exchange_with_progress(
     assert first.routing_key == "payment.disbursed"
     assert not any(name.startswith("x-notifier") for name in first.headers or {})
     await channel.close()
+
+
+async def test_a_dry_run_replays_nothing_and_a_filter_replays_only_what_it_names(
+    dead_lettered: Topology, amqp: AbstractRobustConnection
+) -> None:
+    quiet = progress_bar(io.StringIO().write)
+    dry = await replay(AMQP_URL, dead_lettered, progress=quiet, dry_run=True)
+    assert [letter.routing_key for letter in dry] == ["payment.disbursed", "x.y"]
+    assert await message_count(amqp, dead_lettered.dead_letter_queue) == 2
+    assert await message_count(amqp, dead_lettered.queue) == 0
+
+    chosen = matching(reason="JSON", routing_key="payment.disbursed")
+    [replayed] = await replay(AMQP_URL, dead_lettered, progress=quiet, select=chosen)
+    assert replayed.reason == "not valid JSON"
+    left = await list_dead_letters(AMQP_URL, dead_lettered, limit=10)
+    assert [letter.routing_key for letter in left] == ["x.y"]
+
+
+def test_publish_sample_says_it_needs_rabbitmq_and_makes_two_users() -> None:
+    shown = subprocess.run(
+        [sys.executable, "-m", "notifier", "publish-sample", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "RabbitMQ" in " ".join(shown.split()) and "two sample users" in shown
+
+
+def test_publish_sample_ends_with_its_own_message(topology: Topology, tmp_path: Path) -> None:
+    env = os.environ | {
+        "NOTIFIER_DATABASE_URL": f"sqlite:///{tmp_path}/n.db",
+        "NOTIFIER_AMQP_URL": AMQP_URL,
+        "NOTIFIER_EVENTS_EXCHANGE": topology.exchange,
+        "NOTIFIER_EVENTS_QUEUE": topology.queue,
+        "NOTIFIER_DEAD_LETTER_QUEUE": topology.dead_letter_queue,
+        "NOTIFIER_MAIL_DIR": str(tmp_path / "mail"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "notifier", "publish-sample"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    )
+    assert done.stdout.startswith("Publicerade 8 händelser")
+    assert "alembic" not in done.stderr, done.stderr
 
 
 async def test_the_sample_reaches_its_sample_users(engine: AsyncEngine) -> None:

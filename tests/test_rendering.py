@@ -9,7 +9,7 @@ import pytest
 
 from domain.compensation import EVENT_TYPES, PermissionLevel
 from domain.swedish import datum, kronor
-from notifier.kinds.rendering import Email, Renderer
+from notifier.kinds.rendering import Email, Footer, Renderer
 from notifier.outbox.events import Event
 from notifier.templating import email_environment
 from tests.pipeline_helpers import event_body
@@ -26,6 +26,9 @@ def renderer() -> Renderer:
         eservice_url=ESERVICE_URL,
         unsubscribe_url=lambda user, event_type: f"{BASE_URL}/unsubscribe/{user}.{event_type}",
         preferences_url=lambda user: f"{BASE_URL}/mina-notifieringar/{user}",
+        footer=Footer(
+            contact_email="etjanstkommuner@migrationsverket.se", support_url=f"{BASE_URL}/support"
+        ),
     )
 
 
@@ -67,7 +70,8 @@ def test_amounts_are_written_the_swedish_way(amount: Decimal, shown: str) -> Non
     ],
 )
 def test_dates_are_written_the_swedish_way(value: date, shown: str) -> None:
-    assert datum(value) == shown
+    # No-break spaces: a narrow screen never splits "26 november / 2026".
+    assert datum(value) == shown.replace(" ", "\u00a0")
 
 
 @pytest.mark.parametrize("event_type", sorted(EVENT_TYPES))
@@ -110,12 +114,16 @@ def test_payment_shows_amount_and_date_in_swedish(renderer: Renderer) -> None:
     assert "12 345,50 kr" in visible(email.subject)
     for part in (email.text, email.html):
         assert "12 345,50 kr" in visible(part)
-        assert "25 november 2026" in part
+        assert "25\u00a0november\u00a02026" in part
 
 
 @pytest.mark.parametrize(
     ("outcome", "shown"),
-    [("approved", "bifall"), ("partially_approved", "delvis bifall"), ("rejected", "avslag")],
+    [
+        ("approved", "har beviljat ansökan"),
+        ("partially_approved", "har delvis beviljat ansökan"),
+        ("rejected", "har avslagit ansökan"),
+    ],
 )
 def test_decision_outcome_in_swedish(renderer: Renderer, outcome: str, shown: str) -> None:
     email = render(
@@ -124,7 +132,8 @@ def test_decision_outcome_in_swedish(renderer: Renderer, outcome: str, shown: st
         event_type="application.decided",
         decision={"outcome": outcome},
     )
-    assert f": {shown}." in email.text
+    assert f"Migrationsverket {shown} den 26 november 2026." in visible(email.text)
+    assert "bifall" not in email.text + email.html and "avslag " not in email.text
 
 
 def test_html_is_escaped_and_text_is_not(renderer: Renderer) -> None:

@@ -39,7 +39,7 @@ NOT_APPLICABLE = {
     ("POST", "/api/v1/support/route"): {"positive_data_acceptance"},
     ("POST", "/api/v1/support/tickets"): {"positive_data_acceptance"},
     # /api/v1/users/bulk's body is NDJSON, declared as a string: any bytes are a stream
-    # whose bad lines are refused one by one in the 200 answer (CONTRACTS §3), never the
+    # whose bad lines are refused one by one in the 200 answer (docs/contracts.md §3), never the
     # whole request.
     ("*", "/api/v1/users/bulk"): {"negative_data_rejection"},
     # `format: email` cannot say that special-use domains (RFC 6761: .test, .invalid,

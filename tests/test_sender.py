@@ -26,7 +26,7 @@ from notifier.kinds.notifications import (
     placeholder_links,
     placeholder_preferences,
 )
-from notifier.kinds.rendering import Renderer
+from notifier.kinds.rendering import Footer, Renderer
 from notifier.outbox.claim import IN_INDEX_ORDER, SORTING_AGAIN, RetryPolicy, backoff, leasing
 from notifier.outbox.events import Event
 from notifier.outbox.models import Claimed, OutboxKind, OutboxMessage
@@ -74,6 +74,10 @@ def notifications() -> NotificationSteps:
         eservice_url="https://eservice.example.se/",
         unsubscribe_url=placeholder_links,
         preferences_url=placeholder_preferences,
+        footer=Footer(
+            contact_email="etjanstkommuner@migrationsverket.se",
+            support_url="https://notifier.example.se/support",
+        ),
     )
     return NotificationSteps(
         renderer,

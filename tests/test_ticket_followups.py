@@ -38,6 +38,36 @@ async def test_a_staff_answer_is_mailed_to_the_person_who_asked(
     ]
     assert "Så här gör du." in (answers[0].body_text or "")
     assert (answers[0].subject or "").endswith(f"[{answered.json()['reference']}]")
+    # A person wrote it (RFC 3834); the receipt is automatic.
+    [receipt] = [
+        m for m in await outbox_of(services, ticket_id) if m.message_id.endswith("receipt")
+    ]
+    assert answers[0].headers.get("Auto-Submitted") == "no"
+    assert "Auto-Submitted" not in receipt.headers
+
+
+async def test_an_answer_that_greets_is_not_greeted_twice_and_both_close_alike(
+    client: httpx.AsyncClient, services: Services, staff: dict[str, str]
+) -> None:
+    ticket_id = await open_ticket(client)
+    base = f"/api/v1/triage/tickets/{ticket_id}"
+    await client.post(f"{base}/claim", headers=staff)
+    text = "Hej Anna!\n\nSå här gör du."
+    await client.post(f"{base}/answer", json={"text": text}, headers=staff)
+
+    sent = {
+        "answer" if ".answer." in m.message_id else m.message_id.rsplit(".", 1)[-1]: m.body_text
+        or ""
+        for m in await outbox_of(services, ticket_id)
+    }
+    assert sent["answer"].startswith(text)
+    assert sent["answer"].count("Hej") == 1
+    assert "Du får svar via e-post, oftast inom två arbetsdagar." in sent["receipt"]
+    support = f"{services.settings.base_url}/support"
+    for body in (sent["answer"], sent["receipt"]):
+        signature = body.split("\n-- \n", 1)[1]
+        assert signature.startswith("Migrationsverket, Ansök om statlig ersättning\nReferens: ")
+        assert f"Ställ en ny fråga på supportsidan, {support}, och ange referensen." in signature
 
 
 async def test_a_reroute_cancels_the_forward_still_waiting_for_the_old_destination(

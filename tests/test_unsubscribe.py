@@ -109,3 +109,20 @@ async def test_head_answers_like_get_and_unsubscribes_nobody(
         "payment.disbursed": True,
         "application.submitted": True,
     }
+
+
+async def test_after_one_unsubscribe_the_api_shows_each_type_s_state_at_a_glance(
+    client: httpx.AsyncClient, engine: AsyncEngine, settings: Settings, admin: dict[str, str]
+) -> None:
+    await a_user(engine)
+    await client.post(path_of(settings, "anna", "payment.disbursed"))
+    stored = (await client.get("/api/v1/users/anna/subscriptions", headers=admin)).json()
+    assert stored["state"] == {"application.submitted": "on", "payment.disbursed": "off"}
+    # The contract's fields are kept as they were.
+    assert stored["enabled"] is False
+    assert stored["event_types"] == ["application.submitted", "payment.disbursed"]
+    schema = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    assert (
+        "medan de andra fortfarande mejlas"
+        in schema["SubscriptionsOut"]["properties"]["enabled"]["description"]
+    )

@@ -9,10 +9,12 @@ ASCII, and an attachment's part.
 
 Everything written is 7-bit, so any relay takes it, with or without 8BITMIME: text parts
 are quoted-printable (binascii, in C; lines within RFC 2045's 76, longer ones score
-MIME_QP_LONG_LINE), and header text outside ASCII is RFC 2047 encoded words. Headers fold
-only past RFC 5322's 998 characters: a long List-Unsubscribe URL has no space to fold at,
-and folding it at 78 makes it an encoded word clients cannot use. Only an address
-outside ASCII needs more, SMTPUTF8 and its header as UTF-8 (`utf8=True`).
+MIME_QP_LONG_LINE), and header text outside ASCII is RFC 2047 encoded words, folded at
+RFC 5322's 78 (an encoded word's line may not pass 76). Text headers (a subject, a name)
+fold at their spaces at 78 too; the others fold only past the 998 limit: a long
+List-Unsubscribe URL has no space to fold at, and folding it at 78 turned it into an
+encoded word clients cannot use. Only an address outside ASCII needs more, SMTPUTF8 and
+its header as UTF-8 (`utf8=True`).
 """
 
 import binascii
@@ -31,9 +33,13 @@ from notifier.channels.signing import DkimKey
 from notifier.outbox.models import Claimed
 
 # Encodes the headers that are not plain ASCII, and attachment parts.
-WIRE = policy.default.clone(max_line_length=998, linesep="\r\n")
+WIRE = policy.default.clone(max_line_length=78, linesep="\r\n")
+LINE = 78  # RFC 5322 §2.1.1: a line SHOULD stay within 78 characters
+# Headers of words, folded at their spaces; others (URLs, ids) are kept on one line.
+TEXT_HEADERS = frozenset({"Subject", "From", "To", "Reply-To"})
 # No out-of-office or other auto-reply to a no-reply address (RFC 3834; Exchange reads
-# only its own header).
+# only its own header). A message a person wrote says `Auto-Submitted: no` in its own
+# headers and goes without both.
 AUTOMATIC = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"}
 CRLF = b"\r\n"
 
@@ -84,7 +90,7 @@ class Composer:
             "Subject": message.subject or "",
             "Date": _date(int(time.time())),
             "Message-ID": self.message_id(message),
-            **AUTOMATIC,
+            **(AUTOMATIC if message.headers.get("Auto-Submitted") != "no" else {}),
             **message.headers,
             "MIME-Version": "1.0",
         }
@@ -100,8 +106,22 @@ def header(name: str, value: str, *, utf8: bool = False) -> bytes:
     if "\r" in value or "\n" in value:
         raise ValueError(f"the {name} header holds a line break")
     if (value.isascii() or utf8) and len(name) + len(value.encode()) < 997:
-        return f"{name}: {value}\r\n".encode()
+        line = f"{name}: {value}"
+        if name in TEXT_HEADERS and len(line) > LINE:
+            line = _folded(line)
+        return f"{line}\r\n".encode()
     return _encoded(name, value)
+
+
+def _folded(line: str) -> str:
+    """`line` broken before spaces into lines of at most 78 characters where the words
+    allow (a longer word keeps its own line: it cannot be split)."""
+    lines = [""]
+    for word in line.split(" "):
+        if lines[-1] and len(lines[-1]) + 1 + len(word) > LINE:
+            lines.append("")
+        lines[-1] += f" {word}" if lines[-1] or len(lines) > 1 else word
+    return "\r\n".join(lines)
 
 
 @functools.lru_cache(maxsize=256)

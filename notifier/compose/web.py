@@ -40,7 +40,7 @@ def build_web(services: Services) -> Web:
         desk=Desk(
             rules=services.rules,
             now=now,
-            on_ticket_created=forward_hook(settings),
+            on_ticket_created=forward_hook(settings, key),
             on_ticket_answered=answer_hook(settings, key),
             stale_after_days=settings.desk_stale_working_days,
         ),

@@ -28,7 +28,7 @@ from notifier.kinds.notifications import (
     placeholder_links,
     placeholder_preferences,
 )
-from notifier.kinds.rendering import Renderer
+from notifier.kinds.rendering import Footer, Renderer
 from notifier.outbox import digest_rows as digests
 from notifier.outbox import suppressed, undeliverable
 from notifier.outbox.claim import RetryPolicy
@@ -39,6 +39,7 @@ from notifier.workers.broker import Topology
 from notifier.workers.consumer import Consumer
 from notifier.workers.outcomes import OutcomePublisher
 from notifier.workers.sender import Sender
+from routing.decision.schemas import Destination
 from routing.reading.words import default_words
 
 
@@ -73,12 +74,7 @@ def unsubscribe_links(services: Services) -> Unsubscribe:
 def kinds(services: Services) -> dict[str, Steps]:
     """Each outbox kind's steps; a kind not named here is queued ready to deliver."""
     settings = services.settings
-    renderer = Renderer(
-        services.templates.email,
-        eservice_url=settings.eservice_url,
-        unsubscribe_url=placeholder_links,
-        preferences_url=placeholder_preferences,
-    )
+    renderer = build_renderer(services)
     preferences = PreferenceLinks(services.key, settings.base_url).url
     return {
         OutboxKind.NOTIFICATION: NotificationSteps(
@@ -87,6 +83,22 @@ def kinds(services: Services) -> dict[str, Steps]:
         OutboxKind.TICKET: ForwardSteps(),
         OutboxKind.DIGEST: DigestSteps(renderer, preferences, ZoneInfo(settings.digest_zone)),
     }
+
+
+def build_renderer(services: Services) -> Renderer:
+    """The notification and digest renderer; per-recipient links are filled in later."""
+    settings = services.settings
+    kontaktcenter = services.rules.contacts[Destination.MV_KONTAKTCENTER_KOMMUN]
+    return Renderer(
+        services.templates.email,
+        # An agency that promises never to mail login links names the e-service in words.
+        eservice_url=settings.eservice_url if settings.email_login_links else None,
+        unsubscribe_url=placeholder_links,
+        preferences_url=placeholder_preferences,
+        footer=Footer(
+            contact_email=kontaktcenter.email, support_url=f"{settings.base_url}/support"
+        ),
+    )
 
 
 def channels(services: Services) -> dict[str, Channel]:

@@ -7,10 +7,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
-from notifier.workers.broker import Declared, Topology, declare
+from notifier.workers.broker import Declared, Topology, connect_once, declare
 from notifier.workers.dead_letters import (
     DeadLetter,
     describe,
@@ -48,7 +47,7 @@ Held = list[AbstractIncomingMessage]
 
 async def _held(url: str, topology: Topology, act: Callable[[Declared, Held], Awaitable[T]]) -> T:
     """`act` on the letters held unacknowledged; what it did not ack goes back."""
-    connection = await aio_pika.connect(url, timeout=10)
+    connection = await connect_once(url)
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
         declared = await declare(channel, topology)
@@ -102,11 +101,11 @@ async def discard_one(url: str, topology: Topology, key: str) -> bool:
 
 
 async def count(url: str, topology: Topology) -> int:
-    connection = await aio_pika.connect(url, timeout=5)
+    connection = await connect_once(url)
     async with connection:
         declared = await declare(await connection.channel(), topology)
         return declared.dead.declaration_result.message_count or 0
 
 
 async def replay_all(url: str, topology: Topology) -> int:
-    return await replay(url, topology, progress=lambda done, total: None)
+    return len(await replay(url, topology, progress=lambda done, total: None))

@@ -10,9 +10,10 @@ from datetime import date
 from typing import Any
 
 from domain.compensation import ANNOUNCEMENT, EVENT_TYPES, PermissionLevel
-from notifier.kinds import tickets as ticket_mail
+from notifier.kinds import ticket_mail
 from notifier.kinds.digest import Item, render_digest
 from notifier.kinds.rendering import Email, Renderer
+from notifier.kinds.tickets import render as render_forward
 from notifier.outbox.events import Event, parse_payload
 from notifier.settings import Settings
 from notifier.workers.sample import sample_events
@@ -67,11 +68,10 @@ class Previews:
             )
             subject = f"Vi har tagit emot din fråga [{ticket.reference}]"
         elif name == ANSWER:
-            replies = bool(self.settings.reply_domain)
-            text = ticket_mail.answer_text(ticket, SAMPLE_ANSWER, replies=replies)
+            text = ticket_mail.answer_text(ticket, SAMPLE_ANSWER, self.settings)
             subject = f"Svar på din fråga till Migrationsverket [{ticket.reference}]"
         elif name == FORWARD:
-            subject, text = ticket_mail.render(ticket)
+            subject, text = render_forward(ticket)
         else:
             raise KeyError(name)
         return Preview(subject=subject, text=text, html=None, headers={})

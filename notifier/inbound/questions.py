@@ -147,7 +147,7 @@ class SupportQuestions:
         for data in images:
             uploads.add_screenshot(session=db, ticket_id=ticket.id, data=data)
         if engine.needs_ticket(route.decision):
-            await forward_hook(self.settings)(db, ticket, route.decision)
+            await forward_hook(self.settings, self.key)(db, ticket, route.decision)
         else:
             reason = "Frågan hör hemma någon annanstans; den som frågade fick råd om vart."
             ticket.status = TicketStatus.DEFLECTED

@@ -125,7 +125,7 @@ def render_digest(
         "groups": group(items),
         "count": len(items),
         "day": day,
-        "eservice_url": renderer.eservice_url,
+        **renderer.common(),
         "preferences_url": preferences_url,
     }
     return Email(
@@ -163,12 +163,14 @@ def _now_allowed(
 
 
 def group(items: list[Item]) -> list[dict[str, Any]]:
-    """By event type (in EVENT_TYPES' order), then compensation type; oldest first."""
+    """By event type (in EVENT_TYPES' order), then compensation type (an announcement's:
+    the types it concerns); oldest first."""
     order = {event_type: index for index, event_type in enumerate(EVENT_TYPES)}
     groups: dict[tuple[int, str], list[dict[str, Any]]] = {}
     for item in sorted(items, key=lambda i: i.event.occurred_at):
         context = visible_context(item.event, item.level)
-        key = (order[item.event.event_type], context["compensation"] or ALL_TYPES)
+        concerns = context["compensation"] or ", ".join(context["concerns"]) or ALL_TYPES
+        key = (order[item.event.event_type], concerns)
         groups.setdefault(key, []).append(context)
     return [
         {"label": shown[0]["event_label"], "compensation": compensation, "entries": shown}

@@ -19,14 +19,29 @@ from domain.organisations import find_organisation
 from notifier.kinds.markdown import URL
 from notifier.outbox.events import Event, Outcome
 
+# Plain words for the decision ("Migrationsverket har beviljat ansökan"), not the legal
+# terms bifall / delvis bifall / avslag.
 OUTCOMES = {
-    Outcome.APPROVED: "bifall",
-    Outcome.PARTIALLY_APPROVED: "delvis bifall",
-    Outcome.REJECTED: "avslag",
+    Outcome.APPROVED: "beviljat",
+    Outcome.PARTIALLY_APPROVED: "delvis beviljat",
+    Outcome.REJECTED: "avslagit",
+}
+DECISIONS = {
+    Outcome.APPROVED: "Ansökan beviljad",
+    Outcome.PARTIALLY_APPROVED: "Ansökan delvis beviljad",
+    Outcome.REJECTED: "Ansökan avslagen",
 }
 
 UnsubscribeUrl = Callable[[str, str], str]  # (user_id, event_type) -> URL
 PreferencesUrl = Callable[[str], str]  # user_id -> the user's "Mina notifieringar" page
+
+
+@dataclass(frozen=True, slots=True)
+class Footer:
+    """Who every email says it comes from and where to ask instead, in its footer."""
+
+    contact_email: str | None
+    support_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +57,8 @@ def paragraphs(text: str) -> Markup:
     line break stays one, and web addresses are links. Everything else is escaped."""
     blocks = [block for block in re.split(r"\n\s*\n", text.strip()) if block.strip()]
     return Markup("\n").join(
-        Markup("<p>%s</p>") % Markup("<br>\n").join(_linked(line) for line in block.splitlines())
+        Markup('<p style="margin: 0 0 16px;">%s</p>')
+        % Markup("<br>\n").join(_linked(line) for line in block.splitlines())
         for block in blocks
     )
 
@@ -65,8 +81,11 @@ class Renderer:
         eservice_url: str | None,
         unsubscribe_url: UnsubscribeUrl,
         preferences_url: PreferencesUrl,
+        # compose.build_renderer gives the real one; without it the footer links nowhere.
+        footer: Footer = Footer(contact_email=None),
     ) -> None:
         self._env = env
+        self._footer = footer
         # The e-service's address (NOTIFIER_ESERVICE_URL), never this service's own: that
         # answers 404 to someone who wants to log in. Unset: the e-service is only named.
         self._eservice_url = eservice_url
@@ -81,13 +100,24 @@ class Renderer:
     def eservice_url(self) -> str | None:
         return self._eservice_url
 
+    def common(self) -> dict[str, Any]:
+        """What every email's frame shows, whoever it is for."""
+        return {
+            "eservice_url": self._eservice_url,
+            "support_url": self._footer.support_url,
+            "contact_email": self._footer.contact_email,
+        }
+
     def render(self, event: Event, *, level: PermissionLevel | None, user_id: str) -> Email:
         unsubscribe = self._unsubscribe_url(user_id, event.event_type)
-        context = visible_context(event, level) | {
-            "eservice_url": self._eservice_url,
-            "unsubscribe_url": unsubscribe,
-            "preferences_url": self._preferences_url(user_id),
-        }
+        context = (
+            visible_context(event, level)
+            | self.common()
+            | {
+                "unsubscribe_url": unsubscribe,
+                "preferences_url": self._preferences_url(user_id),
+            }
+        )
         name = event.event_type
         subject = self._env.get_template(f"{name}.subject.txt").render(context)
         return Email(
@@ -110,7 +140,7 @@ def visible_context(event: Event, level: PermissionLevel | None) -> dict[str, An
     return {
         "event_label": EVENT_TYPES[event.event_type],
         "occurred_at": event.occurred_at,
-        "organisation": org.name if org else None,
+        "organisation": org.full_name if org else None,
         "compensation": _compensation_name(event.compensation_type),
         "diarienummer": event.case.diarienummer if event.case else None,
         # The case officer is Migrationsverket's official, not the person the case is about.
@@ -119,6 +149,7 @@ def visible_context(event: Event, level: PermissionLevel | None) -> dict[str, An
         "amount": event.payment.amount_sek if event.payment else None,
         "paid_on": event.payment.paid_on if event.payment else None,
         "outcome": OUTCOMES[event.decision.outcome] if event.decision else None,
+        "decision": DECISIONS[event.decision.outcome] if event.decision else None,
         "title": announcement.title if announcement else None,
         "body": announcement.body if announcement else None,
         "concerns": [COMPENSATION_TYPES[code].name for code in announcement.compensation_types]

@@ -7,6 +7,7 @@ there as JSON; otherwise it is mailed to the destination's configured mailbox.
 """
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, update
@@ -15,6 +16,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.compensation import COMPENSATION_TYPES
 from domain.organisations import organisation_name
+from domain.swedish import SWEDISH_TIME
+from notifier.kinds.ticket_mail import answer_text, receipt_text
 from notifier.outbox.models import OutboxKind, OutboxMessage, OutboxStatus
 from notifier.settings import Settings
 from routing.decision.schemas import Decision
@@ -47,7 +50,7 @@ FIELD_LABELS = {
 }
 
 
-def forward_hook(settings: Settings) -> TicketCreatedHook:
+def forward_hook(settings: Settings, key: bytes) -> TicketCreatedHook:
     async def on_ticket_created(session: AsyncSession, ticket: Ticket, decision: Decision) -> None:
         earlier = await forwards_of(session, ticket.id)
         # A reroute supersedes a forward still waiting to go to the old destination.
@@ -60,7 +63,7 @@ def forward_hook(settings: Settings) -> TicketCreatedHook:
             )
             .values(status=OutboxStatus.CANCELLED, last_error="Ärendet dirigerades om.")
         )
-        session.add(forward_message(ticket, settings, sequence=earlier + 1))
+        session.add(forward_message(ticket, settings, key, sequence=earlier + 1))
 
     return on_ticket_created
 
@@ -93,8 +96,9 @@ def answer_hook(settings: Settings, key: bytes) -> TicketAnsweredHook:
                 ticket_id=ticket.id,
                 recipient=email,
                 subject=f"Svar på din fråga till Migrationsverket [{ticket.reference}]",
-                body_text=answer_text(ticket, text, replies=bool(settings.reply_domain)),
-                headers=reply_to(ticket, settings, key),
+                body_text=answer_text(ticket, text, settings),
+                # A person wrote it (RFC 3834 §5): auto-responders may answer it.
+                headers=reply_to(ticket, settings, key) | {"Auto-Submitted": "no"},
             )
         )
 
@@ -103,7 +107,7 @@ def answer_hook(settings: Settings, key: bytes) -> TicketAnsweredHook:
 
 def opened_hook(settings: Settings, key: bytes) -> TicketCreatedHook:
     """A new ticket: forwarded to its destination, and a receipt to the person."""
-    forward = forward_hook(settings)
+    forward = forward_hook(settings, key)
 
     async def on_ticket_opened(session: AsyncSession, ticket: Ticket, decision: Decision) -> None:
         await forward(session, ticket, decision)
@@ -132,35 +136,9 @@ def reply_to(ticket: Ticket, settings: Settings, key: bytes) -> dict[str, str]:
     return {"Reply-To": address}
 
 
-def _greeting(ticket: Ticket) -> str:
-    name = ticket.inquiry.get("name")
-    return f"Hej {name}!" if name else "Hej!"
-
-
-def _footer(replies: bool) -> str:
-    if replies:
-        return "Svara på det här mejlet om du vill lägga till något; svaret hamnar i ärendet.\n"
-    return "Svara inte på det här mejlet; ställ en ny fråga på supportsidan och ange referensen.\n"
-
-
-def receipt_text(ticket: Ticket, decision: Decision, settings: Settings) -> str:
-    days = settings.desk_stale_working_days
-    return (
-        f"{_greeting(ticket)}\n\nVi har tagit emot din fråga. Referens: {ticket.reference}\n\n"
-        f"Frågan har gått till {decision.primary.name}. Vi svarar på mejl, oftast inom "
-        f"{days} arbetsdagar. Ange referensen om du kontaktar oss om frågan.\n\n"
-        f"--\nMigrationsverket, Ansök om statlig ersättning\n{_footer(bool(settings.reply_domain))}"
-    )
-
-
-def answer_text(ticket: Ticket, text: str, *, replies: bool = False) -> str:
-    return (
-        f"{_greeting(ticket)}\n\nHär är svaret på din fråga med referens {ticket.reference}:\n\n"
-        f"{text}\n\n--\nMigrationsverket, Ansök om statlig ersättning\n{_footer(replies)}"
-    )
-
-
-def forward_message(ticket: Ticket, settings: Settings, *, sequence: int = 1) -> OutboxMessage:
+def forward_message(
+    ticket: Ticket, settings: Settings, key: bytes, *, sequence: int = 1
+) -> OutboxMessage:
     """The outbox row forwarding `ticket` to its destination's configured address;
     `sequence` counts the ticket's forwards (a reroute forwards it again)."""
     subject, text = render(ticket)
@@ -177,13 +155,14 @@ def forward_message(ticket: Ticket, settings: Settings, *, sequence: int = 1) ->
     if endpoint:
         body = json.dumps(payload(ticket, subject, text), ensure_ascii=False)
         return OutboxMessage(channel="http", recipient=endpoint, body_text=body, **common)
-    email = ticket.inquiry.get("email")
     return OutboxMessage(
         channel="email",
         recipient=mailbox(ticket, settings),
         body_text=text,
-        # The case officer answers the person directly.
-        headers={"Reply-To": email} if email else {},
+        # Replies go through the ticket, never straight to the asker's address: a
+        # Reply-To of a free-mail address under our From reads as forged
+        # (SpamAssassin FREEMAIL_FORGED_REPLYTO). The asker's address is in the text.
+        headers=reply_to(ticket, settings, key),
         **common,
     )
 
@@ -212,13 +191,25 @@ def render(ticket: Ticket) -> tuple[str, str]:
         lines.append(f"Ersättning: {COMPENSATION_TYPES[code].name}")
     # One line per field whatever was stored: a line break in a value would forge a line.
     lines += [
-        f"{label}: {' '.join(str(inquiry[key]).split())}"
+        f"{label}: {' '.join(_shown(key, inquiry[key]).split())}"
         for key, label in FIELD_LABELS.items()
         if inquiry.get(key)
     ]
     lines += ["", "Meddelande:", inquiry.get("message") or "(inget meddelande)", ""]
     lines.append(f"Dirigerat av regel {ticket.rule_id} (version {ticket.rule_version}).")
     return subject, "\n".join(lines) + "\n"
+
+
+def _shown(key: str, value: Any) -> str:
+    """A stored field as a case officer reads it: a time in Swedish time."""
+    if key == "asked_at":
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            return str(value)
+        aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return f"{aware.astimezone(SWEDISH_TIME):%Y-%m-%d %H.%M} (svensk tid)"
+    return str(value)
 
 
 def payload(ticket: Ticket, subject: str, text: str) -> dict[str, Any]:

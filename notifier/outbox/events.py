@@ -1,4 +1,4 @@
-"""Application events, schema v1 (CONTRACTS §1), as the e-service publishes them.
+"""Application events, schema v1 (docs/contracts.md §1), as the e-service publishes them.
 
 Validation is strict where a mistake would send the wrong email (unknown event or
 compensation type, an organisation that does not exist, a missing part the event type

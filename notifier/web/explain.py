@@ -6,7 +6,7 @@ the rule-by-rule checks are run against the user's subscriptions and grants as t
 now, which is what an operator can change."""
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, status
@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.swedish import SWEDISH_TIME
 from domain.text import SINGLE_LINE_PATTERN
 from domain.web import SessionDep, gated, refusals
 from notifier.outbox.events import parse_payload
@@ -64,16 +65,20 @@ async def explanation(
     event_id: Annotated[str, Path(max_length=36, pattern=SINGLE_LINE_PATTERN)],
     session: SessionDep,
 ) -> Explanation:
-    found = await explain_delivery(session=session, user_id=user_id, event_id=event_id)
+    found = await explain_delivery(session, user_id, event_id)
     if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "Användaren finns inte.")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, USER_MISSING)
     return found
 
 
+USER_MISSING = "Användaren finns inte."
+
+
 async def explain_delivery(
-    *, session: AsyncSession, user_id: str, event_id: str
+    session: AsyncSession, user_id: str, event_id: str
 ) -> Explanation | None:
-    """Why `user_id` did or did not get `event_id`'s email; None for an unknown user."""
+    """Why `user_id` did or did not get the email of `event_id`; None: no such user.
+    The API's, the console's and `notifier explain`'s answer."""
     state = await load_user_state(session=session, user_id=user_id)
     if state is None:
         return None
@@ -119,12 +124,18 @@ def suppressed(found: Suppression | None, row: OutboxMessage) -> str:
         return f"Mejlet skickades inte: adressen var spärrad. {row.last_error or ''}".strip()
     cause = "en studs" if found.reason == Reason.HARD else "upprepade tillfälliga studsar"
     text = (
-        f"Mejlet skickades inte: adressen är spärrad sedan {found.since:%Y-%m-%d %H.%M} UTC, "
+        f"Mejlet skickades inte: adressen är spärrad sedan {_local(found.since)}, "
         f"efter {cause} med status {found.status} ({found.diagnostic})."
     )
     if found.lifted_at is not None:
-        text += f" Spärren hävdes {found.lifted_at:%Y-%m-%d %H.%M} UTC."
+        text += f" Spärren hävdes {_local(found.lifted_at)}."
     return text
+
+
+def _local(moment: datetime) -> str:
+    """'2026-11-26 19.44 (svensk tid)'; a naive time from SQLite is UTC."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return f"{aware.astimezone(SWEDISH_TIME):%Y-%m-%d %H.%M} (svensk tid)"
 
 
 NOT_RECEIVED = (
@@ -136,14 +147,15 @@ NOT_RECEIVED = (
 def summary(
     row: OutboxMessage | None, processed: ProcessedEvent, found: Suppression | None = None
 ) -> str:
+    """In Swedish time, as the desk and every page show times to people."""
     if row is None:
-        at = f"{processed.processed_at:%Y-%m-%d %H.%M}"
+        at = _local(processed.processed_at)
         return (
-            f"Användaren matchades inte när händelsen behandlades {at} UTC; "
+            f"Användaren matchades inte när händelsen behandlades {at}; "
             "kontrollerna nedan visar hur reglerna utfaller i dag."
         )
     if row.status == OutboxStatus.SENT and row.sent_at:
-        return f"Mejlet skickades {row.sent_at:%Y-%m-%d %H.%M} UTC."
+        return f"Mejlet skickades {_local(row.sent_at)}."
     if row.status == OutboxStatus.SUPPRESSED:
         return suppressed(found, row)
     if row.status == OutboxStatus.BOUNCED:

@@ -1,7 +1,8 @@
 """Security headers on every response, HTML and JSON alike.
 
-No page of ours runs a script or is meant to be framed; the only inline style is the
-unsubscribe page's (it mirrors the emails). Attachments are sent by people we do not know:
+No page of ours but /docs (Swagger UI, from this origin) runs a script, and none is
+meant to be framed; the only inline style is the unsubscribe page's (it mirrors the
+emails). Attachments are sent by people we do not know:
 they are downloaded, never shown as a page of this origin.
 """
 
@@ -13,6 +14,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 CSP = (
     "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+# /docs runs Swagger UI: its script files from this origin, and it fetches /openapi.json.
+DOCS_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
 )
 # The triage desk's attachment routes, JSON and HTML.
 ATTACHMENT_PATH = re.compile(
@@ -34,6 +41,8 @@ def policy(path: str) -> tuple[str, str]:
         return PREVIEW_CSP, "SAMEORIGIN"
     if PREVIEW_PAGE.match(path):
         return CSP + "; frame-src 'self'", "DENY"
+    if path.startswith("/docs"):
+        return DOCS_CSP, "DENY"
     return CSP, "DENY"
 
 

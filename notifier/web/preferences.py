@@ -1,4 +1,4 @@
-""" "Mina notifieringar" (CONTRACTS §3): from a link in every email, a user turns each
+""" "Mina notifieringar" (docs/contracts.md §3): from a link in every email, a user turns each
 event type on or off and chooses immediate or daily delivery, without logging in.
 
 The link is the credential, so it names no user id: it carries the user id encrypted
@@ -155,7 +155,7 @@ async def _user(token: PathText, request: Request, session: SessionDep, pages: P
             404,
             "Länken fungerar inte",
             "Länken är ogiltig eller äldre än ett år. Använd länken i ett nyare mejl från "
-            "e-tjänsten, eller välj notifieringar under fliken Notifieringar i e-tjänsten.",
+            "e-tjänsten; den leder till Mina notifieringar.",
         )
     return user
 

@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import aio_pika
@@ -13,6 +14,7 @@ from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 from pamqp.commands import Basic
 
 from domain.sqltypes import utcnow
+from domain.swedish import SWEDISH_TIME
 from notifier.workers.broker import (
     EVENT_ID_HEADER,
     REASON_HEADER,
@@ -86,12 +88,30 @@ def _event_id(body: bytes) -> str:
     return str(event_id)[:64] if event_id is not None else ""
 
 
+# The columns of `DeadLetter.line`, for the command line.
+HEADING = f"{'tid (svensk tid)':<19} {'händelse-id':<36}  {'händelsetyp':<34}  orsak"
+
+
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
     reason: str
     event_id: str
     at: str
     routing_key: str
+
+    def line(self) -> str:
+        """One line for a person: when (Swedish time), which event, of what type, why."""
+        return f"{_swedish(self.at):<19} {self.event_id:<36}  {self.routing_key:<34}  {self.reason}"
+
+
+def _swedish(at: str) -> str:
+    """The header's UTC ISO time as '2026-11-26 19.44'; anything else as it is."""
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        return at
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return f"{aware.astimezone(SWEDISH_TIME):%Y-%m-%d %H.%M}"
 
 
 def describe(message: AbstractIncomingMessage) -> DeadLetter:
@@ -151,26 +171,58 @@ async def _until_ready(channel: AbstractChannel, queue: str, count: int) -> None
         await asyncio.sleep(0.1)
 
 
-async def replay(url: str, topology: Topology, *, progress: Progress) -> int:
-    """Publish each dead letter back to the exchange under its original routing key,
-    acknowledging it only once the broker confirmed the publish. Bounded by the count at
-    the start: a message that fails again is not replayed twice in one run."""
+Select = Callable[[DeadLetter], bool]
+
+
+def matching(*, reason: str | None = None, routing_key: str | None = None) -> Select:
+    """Dead letters whose reason contains `reason` and whose original routing key (the
+    event type) is `routing_key`; None: any."""
+
+    def select(letter: DeadLetter) -> bool:
+        wanted_reason = reason is None or reason.lower() in letter.reason.lower()
+        return wanted_reason and (routing_key is None or letter.routing_key == routing_key)
+
+    return select
+
+
+async def replay(
+    url: str,
+    topology: Topology,
+    *,
+    progress: Progress,
+    select: Select = lambda letter: True,
+    dry_run: bool = False,
+) -> list[DeadLetter]:
+    """Publish each selected dead letter back to the exchange under its original routing
+    key, acknowledging it only once the broker confirmed the publish; the others (every
+    one, with `dry_run`) stay in the queue in their order. Bounded by the count at the
+    start: a message that fails again is not replayed twice in one run. Returns the dead
+    letters replayed (with `dry_run`: that would be)."""
     connection = await connect_once(url)
     async with connection:
         channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
         declared = await declare(channel, topology)
         total = declared.dead.declaration_result.message_count or 0
-        done = 0
-        progress(done, total)
-        while done < total:
+        replayed: list[DeadLetter] = []
+        kept: list[AbstractIncomingMessage] = []
+        progress(0, total)
+        for done in range(1, total + 1):
             message = await declared.dead.get(no_ack=False, fail=False, timeout=10)
             if message is None:
                 break
-            await declared.exchange.publish(for_replay(message), routing_key=_key(message))
-            await message.ack()
-            done += 1
+            letter = describe(message)
+            if select(letter):
+                replayed.append(letter)
+            if dry_run or not select(letter):
+                kept.append(message)  # held unacknowledged, so the next get moves on
+            else:
+                await declared.exchange.publish(for_replay(message), routing_key=_key(message))
+                await message.ack()
             progress(done, total)
-    return done
+        for message in reversed(kept):  # back in their order
+            await message.nack(requeue=True)
+        await _until_ready(channel, topology.dead_letter_queue, len(kept))
+    return replayed
 
 
 def _key(message: AbstractIncomingMessage) -> str:

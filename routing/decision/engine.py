@@ -9,7 +9,7 @@ from routing.decision.rules import Rule, RuleSet
 from routing.decision.schemas import Contact, ContactData, Decision, Destination, Inquiry, RuleRef
 
 # Where the route is Migrationsverket's own, a ticket is opened; elsewhere the person is
-# only told where to turn (CONTRACTS §3).
+# only told where to turn (docs/contracts.md §3).
 TICKET_DESTINATIONS = frozenset(
     {
         Destination.SEA,

@@ -1,4 +1,4 @@
-"""Support inquiries and routing decisions as the API carries them (CONTRACTS §3)."""
+"""Support inquiries and routing decisions as the API carries them (docs/contracts.md §3)."""
 
 from datetime import datetime
 from enum import StrEnum
@@ -89,6 +89,15 @@ class Inquiry(BaseModel):
         # JSON clients naturally send the step as a number; bool is an int in Python.
         if isinstance(value, int) and not isinstance(value, bool):
             return str(value)
+        return value
+
+    @field_validator("asked_at", mode="before")
+    @classmethod
+    def _time_as_text(cls, value: object) -> object:
+        # The schema says an ISO date-time string; pydantic would also read a number as
+        # seconds since 1970, which no client means.
+        if isinstance(value, int | float):
+            raise ValueError("Ange datum och tid, t.ex. 2026-11-26T10:15:00+01:00.")
         return value
 
     @field_validator("compensation_type")

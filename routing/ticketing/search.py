@@ -14,7 +14,7 @@ from sqlmodel import col
 
 from routing.ticketing.models import Ticket
 
-# The inquiry's free-text fields (CONTRACTS §3) staff search in.
+# The inquiry's free-text fields (docs/contracts.md §3) staff search in.
 TEXT_FIELDS = ("email", "diarienummer", "message", "name", "case_officer")
 MAX_WORDS = 8  # a pasted paragraph is not a search; the first words are enough
 

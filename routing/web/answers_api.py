@@ -1,5 +1,5 @@
 """Canned answers: managed by the admin (`/api/v1/answers`, the admin token), listed for
-staff at `GET /api/v1/triage/answers` (CONTRACTS §3)."""
+staff at `GET /api/v1/triage/answers` (docs/contracts.md §3)."""
 
 from collections.abc import Callable
 from typing import Annotated, Any

@@ -1,4 +1,4 @@
-"""The public support routing API (CONTRACTS §3): a dry run, and the same decision with a
+"""The public support routing API (docs/contracts.md §3): a dry run, and the same decision with a
 ticket where the route is Migrationsverket's."""
 
 from datetime import datetime
@@ -57,7 +57,11 @@ async def ticket_budget(request: Request, web: WebDep) -> None:
         )
 
 
-@router.post("/tickets", dependencies=[Depends(ticket_budget)], responses=refusals(429))
+@router.post(
+    "/tickets",
+    dependencies=[Depends(ticket_budget)],
+    responses=refusals(429) | {201: {"model": TicketAnswer, "description": "Ärendet skapades."}},
+)
 async def open_ticket(
     inquiry: Inquiry,
     session: SessionDep,

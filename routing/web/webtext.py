@@ -2,7 +2,7 @@
 
 import re
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from markupsafe import Markup, escape
 
@@ -125,5 +125,27 @@ when = veckodag_och_tid  # 'måndag 3 mars kl. 09.00', as the templates call it
 
 
 def stamp(at: datetime) -> str:
-    """'2026-03-03 09.15', in Swedish time, for lists and the audit trail."""
-    return f"{at.astimezone(SWEDISH_TIME):%Y-%m-%d %H.%M}"
+    """'2026-03-03 09.15', in Swedish time, for lists and the audit trail; a time without
+    a zone (as SQLite returns it) is UTC, as stored."""
+    aware = at if at.tzinfo else at.replace(tzinfo=UTC)
+    return f"{aware.astimezone(SWEDISH_TIME):%Y-%m-%d %H.%M}"
+
+
+# The trail's own actor ids, as people call them.
+ACTORS = {"system": "Systemet", "webbformulär": "Webbformuläret"}
+STAFF_PREFIX = "staff:"
+
+
+def who(actor: str | None) -> str:
+    """'Karin Ek' for the actor id 'staff:Karin Ek'; the service's own ids in words; an
+    email address (a reply's sender) as it is."""
+    if not actor:
+        return "–"
+    return ACTORS.get(actor, actor.removeprefix(STAFF_PREFIX))
+
+
+def label(value: str | None) -> str:
+    """A trail entry's "from" or "to": a status, a destination or a person, in words."""
+    if value is None:
+        return "–"
+    return STATUSES.get(value) or DESTINATIONS.get(value) or who(value)

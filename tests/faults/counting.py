@@ -73,8 +73,16 @@ def tally(
         extra=len(pairs.keys() - expected),
         duplicated=sum(count - 1 for count in per_mid.values()),
         resent_new_id=sum(1 for mids in pairs.values() if len(mids) > 1),
-        recovery_s=round(last - fault_at, 1) if fault_at and last else None,
+        recovery_s=recovery(fault_at, last),
     )
+
+
+def recovery(fault_at: float | None, last: float | None) -> float | None:
+    """Seconds from the fault (or its end) to the last delivery; 0.0 when everything had
+    arrived before it ended: nothing was left to recover, and no time is negative."""
+    if not fault_at or not last:
+        return None
+    return max(0.0, round(last - fault_at, 1))
 
 
 def verdict(record: list[Tally], found: Tally, **checks: bool) -> None:

@@ -1,7 +1,7 @@
 """The fault suite's world: users across organisations and permission levels, a known set
 of events, malformed messages, and the emails the permission model allows.
 
-`expected_emails` is written from DOMAIN.md and CONTRACTS §1, not from the service's
+`expected_emails` is written from DOMAIN.md and docs/contracts.md §1, not from the service's
 matching code, so that a matching bug and a delivery bug cannot cancel each other out.
 """
 
