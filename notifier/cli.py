@@ -11,7 +11,7 @@ from notifier import commands as pipeline_commands
 from notifier import db, logs, reachable, runtime
 from notifier.app import create_app
 from notifier.compose import Role, build_services
-from notifier.helptexts import API, MIGRATE, SERVE
+from notifier.helptexts import API, MIGRATE, SERVE, command
 from notifier.settings import Settings
 
 
@@ -44,12 +44,10 @@ def _parser() -> argparse.ArgumentParser:
         ("serve", _serve, "all of it in one process: migrate, HTTP, consumer, sender", SERVE),
         ("api", _api, "only the HTTP API and web pages", API),
     ):
-        http = pipeline_commands.command(commands, name, run, text, about)
+        http = command(commands, name, run, text, about)
         http.add_argument("--host", default="127.0.0.1", help="address to listen on")
         http.add_argument("--port", type=int, default=8000, help="port to listen on")
-    pipeline_commands.command(
-        commands, "migrate", _migrate, "upgrade the database to the newest schema", MIGRATE
-    )
+    command(commands, "migrate", _migrate, "upgrade the database to the newest schema", MIGRATE)
     pipeline_commands.add_commands(commands)
     return parser
 

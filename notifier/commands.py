@@ -26,6 +26,7 @@ from notifier.helptexts import (
     REPLAY,
     SAMPLE,
     SEND,
+    command,
 )
 from notifier.inbound import server as inbound
 from notifier.outbox import digest_rows as digests
@@ -56,21 +57,6 @@ def add_commands(commands: "argparse._SubParsersAction[Any]") -> None:
     )
     explained.add_argument("user_id", metavar="USER_ID", help="the e-service's user id")
     explained.add_argument("event_id", metavar="EVENT_ID", help="the event's event_id (a UUID)")
-
-
-def command(
-    commands: "argparse._SubParsersAction[Any]", name: str, run: Any, text: str, about: str
-) -> argparse.ArgumentParser:
-    """A subcommand whose --help gives its description and every option's default."""
-    parser: argparse.ArgumentParser = commands.add_parser(
-        name, help=text, description=about, formatter_class=HELP_FORMAT
-    )
-    parser.set_defaults(run=run)
-    return parser
-
-
-class HELP_FORMAT(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Defaults after each option's help, and descriptions kept as written."""
 
 
 def _add_dead_letters(commands: "argparse._SubParsersAction[Any]") -> None:

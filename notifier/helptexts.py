@@ -1,5 +1,25 @@
 """What `notifier COMMAND --help` says about each command: what it does, what it needs
-and what it changes. Kept apart from the parser so the commands read as a list."""
+and what it changes, and how --help lays it out. Kept apart from the parser so the
+commands read as a list."""
+
+import argparse
+from typing import Any
+
+
+def command(
+    commands: "argparse._SubParsersAction[Any]", name: str, run: Any, text: str, about: str
+) -> argparse.ArgumentParser:
+    """A subcommand whose --help gives its description and every option's default."""
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name, help=text, description=about, formatter_class=HELP_FORMAT
+    )
+    parser.set_defaults(run=run)
+    return parser
+
+
+class HELP_FORMAT(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Defaults after each option's help, and descriptions kept as written."""
+
 
 SERVE = """\
 Run everything in one process: migrate the database to the newest schema, serve the

@@ -22,7 +22,8 @@ from notifier.workers.broker import (
 )
 from notifier.workers.consumer import Consumer
 from notifier.workers.dead_letter_queue_type import migrate
-from notifier.workers.dead_letters import DeadLetterNotSafe, dead_letter, list_dead_letters
+from notifier.workers.dead_lettering import DeadLetterNotSafe, dead_letter
+from notifier.workers.dead_letters import list_dead_letters
 from tests.conftest import AMQP_URL
 from tests.faults.processes import Link
 from tests.pipeline_helpers import eventually, message_count, running

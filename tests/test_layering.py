@@ -35,11 +35,12 @@ def test_package_keeps_its_layer(package: str) -> None:
     assert offenders == {}
 
 
-# Inside notifier the sub-packages form a chain: the outbox's data at the bottom, then the
-# channels and the kinds, the workers, the mail coming back and the web, the composition
-# root on top (the operators' console sits on the web's parts). Each may import only those
-# before it, so no two import each other.
+# Inside notifier the sub-packages form a chain: the settings and the outbox's data at the
+# bottom, then the channels and the kinds, the workers, the mail coming back and the web,
+# the composition root on top (the operators' console sits on the web's parts). Each may
+# import only those before it, so no two import each other.
 NOTIFIER_LAYERS = [
+    "settings",
     "outbox",
     "channels",
     "kinds",

@@ -1,20 +1,15 @@
 """The RabbitMQ consumer: events in, processed-event and outbox rows out, in batches.
 
 Deliveries are collected (notifier.workers.inbox) until `batch_size` of them or
-`batch_wait` seconds, then stored in one transaction and acknowledged with one
-`ack(multiple=True)` after the commit: a transaction per message caps the pipeline far
-below what the broker delivers. On PostgreSQL two batches commit at once while the next
-is collected and parsed. A message that is not a valid event is published to the
-dead-letter queue with the reason in a header and acknowledged; it is never retried,
-never dropped, and never stops the loop.
+`batch_wait` seconds, stored in one transaction and acknowledged with one
+`ack(multiple=True)` after the commit (a transaction per message caps the pipeline far
+below what the broker delivers); on PostgreSQL two batches commit at once. A message that
+is no valid event is dead-lettered with why, never retried, dropped or in the way.
 
-The deliveries are aiormq's, taken on aio-pika's robust channel: aio-pika's message object
-and its second task per delivery cost about 25 µs an event, a fifth of the consumer's time
-(a message to dead-letter becomes one). aio-pika restores its own consumers after a
-reconnect; this one subscribes again itself.
-
-A lost connection sends it back to the factory, which tries the cluster's other nodes
-first (broker.Nodes); an unconfirmed dead letter stops it before anything later is acked.
+The deliveries are aiormq's, on aio-pika's robust channel: aio-pika's message object and
+second task per delivery cost a fifth of the consumer's time, and it subscribes again
+itself after a reconnect. A lost connection goes back to the factory, which tries the
+cluster's other nodes first (broker.Nodes).
 """
 
 import asyncio
@@ -33,7 +28,7 @@ from notifier import db
 from notifier.outbox.events import Event, InvalidEvent, parse_event
 from notifier.outbox.record import Recorded, record_events
 from notifier.workers.broker import BrokerUnavailable, Nodes, Topology, declare
-from notifier.workers.dead_letters import DeadLetterNotSafe, dead_letter
+from notifier.workers.dead_lettering import DeadLetterNotSafe, dead_letter
 from notifier.workers.inbox import Inbox, ack_all, prefetch_for, storing_at_once
 from notifier.workers.telemetry import PipelineMetrics, reason_class
 

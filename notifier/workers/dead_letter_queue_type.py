@@ -13,7 +13,7 @@ import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractConnection
 
 from notifier.workers.broker import Topology, connect_once, dead_letter_arguments, declare
-from notifier.workers.dead_letters import publish_safely
+from notifier.workers.dead_lettering import publish_safely
 
 
 async def is_classic(connection: AbstractConnection, queue: str) -> bool:
