@@ -31,7 +31,7 @@ from routing.web import (
 from routing.web import api as support_api
 from routing.web.ratelimit import RateLimit
 from subscriptions import api as users_api
-from subscriptions import bulk, suppressions_api
+from subscriptions import bulk
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,6 @@ def create_app(services: Services, *, migrate_on_start: bool = False) -> FastAPI
     app.include_router(users_api.build_router(require_admin=require_admin), prefix="/api/v1")
     app.include_router(bulk.build_router(require_admin=require_admin), prefix="/api/v1")
     app.include_router(explain.build_router(require_admin=require_admin), prefix="/api/v1")
-    app.include_router(suppressions_api.build_router(require_admin=require_admin), prefix="/api/v1")
     app.state.routing = web.routing
     app.include_router(support_api.router, prefix="/api/v1")
     _add_web(app, require_admin=require_admin)

@@ -170,10 +170,21 @@ async def lift_abandoned(*, session: AsyncSession, emails: Iterable[str], now: d
     return lifted
 
 
-async def listing(*, session: AsyncSession) -> list[tuple[Suppression, list[str]]]:
-    """Every live suppression, oldest first, with the users who have the address."""
-    rows = await session.exec(select(Suppression).where(_live()).order_by(col(Suppression.since)))
+async def listing(
+    *, session: AsyncSession, containing: str = ""
+) -> list[tuple[Suppression, list[str]]]:
+    """Every live suppression whose address contains `containing` (any case), oldest
+    first, with the users who have the address."""
+    query = select(Suppression).where(_live())
+    if containing := normal(containing):
+        query = query.where(col(Suppression.email).contains(containing, autoescape=True))
+    rows = await session.exec(query.order_by(col(Suppression.since), col(Suppression.id)))
     return [(row, await users_with(session=session, email=row.email)) for row in rows]
+
+
+async def count_active(*, session: AsyncSession) -> int:
+    """How many addresses are not mailed now."""
+    return int((await session.exec(select(func.count()).where(_live()))).one())
 
 
 async def purge(*, session: AsyncSession, before: datetime) -> int:

@@ -32,11 +32,14 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/api/v1/announcements", None),
     ("POST", "/api/v1/announcements", {"title": "T", "body": "B"}),
     ("DELETE", "/api/v1/announcements/x", None),
+    ("GET", "/api/v1/suppressions", None),
+    ("DELETE", "/api/v1/suppressions/a@example.se", None),
 ]
 PAGES = [
     "/drift",
     "/drift/utskick",
     "/drift/fel",
+    "/drift/sparrade-adresser",
     "/drift/mallar",
     "/drift/aktuellt",
     "/drift/logg",
@@ -193,6 +196,7 @@ async def test_the_overview_counts_what_waits_and_what_went(
     await people_and_an_event(engine)
     figures = (await client.get("/api/v1/operations/overview", headers=admin)).json()
     assert figures["pending"] == 1 and figures["oldest_pending_seconds"] >= 0
+    assert figures["suppressed"] == 0
     assert figures["consumer_last_active"] is not None and figures["sender_last_active"] is None
     async with db.sessionmaker(engine)() as session:
         [row] = (await session.exec(select(OutboxMessage))).all()

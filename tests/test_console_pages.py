@@ -77,6 +77,7 @@ async def test_an_announcement_is_reviewed_then_scheduled_then_stopped_on_the_pa
         "/drift/fel/forsok",
         "/drift/fel/dead-letters/skicka-igen",
         "/drift/fel/dead-letters/kasta",
+        "/drift/sparrade-adresser/hav",
         "/drift/mallar/digest/test",
         "/drift/aktuellt/forhandsgranska",
         "/drift/aktuellt",

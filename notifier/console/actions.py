@@ -11,6 +11,8 @@ from notifier.console import audit, failures, letters, sends
 from notifier.console.access import Operator
 from notifier.console.models import Announcement
 from notifier.console.state import ConsoleWeb
+from subscriptions import suppressions
+from subscriptions.suppressions import Lifted
 
 
 async def retry(
@@ -56,6 +58,28 @@ async def discard(session: AsyncSession, console: ConsoleWeb, me: Operator, key:
     if not await letters.discard_one(console.amqp_url, console.topology, key):
         return False
     await audit.record(session=session, actor=me.actor, action="dead_letters.discard", target=key)
+    await session.commit()
+    return True
+
+
+async def lift_suppression(
+    session: AsyncSession, console: ConsoleWeb, me: Operator, email: str
+) -> bool:
+    """Mail the address again; False if it was not suppressed. The audit names the
+    suppression, whose row keeps the address for the retention period."""
+    found = (await suppressions.active(session=session, emails=[email])).get(
+        suppressions.normal(email)
+    )
+    if found is None:
+        return False
+    await suppressions.lift(session=session, email=email, by=Lifted.OPERATOR, now=console.now())
+    await audit.record(
+        session=session,
+        actor=me.actor,
+        action="suppressions.lift",
+        target=str(found.id),
+        status=found.status,
+    )
     await session.commit()
     return True
 

@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from notifier.console import letters
 from notifier.console.state import ConsoleWeb
 from notifier.outbox.models import OutboxMessage, OutboxStatus, ProcessedEvent
+from subscriptions import suppressions
 
 DAY = timedelta(hours=24)
 
@@ -38,6 +39,7 @@ async def figures(*, session: AsyncSession, now: datetime) -> dict[str, Any]:
         "pending": pending[0],
         "oldest_pending_seconds": int((now - oldest).total_seconds()) if oldest else None,
         "last_24h": await _per_kind(session, now - DAY),
+        "suppressed": await suppressions.count_active(session=session),
         "consumer_last_active": await _latest(session, ProcessedEvent.processed_at),
         "sender_last_active": await _latest(session, OutboxMessage.sent_at),
     }

@@ -31,6 +31,11 @@ ACTIONS = {
     "announcements.create": "Meddelande skrivet",
     "announcements.send": "Meddelande skickat",
     "announcements.cancel": "Meddelande stoppat",
+    "suppressions.lift": "Spärr av adress hävd",
+}
+REASONS = {
+    "hard_bounce": "Studsade (permanent fel)",
+    "soft_bounces": "Studsade upprepade gånger (tillfälliga fel)",
 }
 
 

@@ -13,9 +13,11 @@ from notifier.console import (
     api_content,
     api_mail,
     api_news,
+    api_suppressions,
     pages,
     pages_failures,
     pages_news,
+    pages_suppressions,
     pages_templates,
 )
 from notifier.console.previews import Previews
@@ -58,7 +60,7 @@ def add_console(
         # In the store the ticket limit uses (memory, or the deployment's Redis).
         test_sends=RateLimit(settings.test_send_rate_limit, storage=routing.rate_limit.storage),
     )
-    for api in (api_mail, api_content, api_news):
+    for api in (api_mail, api_content, api_news, api_suppressions):
         app.include_router(api.router, prefix="/api/v1")
-    for page in (pages, pages_failures, pages_templates, pages_news):
+    for page in (pages, pages_failures, pages_suppressions, pages_templates, pages_news):
         app.include_router(page.router)

@@ -5,12 +5,12 @@ OPERATIONS: dict[tuple[str, str], tuple[str, str]] = {
     ("get", "/api/v1/suppressions"): (
         "Spärrade adresser",
         "Adresser som inte längre får mejl efter studsar: sedan när, varför, statuskod och "
-        "vilka användare som har adressen. Adminnyckel krävs.",
+        "vilka användare som har adressen. Driftroll eller adminnyckel.",
     ),
     ("delete", "/api/v1/suppressions/{email}"): (
         "Häv en spärr",
-        "Adressen får mejl igen från nästa händelse. En ny adress för användaren häver "
-        "också spärren.",
+        "Adressen får mejl igen från nästa händelse; loggas. En ny adress för användaren "
+        "häver också spärren.",
     ),
     ("post", "/api/v1/triage/tickets/{ticket_id}/replies/{reply_id}/accept"): (
         "Godkänn ett svar som väntar",

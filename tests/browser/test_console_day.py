@@ -26,6 +26,7 @@ from notifier import db
 from notifier.console import announcements
 from notifier.console.previews import TEMPLATES
 from notifier.outbox.models import OutboxMessage, OutboxStatus
+from subscriptions import suppressions
 from tests.browser.console_service import (
     AMQP,
     DOCS,
@@ -98,6 +99,29 @@ async def test_an_operators_day(browser: Browser, service: Service, tmp_path: Pa
     assert "skickats till händelsekön" in await page.inner_text("#done")
     assert "Inga dead letters." in await page.inner_text("main")
     await eventually_mail(service.mailbox, 3, "")
+
+    # A suppressed address (as a hard bounce leaves it), counted, listed and lifted.
+    async with db.sessionmaker(engine)() as session:
+        await suppressions.record_bounce(
+            session=session,
+            email="gammal@kommun.example.se",
+            hard=True,
+            status="5.1.1",
+            diagnostic="550 5.1.1 [adress]: User unknown",
+            outbox_id=None,
+            soft_limit=5,
+            soft_window=timedelta(days=14),
+            now=utcnow(),
+        )
+        await session.commit()
+    await page.goto("/drift")
+    assert (await page.inner_text("#suppressed")).startswith("1")
+    await page.click("#suppressed")
+    assert "gammal@kommun.example.se" in await page.inner_text("#suppressions")
+    await check(page)
+    await page.click("button:has-text('Häv spärren')")
+    assert "Spärren är hävd" in await page.inner_text("#done")
+    await check(page)
 
     # Every template at both levels, at a phone's and a desktop's width.
     await page.goto("/drift/mallar")
@@ -172,7 +196,8 @@ async def test_an_operators_day(browser: Browser, service: Service, tmp_path: Pa
 
     await page.goto("/drift/logg")
     trail = await page.inner_text("#audit")
-    for done in ("Nytt försök", "Dead letter skickat igen", "Testutskick", "Meddelande stoppat"):
-        assert done in trail
+    done = ("Nytt försök", "Dead letter skickat igen", "Spärr av adress hävd", "Testutskick")
+    for what in (*done, "Meddelande stoppat"):
+        assert what in trail
     await check(page)
     await context.close()

@@ -1,18 +1,21 @@
 """GET /api/v1/suppressions and DELETE /api/v1/suppressions/{email} (CONTRACTS §3): the
-addresses no longer mailed after bounces, and lifting one (admin token)."""
+addresses no longer mailed after bounces, and lifting one. Operators (or the admin
+token) only; a lift is audited."""
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Response, status
 from pydantic import BaseModel
 
-from domain.sqltypes import utcnow
 from domain.text import SINGLE_LINE_PATTERN
-from domain.web import SessionDep, gated, refusals
+from domain.web import SessionDep, refusals
+from notifier.console import actions
+from notifier.console.access import OperatorDep
+from notifier.console.state import ConsoleDep
 from subscriptions import suppressions
-from subscriptions.suppressions import Lifted
+
+NOT_SUPPRESSED = "Adressen är inte spärrad."
 
 
 class SuppressionOut(BaseModel):
@@ -28,15 +31,11 @@ class Suppressions(BaseModel):
     suppressions: list[SuppressionOut]
 
 
-_routes = APIRouter(prefix="/suppressions", tags=["admin"], responses=refusals(404))
+router = APIRouter(prefix="/suppressions", tags=["operators"], responses=refusals(401, 403, 404))
 
 
-def build_router(*, require_admin: Callable[..., Any]) -> APIRouter:
-    return gated(require_admin, _routes)
-
-
-@_routes.get("")
-async def list_suppressions(session: SessionDep) -> Suppressions:
+@router.get("")
+async def list_suppressions(session: SessionDep, me: OperatorDep) -> Suppressions:
     rows = await suppressions.listing(session=session)
     return Suppressions(
         suppressions=[
@@ -53,13 +52,14 @@ async def list_suppressions(session: SessionDep) -> Suppressions:
     )
 
 
-@_routes.delete("/{email}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{email}", status_code=status.HTTP_204_NO_CONTENT)
 async def lift_suppression(
     email: Annotated[str, Path(min_length=3, max_length=320, pattern=SINGLE_LINE_PATTERN)],
     session: SessionDep,
+    console: ConsoleDep,
+    me: OperatorDep,
 ) -> Response:
     """Mail the address again: the operator knows the mailbox works now."""
-    if not await suppressions.lift(session=session, email=email, by=Lifted.OPERATOR, now=utcnow()):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "Adressen är inte spärrad.")
-    await session.commit()
+    if not await actions.lift_suppression(session, console, me, email):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_SUPPRESSED)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
