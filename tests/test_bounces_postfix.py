@@ -85,10 +85,9 @@ class Kept(Bounces):
 @pytest.fixture
 async def inbound(services: Services) -> AsyncIterator[list[EmailMessage]]:
     handler = compose.build_inbound(services)
-    [replies, bounces] = handler.mailboxes
-    assert isinstance(bounces, Bounces)
+    [bounces] = [mailbox for mailbox in handler.mailboxes if isinstance(mailbox, Bounces)]
     kept = Kept(bounces.sessions, bounces.return_path, bounces.soft_limit, bounces.soft_window)
-    handler.mailboxes = [replies, kept]
+    handler.mailboxes = [kept if mailbox is bounces else mailbox for mailbox in handler.mailboxes]
     task = asyncio.create_task(
         serve(handler, host="127.0.0.1", port=INBOUND_PORT, max_bytes=1_000_000)
     )

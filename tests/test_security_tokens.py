@@ -93,7 +93,7 @@ async def test_a_legacy_or_aged_link_shows_a_swedish_page_and_changes_nothing(
             response = await client.request(method, f"/unsubscribe/{token}")
             assert response.status_code == 410
             assert "Länken har gått ut" in response.text
-            assert "fliken Notifieringar" in response.text
+            assert "Mina notifieringar" in response.text
     assert await subscribed(engine, "anna") == {
         "payment.disbursed": True,
         "application.submitted": True,

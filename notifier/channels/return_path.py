@@ -1,4 +1,4 @@
-"""Every email's envelope sender, `bounce+<token>@<reply domain>` (CONTRACTS §2): a bounce
+"""Every email's envelope sender, `bounce+<token>@<reply domain>` (docs/contracts.md §2): a bounce
 comes back to `notifier inbound` and names the outbox row it is about.
 
 The token is the row's id in base 36, a dash, and 80 bits of an HMAC over that id, in

@@ -64,7 +64,7 @@ async def count_recipients(*, session: AsyncSession, announcement: Announcement)
 
 
 def events(announcement: Announcement, now: datetime) -> list[dict[str, Any]]:
-    """The events that send it, as the e-service would publish them (CONTRACTS §1)."""
+    """The events that send it, as the e-service would publish them (docs/contracts.md §1)."""
     body = {
         "title": announcement.title,
         "body": announcement.body,

@@ -1,4 +1,4 @@
-"""GET /api/v1/suppressions and DELETE /api/v1/suppressions/{email} (CONTRACTS §3): the
+"""GET /api/v1/suppressions and DELETE /api/v1/suppressions/{email} (docs/contracts.md §3): the
 addresses no longer mailed after bounces, and lifting one. Operators (or the admin
 token) only; a lift is audited."""
 

@@ -1,1 +1,1 @@
-"""`notifier inbound`: mail coming back to the service (CONTRACTS §4)."""
+"""`notifier inbound`: mail coming back to the service (docs/contracts.md §4)."""

@@ -1,4 +1,4 @@
-"""`notifier inbound`: one SMTP server for every mailbox of mail coming back (CONTRACTS §4).
+"""`notifier inbound`: one SMTP server for every mailbox of mail coming back (docs/contracts.md §4).
 
 The relay hands the service's addresses here. Each mailbox (replies to tickets, and the
 others compose wires) says at RCPT whether an address is its own; an address no mailbox

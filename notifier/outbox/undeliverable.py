@@ -1,4 +1,4 @@
-"""`email.undeliverable` (CONTRACTS §1): once per suppressed address, the e-service is told,
+"""`email.undeliverable` (docs/contracts.md §1): once per suppressed address, the e-service is told,
 so that it can ask its users to correct the address in the Notifieringar tab.
 
 The message is an outbox row of its own (channel "amqp"), written in the transaction that

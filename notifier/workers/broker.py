@@ -1,4 +1,4 @@
-"""The broker's side of CONTRACTS §1: the exchange and queues the service owns, the headers
+"""The broker's side of docs/contracts.md §1: the exchange and queues the service owns, the headers
 of a dead letter, and the one connection factory of every process that talks to RabbitMQ
 (the consumer, the dead-letter commands, the outcomes publisher, the sample publisher,
 readiness and the benchmarks).
@@ -37,14 +37,14 @@ TIME_HEADER = "x-notifier-dead-lettered-at"
 
 @dataclass(frozen=True, slots=True)
 class Topology:
-    """Names of CONTRACTS §1; tests pass their own so they never touch the real queue."""
+    """Names of docs/contracts.md §1; tests pass their own so they never touch the real queue."""
 
     exchange: str = "statlig-ersattning.events"
     queue: str = "notifier.events"
     dead_letter_queue: str = "notifier.events.dead"
     # A message the broker redelivers this often (a crash loop) is dead-lettered by it.
     delivery_limit: int = 20
-    # What the service tells the e-service (CONTRACTS §1); None: not declared (tests).
+    # What the service tells the e-service (docs/contracts.md §1); None: not declared (tests).
     outcomes_exchange: str | None = None
 
 

@@ -1,5 +1,5 @@
 """The "amqp" channel: outbox rows published on the service's own topic exchange,
-`notifier.outcomes` (CONTRACTS §1), for the e-service. Persistent messages, each
+`notifier.outcomes` (docs/contracts.md §1), for the e-service. Persistent messages, each
 confirmed by the broker before its row is recorded sent; while the broker is away a
 row is a transient failure, retried by the sender like an email.
 """
@@ -22,7 +22,7 @@ async def declare_outcomes(channel: AbstractChannel, name: str) -> AbstractExcha
 
 
 async def declare_at_start(url: str, name: str) -> None:
-    """A sending process declares the exchange when it starts (CONTRACTS §1), so that the
+    """A sending process declares the exchange when it starts (docs/contracts.md §1), so that the
     e-service can bind its queue before the first message; waits for the broker."""
     try:
         connection = await broker.connect(url)
@@ -76,8 +76,12 @@ class OutcomePublisher:
         if self._exchange is not None and self._channel is not None and not self._channel.is_closed:
             return self._exchange
         if self._connection is None or self._connection.is_closed:
-            # broker.connect waits for the broker as long as it takes; a sender must not.
-            self._connection = await asyncio.wait_for(broker.connect(self._url), self._timeout)
+            # Each node tried once (broker.connect would wait as long as it takes, and a
+            # sender must not): the broker away is a transient failure of these rows.
+            nodes = broker.Nodes(self._url, node_timeout=self._timeout)
+            connection = await nodes.connect_once()
+            assert isinstance(connection, AbstractRobustConnection)
+            self._connection = connection
         self._channel = await self._connection.channel(publisher_confirms=True)
         self._exchange = await declare_outcomes(self._channel, self._name)
         return self._exchange
