@@ -12,6 +12,7 @@ factory again.
 """
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -122,6 +123,31 @@ def node_urls(setting: str) -> tuple[str, ...]:
 CONNECT_ERRORS = (OSError, TimeoutError, aio_pika.exceptions.AMQPError)
 
 
+class _Robust(aio_pika.RobustConnection):
+    """A robust connection closed when its first connect fails: aio-pika leaves it open,
+    and its __del__ then makes a `close()` coroutine that nothing awaits."""
+
+    async def connect(self, timeout: float | None = None) -> None:  # noqa: ASYNC109 (aio-pika's own)
+        try:
+            await super().connect(timeout)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await self.close()
+            raise
+
+
+class _Plain(aio_pika.Connection):
+    """The same for a plain connection of a short command."""
+
+    async def connect(self, timeout: float | None = None) -> None:  # noqa: ASYNC109 (aio-pika's own)
+        try:
+            await super().connect(timeout)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await self.close()
+            raise
+
+
 class Nodes:
     """The nodes of one cluster, each connection tried from the node after the last one
     connected to: after a loss, the others first."""
@@ -141,8 +167,14 @@ class Nodes:
         error: BaseException | None = None
         for url in self._in_turn():
             try:
-                connect = aio_pika.connect_robust if robust else aio_pika.connect
-                connection = await connect(url, timeout=self._node_timeout)
+                if robust:
+                    connection: AbstractConnection = await aio_pika.connect_robust(
+                        url, timeout=self._node_timeout, connection_class=_Robust
+                    )
+                else:
+                    connection = await aio_pika.connect(
+                        url, timeout=self._node_timeout, connection_class=_Plain
+                    )
             except CONNECT_ERRORS as exc:
                 error = exc
                 log.warning(
