@@ -24,7 +24,6 @@ from domain.sqltypes import utcnow
 from notifier import compose
 from notifier.channels.return_path import ReturnPath
 from notifier.compose import Role, Services
-from notifier.inbound.server import serve
 from notifier.outbox.events import Event
 from notifier.outbox.models import OutboxMessage
 from notifier.outbox.record import record_events
@@ -34,6 +33,7 @@ from notifier.workers.sender import Sender
 from subscriptions.models import User
 from subscriptions.suppressions import BounceRecord, Suppression
 from tests.factories import DYGN, add_user, event_body
+from tests.inbound_server import running
 from tests.smtp_server import Mailbox, free_port
 from tests.test_metrics import samples
 
@@ -63,20 +63,8 @@ def settings(settings: Settings, smtp: tuple[int, Mailbox], outcomes_exchange: s
 
 @pytest.fixture
 async def inbound(services: Services) -> AsyncIterator[int]:
-    port = free_port()
-    task = asyncio.create_task(
-        serve(compose.build_inbound(services), host="127.0.0.1", port=port, max_bytes=1_000_000)
-    )
-    for _ in range(50):
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            break
-        except OSError:
-            await asyncio.sleep(0.05)
-    yield port
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    async with running(compose.build_inbound(services), max_bytes=1_000_000) as port:
+        yield port
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ domain, routed by the transport_maps line of docs/operations.md to the real `not
 inbound`; the address is suppressed, the e-service is told on notifier.outcomes, the next
 email to it never reaches the relay, and a new address mirrored for the user is mailed."""
 
-import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -20,10 +19,10 @@ from sqlmodel import select
 from notifier import compose
 from notifier.compose import Services
 from notifier.inbound.bounces import Bounces
-from notifier.inbound.server import serve
 from notifier.settings import Settings
 from subscriptions.suppressions import Suppression
 from tests import postfix_relay
+from tests.inbound_server import running
 from tests.pipeline_helpers import eventually
 from tests.postfix_relay import DOMAIN, Relay
 from tests.smtp_server import free_port
@@ -88,12 +87,8 @@ async def inbound(services: Services) -> AsyncIterator[list[EmailMessage]]:
     [bounces] = [mailbox for mailbox in handler.mailboxes if isinstance(mailbox, Bounces)]
     kept = Kept(bounces.sessions, bounces.return_path, bounces.soft_limit, bounces.soft_window)
     handler.mailboxes = [kept if mailbox is bounces else mailbox for mailbox in handler.mailboxes]
-    task = asyncio.create_task(
-        serve(handler, host="127.0.0.1", port=INBOUND_PORT, max_bytes=1_000_000)
-    )
-    yield kept.received
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    async with running(handler, max_bytes=1_000_000, port=INBOUND_PORT):
+        yield kept.received
 
 
 async def suppressed(services: Services) -> list[Suppression]:

@@ -2,7 +2,6 @@
 Reply-To svar+<reference>.<mac>@<reply domain>, and `notifier inbound` (a real SMTP server on
 loopback, sent to with aiosmtplib) adds the person's reply to the ticket."""
 
-import asyncio
 import struct
 import zlib
 from collections.abc import AsyncIterator
@@ -16,11 +15,10 @@ from sqlmodel import select
 
 from notifier import compose
 from notifier.compose import Services
-from notifier.inbound.server import serve
 from notifier.outbox.models import OutboxMessage
 from notifier.settings import Settings
 from routing.ticketing.replies import reply_address
-from tests.smtp_server import free_port
+from tests.inbound_server import running
 from tests.test_desk_search import api_ticket
 from tests.test_triage import mint
 
@@ -68,20 +66,8 @@ def settings(settings: Settings) -> Settings:
 
 @pytest.fixture
 async def inbound(services: Services) -> AsyncIterator[int]:
-    port = free_port()
-    task = asyncio.create_task(
-        serve(compose.build_inbound(services), host="127.0.0.1", port=port, max_bytes=MAX_BYTES)
-    )
-    for _ in range(50):
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            break
-        except OSError:
-            await asyncio.sleep(0.05)
-    yield port
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    async with running(compose.build_inbound(services), max_bytes=MAX_BYTES) as port:
+        yield port
 
 
 async def send(port: int, message: EmailMessage, sender: str = "anna.berg@stockholm.se") -> Any:

@@ -16,12 +16,12 @@ from notifier import compose
 from notifier.compose import Services
 from notifier.inbound import mail
 from notifier.inbound.mail import Refusal
-from notifier.inbound.server import Inbound, serve
+from notifier.inbound.server import Inbound
 from notifier.settings import Settings
 from routing.ticketing import tickets, uploads
 from routing.ticketing.models import TicketEvent
 from routing.ticketing.replies import reply_address
-from tests.smtp_server import free_port
+from tests.inbound_server import running
 from tests.test_desk_search import api_ticket
 from tests.test_security_uploads import png_claiming
 
@@ -41,18 +41,8 @@ async def handler(services: Services) -> Inbound:
 
 @pytest.fixture
 async def port(handler: Inbound) -> AsyncIterator[int]:
-    port = free_port()
-    task = asyncio.create_task(serve(handler, host="127.0.0.1", port=port, max_bytes=10_000_000))
-    for _ in range(50):
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            break
-        except OSError:
-            await asyncio.sleep(0.05)
-    yield port
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    async with running(handler, max_bytes=10_000_000) as port:
+        yield port
 
 
 async def smtp(port: int, to: str, content: bytes, sender: str = ANNA) -> tuple[int, str]:

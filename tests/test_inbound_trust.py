@@ -1,7 +1,6 @@
 """Who may write into a ticket by email, and what the relay hears when something is away
 (issue 22: findings 2, 3, 6, 9), on a real SMTP connection to `notifier inbound`."""
 
-import asyncio
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -17,9 +16,9 @@ from domain.sqltypes import utcnow
 from notifier import db
 from notifier.compose import Services
 from notifier.inbound.mail import Refusal
-from notifier.inbound.server import Inbound, Throttle, serve
+from notifier.inbound.server import Inbound, Throttle
 from notifier.workers.retention import purge
-from tests.smtp_server import free_port
+from tests.inbound_server import running
 from tests.test_inbound_hostile import (
     ANNA,
     DOMAIN,
@@ -235,13 +234,9 @@ class Failing:
 
 @pytest.fixture
 async def failing_port() -> AsyncIterator[int]:
-    port = free_port()
     handler = Inbound([Failing()], hostname=DOMAIN)
-    task = asyncio.create_task(serve(handler, host="127.0.0.1", port=port, max_bytes=100_000))
-    await asyncio.sleep(0.1)
-    yield port
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    async with running(handler, max_bytes=100_000) as port:
+        yield port
 
 
 async def test_an_error_in_a_mailbox_is_a_fixed_ascii_reply_never_a_hang(
