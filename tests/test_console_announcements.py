@@ -5,7 +5,6 @@ real exchange; cancelled before they go, never after."""
 import asyncio
 import json
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import aio_pika
@@ -30,16 +29,15 @@ NOW = utcnow().replace(microsecond=0)
 
 
 @pytest.fixture
-def settings(var_dir: Path, topology: Topology) -> Settings:
-    return Settings(
-        database_url="sqlite:///unused",
-        admin_token="test-admin-token",
-        mail_dir=var_dir / "mail",
-        secret_key="test-secret-key-of-at-least-32-bytes",
-        events_exchange=topology.exchange,
-        events_queue=topology.queue,
-        dead_letter_queue=topology.dead_letter_queue,
-        announcement_poll_seconds=0.05,
+def settings(settings: Settings, topology: Topology) -> Settings:
+    """The suite's settings on the topology fixture's broker names."""
+    return settings.model_copy(
+        update={
+            "events_exchange": topology.exchange,
+            "events_queue": topology.queue,
+            "dead_letter_queue": topology.dead_letter_queue,
+            "announcement_poll_seconds": 0.05,
+        }
     )
 
 

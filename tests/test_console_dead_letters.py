@@ -2,7 +2,6 @@
 replayed onto the exchange under its original routing key, one discarded; audited."""
 
 import json
-from pathlib import Path
 
 import aio_pika
 import httpx
@@ -25,15 +24,14 @@ from tests.smtp_server import free_port
 
 
 @pytest.fixture
-def settings(var_dir: Path, topology: Topology) -> Settings:
-    return Settings(
-        database_url="sqlite:///unused",
-        admin_token="test-admin-token",
-        mail_dir=var_dir / "mail",
-        secret_key="test-secret-key-of-at-least-32-bytes",
-        events_exchange=topology.exchange,
-        events_queue=topology.queue,
-        dead_letter_queue=topology.dead_letter_queue,
+def settings(settings: Settings, topology: Topology) -> Settings:
+    """The suite's settings on the topology fixture's broker names."""
+    return settings.model_copy(
+        update={
+            "events_exchange": topology.exchange,
+            "events_queue": topology.queue,
+            "dead_letter_queue": topology.dead_letter_queue,
+        }
     )
 
 
