@@ -108,18 +108,7 @@ class Desk:
         elif action == DeskAction.REROUTE:
             await self._reroute(session, ticket, actor, destination, text)
         elif action == DeskAction.ANSWER:
-            if not text:
-                raise TicketError("Skriv svaret till den som frågade.")
-            await tickets.set_status(
-                session=session,
-                ticket=ticket,
-                actor=actor,
-                status=TicketStatus.ANSWERED,
-                reason=text,
-                detail={"answer": True},
-            )
-            if self.on_ticket_answered:
-                await self.on_ticket_answered(session, ticket, text)
+            await self._answer(session, ticket, actor, text)
         elif action == DeskAction.CLOSE:
             await tickets.set_status(
                 session=session,
@@ -135,6 +124,20 @@ class Desk:
             )
         else:
             raise TicketError("Okänd åtgärd.")
+
+    async def _answer(self, session: AsyncSession, ticket: Ticket, actor: str, text: str) -> None:
+        if not text:
+            raise TicketError("Skriv svaret till den som frågade.")
+        await tickets.set_status(
+            session=session,
+            ticket=ticket,
+            actor=actor,
+            status=TicketStatus.ANSWERED,
+            reason=text,
+            detail={"answer": True},
+        )
+        if self.on_ticket_answered:
+            await self.on_ticket_answered(session, ticket, text)
 
     async def _reroute(
         self, session: AsyncSession, ticket: Ticket, actor: str, destination: str, reason: str
