@@ -26,7 +26,17 @@ async def get_user(*, session: AsyncSession, user_id: str) -> User | None:
     return await session.get(User, user_id)
 
 
+async def _lock(session: AsyncSession, user_id: str) -> None:
+    """The user's row before any of theirs, in the order the bulk load and the lookup's
+    refresh take them: a write that deleted a grant or a subscription first, and then
+    waited for the user's row, could deadlock with a bulk load of the same user (which
+    holds the user's row and then wants those), and PostgreSQL would abort one of the two.
+    SQLite has one writer and no row locks: nothing to take there."""
+    await session.exec(select(User.id).where(col(User.id) == user_id).with_for_update())
+
+
 async def put_user(*, session: AsyncSession, user_id: str, user_in: UserIn) -> User:
+    await _lock(session, user_id)
     user = await session.get(User, user_id)
     if user is None:
         user = User(id=user_id, email="", name="", org_kind="", org_code="")
@@ -55,6 +65,7 @@ async def user_out(*, session: AsyncSession, user: User) -> UserOut:
 
 
 async def delete_user(*, session: AsyncSession, user_id: str) -> bool:
+    await _lock(session, user_id)
     user = await session.get(User, user_id)
     if user is None:
         return False
@@ -77,6 +88,7 @@ async def get_permissions(*, session: AsyncSession, user_id: str) -> Permissions
 async def put_permissions(
     *, session: AsyncSession, user_id: str, permissions: PermissionsIn
 ) -> None:
+    await _lock(session, user_id)
     await session.exec(delete(PermissionGrant).where(col(PermissionGrant.user_id) == user_id))
     session.add_all(
         PermissionGrant(user_id=user_id, compensation_type=ctype, level=level)
@@ -107,6 +119,7 @@ async def get_subscriptions(*, session: AsyncSession, user_id: str) -> Subscript
 async def put_subscriptions(
     *, session: AsyncSession, user_id: str, subscriptions: SubscriptionsIn
 ) -> None:
+    await _lock(session, user_id)
     await session.exec(delete(Subscription).where(col(Subscription.user_id) == user_id))
     session.add_all(
         Subscription(user_id=user_id, event_type=event_type, enabled=subscriptions.enabled)
@@ -124,6 +137,7 @@ async def set_preferences(
 ) -> None:
     """What the user chose on "Mina notifieringar": the event types in `wanted` on (added
     where missing), every other stored one off, and how they are delivered."""
+    await _lock(session, user_id)
     rows = {
         row.event_type: row
         for row in await session.exec(select(Subscription).where(Subscription.user_id == user_id))
@@ -145,6 +159,7 @@ async def set_subscription_enabled(
     *, session: AsyncSession, user_id: str, event_type: str, enabled: bool
 ) -> bool:
     """Turn one subscription on or off; False if the user has no such subscription."""
+    await _lock(session, user_id)
     row = await session.get(Subscription, (user_id, event_type))
     if row is None:
         return False
