@@ -3,6 +3,7 @@ request or batch is the transaction. Each write rebuilds the user's rows of the 
 lookup (subscriptions.lookup) in that same transaction, so matching never sees them stale."""
 
 from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -37,10 +38,7 @@ async def _lock(session: AsyncSession, user_id: str) -> None:
 
 async def put_user(*, session: AsyncSession, user_id: str, user_in: UserIn) -> User:
     await _lock(session, user_id)
-    user = await session.get(User, user_id)
-    if user is None:
-        user = User(id=user_id, email="", name="", org_kind="", org_code="")
-        session.add(user)
+    user = await session.get(User, user_id) or await _created(session, user_id)
     before, user.email = user.email, str(user_in.email)
     user.name = user_in.name
     user.org_kind = user_in.organisation.kind
@@ -50,6 +48,22 @@ async def put_user(*, session: AsyncSession, user_id: str, user_in: UserIn) -> U
     await refresh(session=session, user_ids=[user_id])  # the organisation may have changed
     if suppressions.normal(before) != suppressions.normal(user.email):
         await suppressions.lift_abandoned(session=session, emails=[before], now=utcnow())
+    return user
+
+
+async def _created(session: AsyncSession, user_id: str) -> User:
+    """A new user's row, blank until the caller fills it in, inserted unless it exists:
+    a second writer creating the same user at once (another PUT, a bulk load) waits for
+    the first one's commit and then updates that row, rather than failing on the key."""
+    connection = await session.connection()
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    now = utcnow()
+    blank = {"email": "", "name": "", "org_kind": "", "org_code": ""}
+    values = {"id": user_id, **blank, "created_at": now, "updated_at": now}
+    await connection.execute(insert(User).values(values).on_conflict_do_nothing())
+    await _lock(session, user_id)
+    user = await session.get(User, user_id)
+    assert user is not None  # inserted just now, or by the writer waited for
     return user
 
 

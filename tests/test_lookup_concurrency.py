@@ -100,3 +100,30 @@ async def test_a_write_of_one_user_takes_the_users_row_before_theirs(
         await bulk.rollback()
         await asyncio.wait_for(writing, timeout=10)
         await session.commit()
+
+
+async def test_two_writers_creating_one_user_at_once_both_succeed(engine: AsyncEngine) -> None:
+    """The later waits for the earlier's commit and then updates the row it made: the
+    primary key never fails a request."""
+
+    def body(name: str) -> UserIn:
+        organisation = {"kind": "kommun", "code": "0180"}
+        return UserIn.model_validate(
+            {"email": f"{name}@kommun.example.se", "name": name, "organisation": organisation}
+        )
+
+    maker = db.sessionmaker(engine)
+    async with maker() as first, maker() as second:
+        await store.put_user(session=first, user_id="new", user_in=body("forsta"))
+        later = asyncio.create_task(
+            store.put_user(session=second, user_id="new", user_in=body("andra"))
+        )
+        await asyncio.sleep(0.3)  # the second is now waiting for the first
+        assert not later.done()
+        await first.commit()
+        await asyncio.wait_for(later, timeout=10)
+        await second.commit()
+    async with maker() as session:
+        user = await store.get_user(session=session, user_id="new")
+        assert user is not None
+        assert (user.name, user.email) == ("andra", "andra@kommun.example.se")
