@@ -1,5 +1,5 @@
-"""What a long-running process of the service sets up once it has started: its event loop
-and its garbage collector.
+"""What a long-running process of the service sets up once it has started: its event loop,
+its garbage collector, and how it stops.
 
 The collector's defaults suit a short script. In a worker, every batch's messages live
 across awaits long enough to be promoted, so with the default thresholds the oldest
@@ -14,7 +14,9 @@ A threshold of 50,000 makes the consumer no faster, and `serve` then grows 8 % f
 
 import asyncio
 import gc
-from collections.abc import Callable
+import signal
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 # Net allocations between two collections of the youngest generation (Python's: 700).
 YOUNGEST = 10_000
@@ -37,3 +39,29 @@ def settle() -> None:
     gc.freeze()
     _, middle, oldest = gc.get_threshold()
     gc.set_threshold(YOUNGEST, middle, oldest)
+
+
+async def until_terminated(work: Coroutine[Any, Any, None]) -> None:
+    """`work` until it ends or SIGTERM (`docker stop`, systemd) stops it the way Ctrl-C does:
+    cancelled, so that each worker cleans up (the sender gives back the rows it holds),
+    and the process then ends with 0. Python's default for SIGTERM ends the process at
+    once, with no cleanup at all."""
+    task = asyncio.current_task()
+    assert task is not None
+    terminated = False
+
+    def terminate() -> None:
+        nonlocal terminated
+        terminated = True
+        task.cancel()
+
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, terminate)
+    try:
+        await work
+    except asyncio.CancelledError:
+        if not terminated:
+            raise
+        task.uncancel()
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)

@@ -1,8 +1,12 @@
 """notifier.runtime: what `consume`, `send`, `serve` and `api` set up once started."""
 
 import gc
+import signal
+import subprocess
+import sys
 import weakref
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import uvloop
@@ -60,3 +64,37 @@ def test_cyclic_garbage_made_after_settling_is_still_collected() -> None:
 
 def test_the_loop_is_uvloops() -> None:
     assert runtime.loop_factory() is uvloop.new_event_loop
+
+
+STOPPING = """
+import asyncio
+from notifier import runtime
+
+async def work() -> None:
+    print("ready", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await asyncio.sleep(0.1)  # cleanup may still await
+        print("cleaned up", flush=True)
+
+with asyncio.Runner(loop_factory=runtime.loop_factory()) as runner:
+    runner.run(runtime.until_terminated(work()))
+print("ended", flush=True)
+"""
+
+
+def test_sigterm_stops_the_work_as_ctrl_c_does_with_its_cleanup_and_exit_0() -> None:
+    """`docker stop`: Python's default would end the process with no cleanup at all."""
+    root = Path(__file__).resolve().parent.parent
+    command = [sys.executable, "-c", STOPPING]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, cwd=root) as process:
+        try:
+            assert process.stdout is not None
+            assert process.stdout.readline() == b"ready\n"
+            process.send_signal(signal.SIGTERM)
+            out, _ = process.communicate(timeout=10)
+        finally:
+            process.kill()
+    assert process.returncode == 0
+    assert out.decode().splitlines() == ["cleaned up", "ended"]

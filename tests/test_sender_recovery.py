@@ -1,6 +1,7 @@
 """A claim is short and renewed while its batch is delivered: a long delivery keeps its
-rows, and a sender that died mid-batch leaves rows that are due again within one lease,
-sent again under the same Message-ID. And each event is rendered once per level."""
+rows, a sender that died mid-batch leaves rows that are due again within one lease, and
+one that was stopped gives them back at once, each sent again under the same Message-ID.
+And each event is rendered once per level."""
 
 import asyncio
 from datetime import timedelta
@@ -71,6 +72,46 @@ async def test_a_dead_senders_rows_are_sent_again_after_one_lease_with_the_same_
     rows = await outbox(queued)
     assert {row.status for row in rows} == {"sent"}
     assert sorted(row.message_id for row in rows) == sorted(dying.seen)
+
+
+async def test_a_stopped_sender_gives_its_rows_back_due_at_once_with_the_same_message_id(
+    queued: AsyncEngine, tmp_path: Path
+) -> None:
+    """SIGTERM or the app's shutdown cancels `run`: the next sender need not wait out the
+    lease (a minute here) for the rows the stopped one held."""
+    stopped = Dies()
+    running = asyncio.create_task(sender(queued, stopped, lease=timedelta(minutes=1)).run())
+    await asyncio.wait_for(stopped.started.wait(), timeout=10)
+    running.cancel()
+    await asyncio.gather(running, return_exceptions=True)
+
+    survivor = sender(queued, FileChannel(tmp_path, "x@example.se"))
+    assert await survivor.send_batch() == 2
+    rows = await outbox(queued)
+    assert {row.status for row in rows} == {"sent"}
+    assert sorted(row.message_id for row in rows) == sorted(stopped.seen)
+
+
+async def test_a_stopped_sender_leaves_a_row_claimed_again_since_to_its_new_owner(
+    queued: AsyncEngine,
+) -> None:
+    """Rows whose lease ran out and that another sender claimed since are that sender's:
+    giving back what a stopped sender held (here only after that) changes nothing."""
+    dying = Dies()
+    stale = sender(queued, dying, lease=LEASE)
+    batch = asyncio.create_task(stale.send_batch())
+    await asyncio.wait_for(dying.started.wait(), timeout=10)
+    batch.cancel()  # no renewal from here on; the rows stay in what it holds
+    await asyncio.gather(batch, return_exceptions=True)
+    await asyncio.sleep(LEASE.total_seconds() + 0.1)
+    owner = Blocking()
+    taking = asyncio.create_task(sender(queued, owner, lease=timedelta(minutes=1)).send_batch())
+    await asyncio.wait_for(owner.started.wait(), timeout=10)
+
+    await stale._held.give_back()
+    assert await sender(queued, Blocking()).send_batch() == 0  # still the owner's
+    owner.release.set()
+    assert await asyncio.wait_for(taking, timeout=10) == 2
 
 
 class Counting(Renderer):

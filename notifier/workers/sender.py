@@ -16,6 +16,8 @@ The database session is never open while a mail server is talked to:
    renewals and failures touch only the rows whose claim is still this sender's.
    Nothing is ever deleted.
 
+A stopped sender gives back the rows it holds (notifier.workers.held).
+
 On PostgreSQL two batches are in flight, so that the mail server is never idle while a
 batch is claimed or recorded.
 """
@@ -40,6 +42,7 @@ from notifier.channels.base import Channel, Results, TransientDeliveryError
 from notifier.kinds import Prepared, Ready, Steps
 from notifier.outbox.claim import RetryPolicy, lease, renewing
 from notifier.outbox.models import Claimed, OutboxMessage, OutboxStatus
+from notifier.workers.held import Held
 from notifier.workers.recording import Recorder
 from notifier.workers.telemetry import PipelineMetrics
 
@@ -79,12 +82,17 @@ class Sender:
         self._clock = clock
         self._recorder = Recorder(policy or RetryPolicy(), rng or random.Random(), self._metrics)
         self._screen = screen
+        self._held = Held(sessions, clock)
 
     async def run(self) -> None:
         """Send until cancelled, `in_flight` batches at a time: while one is with the
         mail server, the next is claimed and the last recorded. Only where claims skip
-        each other's rows (PostgreSQL) may there be more than one."""
-        await asyncio.gather(*(self._loop() for _ in range(self._in_flight)))
+        each other's rows (PostgreSQL) may there be more than one. Cancelled, it gives
+        back the rows it still holds."""
+        try:
+            await asyncio.gather(*(self._loop() for _ in range(self._in_flight)))
+        finally:
+            await self._held.give_back()
 
     async def _loop(self) -> None:
         """A full batch means more is due, so go on at once. While the database is away,
@@ -123,16 +131,28 @@ class Sender:
         if not claimed:
             return 0
         self._metrics.sender_batch.observe(len(claimed))
+        self._held.add(claimed)
+        try:
+            outcomes = await self._delivering(claimed, prepared)
+            delivered = await self._record(claimed, outcomes, prepared)
+        except asyncio.CancelledError:
+            raise  # still held: a stopped `run` gives them back
+        except Exception:
+            self._held.forget(claimed)  # a failed batch waits for its lease
+            raise
+        self._held.forget(claimed)
+        await self._after_delivery(delivered)
+        return len(claimed)
+
+    async def _delivering(self, claimed: list[Claimed], prepared: Prepared) -> Results:
+        """Deliver while the lease is renewed."""
         renewing = asyncio.create_task(self._renew(claimed))
         try:
-            outcomes = await self._deliver(claimed, prepared)
+            return await self._deliver(claimed, prepared)
         finally:
             renewing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewing
-        delivered = await self._record(claimed, outcomes, prepared)
-        await self._after_delivery(delivered)
-        return len(claimed)
 
     async def _claim(self) -> tuple[list[Claimed], Prepared]:
         """Lease due rows and prepare them. What a kind's preparation puts into a row
