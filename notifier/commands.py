@@ -137,7 +137,7 @@ def _inbound(settings: Settings, args: argparse.Namespace) -> int:
             )
 
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run())
+        asyncio.run(runtime.until_terminated(run()))
     return 0
 
 
