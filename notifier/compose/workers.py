@@ -195,5 +195,9 @@ async def run_workers(services: Services) -> None:
             port, addr=services.settings.metrics_host, registry=services.metrics.registry
         )
         services.resources.callback(server.shutdown)
-    async with services.resources:
-        await asyncio.gather(*(worker() for worker in services.workers))
+    # A task group, not gather: stopped, it waits for every worker to finish its cleanup
+    # (the sender gives back its rows) before the resources close; gather ends at the
+    # first worker that is done cancelling.
+    async with services.resources, asyncio.TaskGroup() as workers:
+        for worker in services.workers:
+            workers.create_task(worker())

@@ -49,7 +49,7 @@ class Held:
                 await session.exec(renewing(rows, self._clock()))
                 await session.commit()
         except Exception as exc:
-            log.warning("stopping: %d claimed rows left to their lease (%r)", len(rows), exc)
+            log.warning("stopping: %d claimed row(s) left to their lease (%r)", len(rows), exc)
         else:
             self.forget(rows)
-            log.info("stopping: %d claimed rows given back", len(rows))
+            log.info("stopping: %d claimed row(s) given back", len(rows))

@@ -90,7 +90,9 @@ class Sender:
         each other's rows (PostgreSQL) may there be more than one. Cancelled, it gives
         back the rows it still holds."""
         try:
-            await asyncio.gather(*(self._loop() for _ in range(self._in_flight)))
+            async with asyncio.TaskGroup() as loops:  # cancelled, waits for both loops
+                for _ in range(self._in_flight):
+                    loops.create_task(self._loop())
         finally:
             await self._held.give_back()
 
