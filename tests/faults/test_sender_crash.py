@@ -48,3 +48,40 @@ async def test_sender_killed_while_delivering_recovers_with_the_same_message_ids
             duplicates_only_in_flight=found.duplicated <= len(shares) * IN_FLIGHT_PER_KILL,
             recovered_within_30s=recovered,
         )
+
+
+# A stopped sender's rows are due at once: the rest is delivered well within one lease.
+STOPPED_RECOVERY_TARGET_S = 10.0
+
+
+async def test_sender_stopped_while_delivering_gives_its_rows_back_at_once(
+    workdir: Path, record: list[Tally]
+) -> None:
+    """Scenario 2b: SIGTERM, as `docker stop` sends, twice mid-delivery, the sender
+    restarted at once: what the stopped one held is due again at once, not after the
+    20 s lease that bounds scenario 2."""
+    async with world("2b sender SIGTERM x2", workdir) as w:
+        w.sink()
+        w.fleet.service("consume")
+        sender = w.fleet.service("send")
+        await w.publish_events(population.events(2000))
+        expected = w.expected()
+        fault_at = now()
+        shares = (0.3, 0.6)
+        for share in shares:
+            await w.arrived(int(share * len(expected)))
+            w.fleet.stop(sender)  # SIGTERM; it gives its rows back, then exits
+            fault_at = now()
+            sender = w.fleet.service("send")
+        found = await w.delivered(expected, within=60)
+        found.recovery_s = w.tally(expected, fault_at).recovery_s
+        recovered = found.recovery_s is not None and found.recovery_s < STOPPED_RECOVERY_TARGET_S
+        verdict(
+            record,
+            found,
+            missing_0=found.missing == 0,
+            extra_0=found.extra == 0,
+            same_message_id=found.resent_new_id == 0,
+            duplicates_only_in_flight=found.duplicated <= len(shares) * IN_FLIGHT_PER_KILL,
+            recovered_within_10s=recovered,
+        )
