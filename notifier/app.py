@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 
 from domain.validation import swedish
 from domain.web import refusals
-from notifier import db
+from notifier import db, runtime
 from notifier.compose import Services, build_web, topology
 from notifier.console.wiring import add_console
 from notifier.web import explain, metrics, preferences, unsubscribe
@@ -46,6 +46,7 @@ def create_app(services: Services, *, migrate_on_start: bool = False) -> FastAPI
             try:
                 yield
             finally:
+                await runtime.stopped(services.stops)  # the sender finishes its batches
                 for task in tasks:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)

@@ -86,7 +86,7 @@ def _workers(settings: Settings, role: Role) -> int:
     runtime.settle()
     loop = runtime.loop_factory()
     with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=loop) as runner:
-        runner.run(runtime.until_terminated(compose.run_workers(services)))
+        runner.run(runtime.until_terminated(compose.run_workers(services), services.stops))
     return 0
 
 

@@ -26,7 +26,7 @@ from notifier.outbox.models import Claimed
 from notifier.outbox.record import record_events
 from notifier.templating import email_environment
 from tests.pipeline_helpers import DYGN, add_user, event_body, outbox
-from tests.test_sender import Blocking, queued, sender
+from tests.test_sender import Blocking, queue_event, queued, sender
 
 __all__ = ["queued"]  # the fixture
 
@@ -90,6 +90,25 @@ async def test_a_stopped_sender_gives_its_rows_back_due_at_once_with_the_same_me
     rows = await outbox(queued)
     assert {row.status for row in rows} == {"sent"}
     assert sorted(row.message_id for row in rows) == sorted(stopped.seen)
+
+
+async def test_stop_finishes_the_batch_in_hand_claims_no_more_and_ends_run(
+    queued: AsyncEngine,
+) -> None:
+    slow = Blocking()
+    stopping = sender(queued, slow)
+    running = asyncio.create_task(stopping.run())
+    await asyncio.wait_for(slow.started.wait(), timeout=10)
+    stop = asyncio.create_task(stopping.stop())
+    await asyncio.sleep(0.2)
+    assert not stop.done()  # the batch in hand is still with the server
+    await queue_event(queued, id="22222222-2222-4222-8222-222222222222")
+    slow.release.set()
+    await asyncio.wait_for(stop, timeout=10)
+    assert running.done() and running.exception() is None
+    rows = await outbox(queued)
+    assert [row.status for row in rows] == ["sent", "sent", "pending", "pending"]
+    assert [row.attempts for row in rows] == [1, 1, 0, 0]  # nothing claimed after the stop
 
 
 async def test_a_stopped_sender_leaves_a_row_claimed_again_since_to_its_new_owner(

@@ -79,7 +79,9 @@ def build_services(
         # /readyz answers 503 naming "rabbitmq" until the broker answers.
         services.checks["rabbitmq"] = consumer.check
     if Role.SEND in roles:
-        services.workers.append(build_sender(services).run)
+        sender = build_sender(services)
+        services.workers.append(sender.run)
+        services.stops.append(sender.stop)
         services.workers.append(
             functools.partial(declare_at_start, settings.amqp_url, settings.outcomes_exchange)
         )

@@ -44,6 +44,9 @@ class Services:
     checks: dict[str, Check] = field(default_factory=dict)
     # Long-running tasks of the roles asked for (the consumer and sender under `serve`).
     workers: list[Worker] = field(default_factory=list)
+    # Asked first when the process stops: each finishes what it has in hand (the sender
+    # its batches), within runtime.GRACE, before the workers are cancelled.
+    stops: list[Worker] = field(default_factory=list)
     # What "now" is for routing decisions; tests fix it to a moment.
     clock: Callable[[], datetime] = utcnow
     # Set when new outbox rows are committed: a sender in this process starts at once.

@@ -1,8 +1,8 @@
 """The rows a sender has claimed and not yet recorded, and their return when it stops.
 
-A sender that is stopped (SIGTERM, the app's shutdown: its `run` cancelled) gives them
-back, due again at once, so that the next sender takes them without waiting out the
-lease. One that dies leaves them to the lease. Either way a message the server took but
+A sender whose `run` is cancelled (a stop that outlasted its grace) gives them back, due
+again at once, so that the next sender takes them without waiting out the lease. One
+that dies leaves them to the lease. Either way a message the server took but
 that was not yet recorded is sent again under its Message-ID.
 """
 
@@ -19,7 +19,7 @@ from notifier.outbox.models import Claimed
 
 log = logging.getLogger(__name__)
 # How long a stopping sender tries before it leaves the rows to their lease.
-GIVE_BACK_WAIT = 5.0
+GIVE_BACK_WAIT = 3.0
 
 
 class Held:

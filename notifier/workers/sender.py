@@ -16,7 +16,9 @@ The database session is never open while a mail server is talked to:
    renewals and failures touch only the rows whose claim is still this sender's.
    Nothing is ever deleted.
 
-A stopped sender gives back the rows it holds (notifier.workers.held).
+Stopped (`stop`: SIGTERM, the app's shutdown), a sender claims nothing more and finishes
+the batches in hand, so that none of their messages is sent twice; cancelled (the stop
+took too long), it gives back the rows it holds (notifier.workers.held).
 
 On PostgreSQL two batches are in flight, so that the mail server is never idle while a
 batch is claimed or recorded.
@@ -83,12 +85,15 @@ class Sender:
         self._recorder = Recorder(policy or RetryPolicy(), rng or random.Random(), self._metrics)
         self._screen = screen
         self._held = Held(sessions, clock)
+        self._stopping = asyncio.Event()
+        self._running: asyncio.Task[None] | None = None
 
     async def run(self) -> None:
         """Send until cancelled, `in_flight` batches at a time: while one is with the
         mail server, the next is claimed and the last recorded. Only where claims skip
         each other's rows (PostgreSQL) may there be more than one. Cancelled, it gives
-        back the rows it still holds."""
+        back the rows it still holds; stopped, it ends once its batches are recorded."""
+        self._running = asyncio.current_task()
         try:
             async with asyncio.TaskGroup() as loops:  # cancelled, waits for both loops
                 for _ in range(self._in_flight):
@@ -96,11 +101,20 @@ class Sender:
         finally:
             await self._held.give_back()
 
+    async def stop(self) -> None:
+        """Claim nothing more; return once the batches in hand are delivered and recorded
+        and `run` has ended (at once if it is not running). Whoever stops it bounds the
+        wait, and cancels `run` after that."""
+        self._stopping.set()
+        self._wake.set()  # a loop waiting for work looks again, and ends
+        if self._running is not None and not self._running.done():
+            await asyncio.wait([self._running])
+
     async def _loop(self) -> None:
         """A full batch means more is due, so go on at once. While the database is away,
         that is said once, not with a traceback at every try."""
         away = False
-        while True:
+        while not self._stopping.is_set():
             self._wake.clear()
             try:
                 count = await self.send_batch()

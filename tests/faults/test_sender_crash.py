@@ -50,7 +50,7 @@ async def test_sender_killed_while_delivering_recovers_with_the_same_message_ids
         )
 
 
-# A stopped sender's rows are due at once: the rest is delivered well within one lease.
+# A stopped sender finishes its batches (or gives their rows back): no lease to wait out.
 STOPPED_RECOVERY_TARGET_S = 10.0
 
 
@@ -58,8 +58,8 @@ async def test_sender_stopped_while_delivering_gives_its_rows_back_at_once(
     workdir: Path, record: list[Tally]
 ) -> None:
     """Scenario 2b: SIGTERM, as `docker stop` sends, twice mid-delivery, the sender
-    restarted at once: what the stopped one held is due again at once, not after the
-    20 s lease that bounds scenario 2."""
+    restarted at once: the stopped one finishes the batches in hand and claims no more,
+    so nothing waits for the 20 s lease that bounds scenario 2."""
     async with world("2b sender SIGTERM x2", workdir) as w:
         w.sink()
         w.fleet.service("consume")
@@ -70,7 +70,7 @@ async def test_sender_stopped_while_delivering_gives_its_rows_back_at_once(
         shares = (0.3, 0.6)
         for share in shares:
             await w.arrived(int(share * len(expected)))
-            w.fleet.stop(sender)  # SIGTERM; it gives its rows back, then exits
+            w.fleet.stop(sender)  # SIGTERM: it finishes its batches, then exits
             fault_at = now()
             sender = w.fleet.service("send")
         found = await w.delivered(expected, within=60)
