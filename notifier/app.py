@@ -46,10 +46,7 @@ def create_app(services: Services, *, migrate_on_start: bool = False) -> FastAPI
             try:
                 yield
             finally:
-                await runtime.stopped(services.stops)  # the sender finishes its batches
-                for task in tasks:
-                    task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
+                await runtime.ended(tasks, services.stops)
                 await close_storage(app.state.routing.rate_limit.storage)
 
     app = FastAPI(

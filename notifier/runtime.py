@@ -54,6 +54,17 @@ async def stopped(stops: Sequence[Callable[[], Awaitable[None]]], grace: float =
                 await asyncio.gather(*(stop() for stop in stops))
 
 
+async def ended(
+    tasks: Sequence[asyncio.Task[None]], stops: Sequence[Callable[[], Awaitable[None]]]
+) -> None:
+    """The app's workers ended as SIGTERM ends a worker process's: `stops` first (the
+    sender finishes its batches), then the tasks cancelled and awaited."""
+    await stopped(stops)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 async def until_terminated(
     work: Coroutine[Any, Any, None], stops: Sequence[Callable[[], Awaitable[None]]] = ()
 ) -> None:

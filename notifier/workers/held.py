@@ -1,4 +1,5 @@
-"""The rows a sender has claimed and not yet recorded, and their return when it stops.
+"""The rows a sender has claimed and not yet recorded: their lease renewed while their
+batch is delivered, and their return when the sender stops.
 
 A sender whose `run` is cancelled (a stop that outlasted its grace) gives them back, due
 again at once, so that the next sender takes them without waiting out the lease. One
@@ -7,9 +8,10 @@ that was not yet recorded is sent again under its Message-ID.
 """
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Iterable
-from datetime import datetime
+from collections.abc import AsyncIterator, Callable, Iterable
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,10 +26,14 @@ GIVE_BACK_WAIT = 3.0
 
 class Held:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime]
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Callable[[], datetime],
+        lease: timedelta,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._lease = lease
         self._rows: dict[int, Claimed] = {}
 
     def add(self, rows: Iterable[Claimed]) -> None:
@@ -36,6 +42,27 @@ class Held:
     def forget(self, rows: Iterable[Claimed]) -> None:
         for row in rows:
             self._rows.pop(row.id, None)
+
+    @contextlib.asynccontextmanager
+    async def renewed(self, rows: list[Claimed]) -> AsyncIterator[None]:
+        """The claim on `rows` kept while the block runs (their batch is delivered)."""
+        renewing = asyncio.create_task(self._renew(rows))
+        try:
+            yield
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
+
+    async def _renew(self, rows: list[Claimed]) -> None:
+        while True:
+            await asyncio.sleep(self._lease.total_seconds() / 4)
+            try:
+                async with self._sessions() as session:
+                    await session.exec(renewing(rows, self._clock() + self._lease))
+                    await session.commit()
+            except Exception:
+                log.exception("could not renew the lease of %d rows", len(rows))
 
     async def give_back(self) -> None:
         """Make the rows still held due now, where the claim is still this sender's (a

@@ -42,7 +42,7 @@ from domain.sqltypes import utcnow
 from notifier import db
 from notifier.channels.base import Channel, Results, TransientDeliveryError
 from notifier.kinds import Prepared, Ready, Steps
-from notifier.outbox.claim import RetryPolicy, lease, renewing
+from notifier.outbox.claim import RetryPolicy, lease
 from notifier.outbox.models import Claimed, OutboxMessage, OutboxStatus
 from notifier.workers.held import Held
 from notifier.workers.recording import Recorder
@@ -84,7 +84,7 @@ class Sender:
         self._clock = clock
         self._recorder = Recorder(policy or RetryPolicy(), rng or random.Random(), self._metrics)
         self._screen = screen
-        self._held = Held(sessions, clock)
+        self._held = Held(sessions, clock, lease)
         self._stopping = asyncio.Event()
         self._running: asyncio.Task[None] | None = None
 
@@ -149,7 +149,8 @@ class Sender:
         self._metrics.sender_batch.observe(len(claimed))
         self._held.add(claimed)
         try:
-            outcomes = await self._delivering(claimed, prepared)
+            async with self._held.renewed(claimed):
+                outcomes = await self._deliver(claimed, prepared)
             delivered = await self._record(claimed, outcomes, prepared)
         except asyncio.CancelledError:
             raise  # still held: a stopped `run` gives them back
@@ -159,16 +160,6 @@ class Sender:
         self._held.forget(claimed)
         await self._after_delivery(delivered)
         return len(claimed)
-
-    async def _delivering(self, claimed: list[Claimed], prepared: Prepared) -> Results:
-        """Deliver while the lease is renewed."""
-        renewing = asyncio.create_task(self._renew(claimed))
-        try:
-            return await self._deliver(claimed, prepared)
-        finally:
-            renewing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewing
 
     async def _claim(self) -> tuple[list[Claimed], Prepared]:
         """Lease due rows and prepare them. What a kind's preparation puts into a row
@@ -196,17 +187,6 @@ class Sender:
 
     def _steps(self, kind: str) -> Steps:
         return self._kinds.get(kind) or Ready()
-
-    async def _renew(self, rows: list[Claimed]) -> None:
-        """Keep the claim while the batch is still being delivered, on the rows it holds."""
-        while True:
-            await asyncio.sleep(self._lease.total_seconds() / 4)
-            try:
-                async with self._sessions() as session:
-                    await session.exec(renewing(rows, self._clock() + self._lease))
-                    await session.commit()
-            except Exception:
-                log.exception("could not renew the lease of %d rows", len(rows))
 
     async def _deliver(self, rows: list[Claimed], prepared: Prepared) -> Results:
         outcomes: Results = dict(prepared.failures)
